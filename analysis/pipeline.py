@@ -1,0 +1,37 @@
+"""Derived tables: recomputed from the contract's tables after every demo build or import.
+
+The dashboard opens the database read-only, so everything it shows that is not in the imported
+tables (breaches, conversation sentiment, QA hits, ...) is computed here and stored.
+Each step is `(name, "module:function")`; the function takes the open connection.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+
+STEPS: list[tuple[str, str]] = [
+    # ("breaches", "analysis.compliance.engine:refresh"),
+]
+
+
+def refresh(con, progress: bool = True) -> None:
+    for name, target in STEPS:
+        module_name, func = target.split(":")
+        t0 = time.perf_counter()
+        getattr(importlib.import_module(module_name), func)(con)
+        if progress:
+            print(f"  derived {name} in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--db", required=True, help="database file")
+
+
+def run(args) -> int:
+    from analysis.db import connect
+
+    con = connect(args.db)
+    refresh(con)
+    con.close()
+    return 0

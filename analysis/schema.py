@@ -1,0 +1,253 @@
+"""The import contract of SPEC section 1, as data.
+
+Everything that needs to know the tables (the importer, the demo builder, the data dictionary,
+the DDL) reads it from here, so the contract is written down once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CHANNELS = ("call", "sms", "email", "letter", "chat")
+DIRECTIONS = ("outbound", "inbound")
+CALL_OUTCOMES = ("no_answer", "voicemail", "busy", "not_connected", "conversation", "third_party", "dropped")
+PREFERENCE_CHANNELS = CHANNELS + ("all",)
+SPEAKERS = ("agent", "customer")
+COMPLAINT_SOURCES = ("consumer", "cfpb", "ombudsman", "regulator", "other")
+COMPLAINT_OUTCOMES = ("upheld", "partially_upheld", "not_upheld", "withdrawn")
+
+# Logical type -> DuckDB storage type. Timestamps are stored as instants (TIMESTAMPTZ);
+# local times are derived from the account's zone when a rule needs them.
+SQL_TYPES = {
+    "str": "VARCHAR",
+    "int": "BIGINT",
+    "amount": "DECIMAL(18,2)",
+    "date": "DATE",
+    "timestamp": "TIMESTAMPTZ",
+    "bool": "BOOLEAN",
+    "tz": "VARCHAR",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    required: bool = False
+    enum: tuple[str, ...] | None = None
+    doc: str = ""
+    min_value: float | None = None
+    max_value: float | None = None
+    min_exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    doc: str = ""
+    references_account: bool = True  # account_id must name a known account (when given)
+    required_file: bool = False
+    extra_checks: tuple[str, ...] = field(default_factory=tuple)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+
+C = Column
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in [
+        Table(
+            "accounts",
+            (
+                C("account_id", "str", True, doc="one debt in collection; unique"),
+                C("consumer_id", "str", True, doc="the person; one consumer may owe several debts"),
+                C("placed_date", "date", True, doc="date the debt was placed with the firm"),
+                C("placed_balance", "amount", True, min_value=0, doc="balance at placement, >= 0"),
+                C("timezone", "tz", True, doc="IANA zone of the consumer's location"),
+                C("phone_timezone", "tz", doc="IANA zone of the phone number's area code, when known"),
+                C("phone", "str", doc="phone number (E.164 or national); used to derive phone_timezone when that is empty"),
+                C("state", "str", doc="region code, trimmed and upper-cased on import (e.g. MA)"),
+                C("portfolio", "str"),
+                C("product", "str"),
+                C("team", "str"),
+                C("strategy", "str", doc="treatment arm (e.g. champion, challenger)"),
+                C("vulnerable", "bool", doc="known vulnerable customer; default false"),
+            ),
+            key=("account_id",),
+            references_account=False,
+            required_file=True,
+            doc="One row per debt in collection.",
+        ),
+        Table(
+            "contacts",
+            (
+                C("contact_id", "str", True, doc="unique"),
+                C("account_id", "str", True),
+                C("ts", "timestamp", True, doc="when the contact happened"),
+                C("channel", "str", True, enum=CHANNELS),
+                C("direction", "str", True, enum=DIRECTIONS),
+                C("outcome", "str", doc="required for calls, one of " + ", ".join(CALL_OUTCOMES)
+                  + "; other channels free text, default sent (outbound) / received (inbound)"),
+                C("agent_id", "str"),
+                C("duration_s", "int", min_value=0),
+            ),
+            key=("contact_id",),
+            doc="One row per contact attempt or message, either direction.",
+        ),
+        Table(
+            "consents",
+            (
+                C("account_id", "str", True),
+                C("given_at", "timestamp", True, doc="the consumer's direct prior consent to be called"),
+            ),
+            key=("account_id", "given_at"),
+            doc="One row per consent given.",
+        ),
+        Table(
+            "preferences",
+            (
+                C("account_id", "str", True),
+                C("channel", "str", True, enum=PREFERENCE_CHANNELS,
+                  doc="a channel: do not contact through that medium; all: written request to cease communication"),
+                C("opted_out_at", "timestamp", True),
+            ),
+            key=("account_id", "channel", "opted_out_at"),
+            doc="One row per opt-out request.",
+        ),
+        Table(
+            "agents",
+            (
+                C("agent_id", "str", True, doc="unique"),
+                C("team", "str"),
+                C("site", "str"),
+                C("name", "str"),
+            ),
+            key=("agent_id",),
+            references_account=False,
+            doc="One row per agent.",
+        ),
+        Table(
+            "conversations",
+            (
+                C("conversation_id", "str", True, doc="unique"),
+                C("account_id", "str", True),
+                C("started_at", "timestamp", True),
+                C("channel", "str", True, enum=CHANNELS),
+                C("agent_id", "str"),
+                C("contact_id", "str", doc="the contact the conversation belongs to"),
+            ),
+            key=("conversation_id",),
+            doc="One row per call or chat conversation with a transcript.",
+        ),
+        Table(
+            "turns",
+            (
+                C("conversation_id", "str", True),
+                C("turn", "int", True, doc="order within the conversation"),
+                C("speaker", "str", True, enum=SPEAKERS),
+                C("text", "str", True, doc="kept exactly as given"),
+            ),
+            key=("conversation_id", "turn"),
+            references_account=False,
+            doc="One row per utterance of a conversation.",
+        ),
+        Table(
+            "surveys",
+            (
+                C("response_id", "str", True, doc="unique"),
+                C("account_id", "str"),
+                C("responded_at", "timestamp", True),
+                C("nps", "int", min_value=0, max_value=10, doc="0..10"),
+                C("csat", "int", min_value=1, max_value=5, doc="1..5"),
+                C("comment", "str"),
+                C("channel", "str", doc="survey channel"),
+                C("agent_id", "str"),
+            ),
+            key=("response_id",),
+            extra_checks=("nps_or_csat",),
+            doc="One row per survey response; at least one of nps and csat.",
+        ),
+        Table(
+            "complaints",
+            (
+                C("complaint_id", "str", True, doc="unique"),
+                C("account_id", "str"),
+                C("received_at", "timestamp", True),
+                C("source", "str", enum=COMPLAINT_SOURCES, doc="default consumer"),
+                C("category", "str"),
+                C("description", "str"),
+                C("resolved_at", "timestamp", doc=">= received_at"),
+                C("outcome", "str", enum=COMPLAINT_OUTCOMES),
+                C("redress_amount", "amount"),
+                # Kept from CFPB exports (import-cfpb); optional in the contract.
+                C("issue", "str", doc="CFPB issue"),
+                C("sub_issue", "str", doc="CFPB sub-issue"),
+                C("company_response", "str", doc="CFPB company response to consumer"),
+                C("timely_response", "bool", doc="CFPB timely response?"),
+                C("state", "str", doc="consumer state from the CFPB export"),
+                C("sent_to_company_date", "date", doc="CFPB date sent to company (routing, not resolution)"),
+            ),
+            key=("complaint_id",),
+            extra_checks=("resolved_after_received",),
+            doc="One row per complaint.",
+        ),
+        Table(
+            "payments",
+            (
+                C("payment_id", "str", True, doc="unique"),
+                C("account_id", "str", True),
+                C("paid_at", "timestamp", True),
+                C("amount", "amount", True, doc="negative: a reversal"),
+                C("method", "str"),
+            ),
+            key=("payment_id",),
+            doc="One row per payment or reversal.",
+        ),
+        Table(
+            "promises",
+            (
+                C("promise_id", "str", True, doc="unique"),
+                C("account_id", "str", True),
+                C("created_at", "timestamp", True),
+                C("due_date", "date", True),
+                C("amount", "amount", True, min_value=0, min_exclusive=True, doc="> 0"),
+                C("agent_id", "str"),
+            ),
+            key=("promise_id",),
+            doc="One row per promise to pay.",
+        ),
+    ]
+}
+
+# Tables the product keeps besides the contract's. Derived tables are rebuilt from the contract's.
+SYSTEM_DDL = [
+    """create table if not exists quarantine (
+        import_id bigint, table_name varchar, file varchar, line bigint, raw varchar, reason varchar)""",
+    """create table if not exists import_log (
+        import_id bigint, started_at timestamptz, finished_at timestamptz, source varchar,
+        table_name varchar, file varchar, rows_read bigint, rows_loaded bigint, rows_quarantined bigint)""",
+    """create table if not exists meta (key varchar primary key, value varchar)""",
+]
+
+
+def table_ddl(table: Table) -> str:
+    cols = ",\n    ".join(f"{c.name} {SQL_TYPES[c.type]}" for c in table.columns)
+    return f"create table if not exists {table.name} (\n    {cols},\n    primary key ({', '.join(table.key)})\n)"
+
+
+def create_schema(con) -> None:
+    """Create every contract and system table that does not exist yet."""
+    for table in TABLES.values():
+        con.execute(table_ddl(table))
+    for ddl in SYSTEM_DDL:
+        con.execute(ddl)

@@ -1,0 +1,7 @@
+"""Placeholder until this page is built (see the open issues)."""
+import streamlit as st
+
+from dashboard import ui
+
+ui.header("benchmark".capitalize())
+st.info("This page is not built yet.")

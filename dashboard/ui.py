@@ -1,0 +1,32 @@
+"""Small helpers every page uses: the header with "data as of", the signed-in role, masking."""
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis import access, catalog
+from dashboard.data import load
+
+
+def role() -> str:
+    return st.session_state["user"]["role"]
+
+
+def filters():
+    """The shared filters drawn by app.py for this run."""
+    return st.session_state["filters"]
+
+
+def header(title: str, caption: str | None = None) -> None:
+    st.title(title)
+    as_of = load(catalog.data_as_of)
+    line = f"Data as of {as_of[:16].replace('T', ' ')} UTC" if as_of else "Data as of: unknown"
+    st.caption(line + (f" · {caption}" if caption else ""))
+
+
+def masked(df):
+    """The frame as this role may see it (personal data pseudonymised or withheld, on the server)."""
+    return access.mask_frame(df, role())
+
+
+def can_see_pii() -> bool:
+    return access.can_see_pii(role())
