@@ -1,7 +1,27 @@
-"""Shared fixtures. Tests use a real DuckDB; browser tests a real Chromium."""
+"""Shared fixtures. Tests use a real DuckDB; browser tests a real Chromium against `streamlit run`.
+
+Fixtures other test files build on (keep these names and signatures stable):
+
+- `fresh_db`: an in-memory database with every contract table, empty.
+- `demo_db` (session): path of a small demo database (`analysis.demo.build(path, accounts=400, seed=7)`),
+  built once per test session (once per xdist worker). Treat it as READ-ONLY: the dashboard opens it
+  read-only in this same process, and DuckDB refuses a read-write open of a file that is already open
+  read-only. Tests that write use `demo_db_copy`.
+- `demo_db_copy`: a private copy of the demo database that a test may change.
+- `app_test(role, page_key=None, query_params=None)`: an AppTest of the entry point, signed in as `role`,
+  run, and switched to `page_key` (run again). `at.exception` is empty when the page ran cleanly.
+- `app_server` (session): base URL (`http://127.0.0.1:PORT`) of `streamlit run dashboard/app.py` on the demo database.
+- `browser` (session) and `page`: Playwright's sync API on Debian's Chromium. Helpers in `tests/browser.py`.
+"""
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import duckdb
@@ -13,6 +33,18 @@ if str(ROOT) not in sys.path:
 
 from analysis.schema import create_schema  # noqa: E402
 
+APP = ROOT / "dashboard" / "app.py"
+PAGES_DIR = ROOT / "dashboard" / "app_pages"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+DEMO_ACCOUNTS = 400
+DEMO_SEED = 7
+# AppTest's default timeout is 3 s; a cold page (first query, plotly import) on a busy 2-core box takes longer.
+APP_TEST_TIMEOUT = 120
+
 
 @pytest.fixture
 def fresh_db():
@@ -22,3 +54,186 @@ def fresh_db():
     create_schema(con)
     yield con
     con.close()
+
+
+# --- the demo database ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """Path of a small demo database, built once per session with the real demo builder. Read-only."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    try:
+        from analysis.demo import build
+    except ModuleNotFoundError as exc:
+        if exc.name != "analysis.demo":
+            raise
+        _tiny_db(path)  # TEMPORARY until analysis/demo.py lands (being written concurrently)
+        return path
+    build(path, accounts=DEMO_ACCOUNTS, seed=DEMO_SEED, progress=False)
+    return path
+
+
+def _tiny_db(path: Path) -> None:
+    """TEMPORARY stand-in for the demo builder: a few rows in every table. Removed once analysis.demo exists."""
+    con = duckdb.connect(str(path))
+    con.execute("set TimeZone = 'UTC'")
+    create_schema(con)
+    con.execute("""insert into accounts select 'A' || i, 'C' || i, date '2025-11-01' + (i % 200)::int, 100 + i,
+        'America/Chicago', null, null, case when i % 5 = 0 then 'MA' else 'TX' end,
+        ['Retail', 'Telco'][1 + i % 2], 'card', ['North', 'South'][1 + i % 2],
+        ['champion', 'challenger'][1 + i % 2], i % 17 = 0 from range(1, 41) t(i)""")
+    con.execute("""insert into agents select 'G' || i, ['North', 'South'][1 + i % 2], 'Leeds', 'Agent ' || i from range(1, 5) t(i)""")
+    con.execute("""insert into contacts select 'K' || i, 'A' || (1 + i % 40),
+        timestamptz '2025-11-03 14:00:00+00' + to_hours(i * 7), ['call', 'sms', 'email'][1 + i % 3],
+        case when i % 9 = 0 then 'inbound' else 'outbound' end,
+        case when i % 3 = 0 then ['no_answer', 'conversation', 'voicemail'][1 + i % 3] else 'sent' end,
+        'G' || (1 + i % 4), 60 from range(0, 1200) t(i)""")
+    con.execute("""insert into conversations select 'V' || i, 'A' || (1 + i % 40), timestamptz '2025-12-01 15:00:00+00' + to_days(i),
+        'call', 'G1', null from range(0, 20) t(i)""")
+    con.execute("""insert into turns select 'V' || (i // 4), i % 4, ['agent', 'customer'][1 + i % 2],
+        'This is an attempt to collect a debt. I lost my job.' from range(0, 80) t(i)""")
+    con.execute("""insert into surveys select 'S' || i, 'A' || (1 + i % 40), timestamptz '2025-12-01 15:00:00+00' + to_days(i),
+        i % 11, 1 + i % 5, 'too many calls', 'sms', 'G1' from range(0, 60) t(i)""")
+    con.execute("""insert into complaints (complaint_id, account_id, received_at, source, category, resolved_at, outcome)
+        select 'P' || i, 'A' || (1 + i % 40), timestamptz '2025-12-01 15:00:00+00' + to_days(i), 'consumer', 'contact frequency',
+        timestamptz '2025-12-01 15:00:00+00' + to_days(i * 3), 'not_upheld' from range(0, 15) t(i)""")
+    con.execute("""insert into payments select 'Y' || i, 'A' || (1 + i % 40), timestamptz '2025-12-01 15:00:00+00' + to_days(i),
+        25, 'card' from range(0, 60) t(i)""")
+    con.execute("""insert into promises select 'R' || i, 'A' || (1 + i % 40), timestamptz '2025-12-01 15:00:00+00' + to_days(i),
+        date '2025-12-10' + i::int, 25, 'G1' from range(0, 30) t(i)""")
+    con.execute("insert into consents values ('A1', timestamptz '2025-12-01 15:00:00+00')")
+    con.execute("insert into preferences values ('A2', 'sms', timestamptz '2025-12-01 15:00:00+00')")
+    con.execute("insert into meta values ('data_as_of', '2026-02-28T23:00:00+00:00')")
+    con.close()
+
+
+@pytest.fixture
+def demo_db_copy(demo_db, tmp_path) -> Path:
+    """A private copy of the demo database that the test may write to."""
+    path = tmp_path / "demo-copy.duckdb"
+    shutil.copyfile(demo_db, path)
+    return path
+
+
+# --- AppTest ----------------------------------------------------------------------------------
+
+DEMO_NAMES = {
+    "executive": "Demo Executive",
+    "manager": "Demo Manager",
+    "compliance": "Demo Compliance Officer",
+    "admin": "Demo Administrator",
+}
+
+
+@pytest.fixture
+def app_test(demo_db, monkeypatch):
+    """Factory: `app_test(role, page_key=None, query_params=None)` -> a run AppTest of the entry point.
+
+    The user is signed in by setting session state (the sign-in form itself is tested separately).
+    With `page_key`, the app is run once (so that st.navigation registers the role's pages) and then
+    switched to `dashboard/app_pages/<page_key>.py` and run again; AppTest raises ValueError when that
+    page is not among the role's pages. `query_params` seeds the URL's query string, as a link would.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("DASHBOARD_DB", str(demo_db))
+
+    def make(role: str, page_key: str | None = None, query_params: dict | None = None, timeout: float = APP_TEST_TIMEOUT):
+        at = AppTest.from_file(str(APP), default_timeout=timeout)
+        at.session_state["user"] = {"username": role, "name": DEMO_NAMES.get(role, role), "role": role}
+        for key, value in (query_params or {}).items():
+            at.query_params[key] = value
+        at.run()
+        if page_key is not None:
+            at.switch_page(f"app_pages/{page_key}.py").run()
+        return at
+
+    return make
+
+
+# --- a real server and a real browser -----------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with status {proc.returncode} before it was healthy")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"streamlit not healthy at {url} after {timeout:.0f}s")
+
+
+def start_server(db: Path, log_path: Path, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """`streamlit run dashboard/app.py` on a free port of 127.0.0.1; returns the process and base URL."""
+    port = free_port()
+    env = {**os.environ, "DASHBOARD_DB": str(db), **(extra_env or {})}
+    log = open(log_path, "wb")  # noqa: SIM115 - closed with the process below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(APP),
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
+         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    proc._log = log  # type: ignore[attr-defined]
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+    except RuntimeError as exc:
+        stop_server(proc)
+        raise RuntimeError(f"{exc}; server log:\n{log_path.read_text(errors='replace')[-4000:]}") from None
+    return proc, url
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    proc._log.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def app_server(demo_db, tmp_path_factory):
+    """Base URL of `streamlit run dashboard/app.py` serving the demo database; stopped after the session."""
+    log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
+    proc, url = start_server(demo_db, log_path)
+    yield url
+    stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never `playwright install`: nothing downloads)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium package (`.ci/run` does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (own cookies, own Streamlit session) and page, 1400x1000."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    p = context.new_page()
+    p.set_default_timeout(60_000)
+    yield p
+    context.close()

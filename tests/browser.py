@@ -1,0 +1,55 @@
+"""Helpers for the Playwright tests (fixtures `app_server`, `browser`, `page` are in conftest.py).
+
+    from tests.browser import sign_in, wait_for_app, nav_labels, goto
+
+Waiting: Streamlit renders in several passes over a websocket. `wait_for_app` waits until the script
+has finished (the app root says `data-test-script-state="notRunning"`, the status widget is gone) and
+the main block shows something; assert only after that.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+RUN_DONE = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app) return false;
+  const state = app.getAttribute('data-test-script-state');
+  if (state === 'running' || state === 'rerunRequested' || state === 'initial') return false;
+  if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+  if (document.querySelector('[data-testid="stSkeleton"]')) return false;
+  return document.querySelectorAll('[data-testid="stMain"] [data-testid="stElementContainer"]').length > 0;
+}"""
+
+
+def wait_for_app(page, timeout: float = 60_000, settle_ms: int = 300) -> None:
+    """Wait until the script run is over and the main block has rendered (twice, to ride out a quick rerun)."""
+    page.wait_for_function(RUN_DONE, timeout=timeout)
+    # A widget change or st.rerun can start a new run right after one ends; check again after a pause.
+    page.wait_for_timeout(settle_ms)
+    page.wait_for_function(RUN_DONE, timeout=timeout)
+
+
+def goto(page, base_url: str, page_key: str = "", **params) -> None:
+    """Open `base_url/page_key?params` (lists become repeated parameters) and wait for the app."""
+    query = urlencode(params, doseq=True)
+    page.goto(f"{base_url}/{page_key}" + (f"?{query}" if query else ""))
+    wait_for_app(page)
+
+
+def sign_in(page, base_url: str, username: str, password: str = "demo", path: str = "") -> None:
+    """Open the app (at `path`, e.g. "data?team=North") and sign in through the form."""
+    page.goto(f"{base_url}/{path}")
+    page.get_by_label("Username").wait_for()
+    wait_for_app(page)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign out").wait_for()
+    wait_for_app(page)
+
+
+def nav_labels(page) -> list[str]:
+    """The page titles in the sidebar navigation, in order."""
+    links = page.locator('[data-testid="stSidebarNav"] [data-testid="stSidebarNavLink"]')
+    # A link's text is "<material icon ligature>\n\n<title>"; the title is the last line.
+    return [t.strip().splitlines()[-1].strip() for t in links.all_inner_texts()]
