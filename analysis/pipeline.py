@@ -12,6 +12,8 @@ import time
 
 STEPS: list[tuple[str, str]] = [
     # ("breaches", "analysis.compliance.engine:refresh"),
+    ("risk_signals", "analysis.compliance.signals:refresh"),
+    ("conversations", "analysis.sentiment.conversations:refresh"),
 ]
 
 

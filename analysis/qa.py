@@ -1,0 +1,241 @@
+"""QA phrase rules and vulnerability cues over conversation turns, as configuration.
+
+The rules live in `config/qa_rules.yaml` (regular expressions per speaker, position and scope).
+`check_conversation` applies them to one conversation's turns (used by tests and the transcript
+viewer); `refresh` applies them to every stored conversation and writes `qa_results`, `qa_hits`
+and `vulnerability_flags` (called by the pipeline step `conversations`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from analysis.errors import UserError
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES_FILE = ROOT / "config" / "qa_rules.yaml"
+KINDS = ("required", "prohibited")
+SCOPES = ("all", "first_conversation")
+SPEAKERS = ("agent", "customer")
+DRIVERS = ("health", "life_events", "resilience", "capability")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str
+    title: str
+    source: str
+    speaker: str
+    first_turns: int | None
+    applies_to: str
+    pattern: re.Pattern
+
+
+@dataclass(frozen=True)
+class Cue:
+    driver: str
+    cue: str
+    pattern: re.Pattern
+
+
+@dataclass(frozen=True)
+class QaConfig:
+    rules: tuple[Rule, ...]
+    cues: tuple[Cue, ...]
+    cue_speaker: str
+
+
+def _compile(patterns, where: str, path) -> re.Pattern:
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    if not patterns or not all(isinstance(p, str) and p for p in patterns):
+        raise UserError(f"{path}: {where} needs a non-empty list of patterns")
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    except re.error as exc:
+        raise UserError(f"{path}: {where} has a bad regular expression ({exc}): fix the pattern") from None
+
+
+def load_rules(path: str | Path | None = None) -> QaConfig:
+    """Read and check the rule file; any mistake is a one-line UserError naming the rule."""
+    path = Path(path) if path else RULES_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise UserError(f"QA rules file {path} not found: restore config/qa_rules.yaml or name an existing file") from None
+    except yaml.YAMLError as exc:
+        raise UserError(f"QA rules file {path} is not valid YAML ({exc.__class__.__name__}): fix the file") from None
+    rules = []
+    for i, raw in enumerate(data.get("rules") or []):
+        rid = str(raw.get("id") or f"rule #{i + 1}")
+        kind, speaker, scope = raw.get("kind"), raw.get("speaker", "agent"), raw.get("applies_to", "all")
+        if kind not in KINDS:
+            raise UserError(f"{path}: rule {rid} has kind {kind!r}; use one of {', '.join(KINDS)}")
+        if speaker not in SPEAKERS:
+            raise UserError(f"{path}: rule {rid} has speaker {speaker!r}; use one of {', '.join(SPEAKERS)}")
+        if scope not in SCOPES:
+            raise UserError(f"{path}: rule {rid} has applies_to {scope!r}; use one of {', '.join(SCOPES)}")
+        first = raw.get("first_turns")
+        if first is not None and (not isinstance(first, int) or first < 1):
+            raise UserError(f"{path}: rule {rid} has first_turns {first!r}; use a whole number >= 1 or leave it out")
+        rules.append(Rule(rid, kind, str(raw.get("title", rid)), str(raw.get("source", "")), speaker, first, scope,
+                          _compile(raw.get("patterns"), f"rule {rid}", path)))
+    vuln = data.get("vulnerability") or {}
+    cues = []
+    for driver, groups in (vuln.get("drivers") or {}).items():
+        if driver not in DRIVERS:
+            raise UserError(f"{path}: vulnerability driver {driver!r} is not one of the FCA's four ({', '.join(DRIVERS)})")
+        for cue, patterns in (groups or {}).items():
+            cues.append(Cue(driver, str(cue), _compile(patterns, f"vulnerability cue {cue}", path)))
+    cue_speaker = vuln.get("speaker", "customer")
+    if cue_speaker not in SPEAKERS:
+        raise UserError(f"{path}: vulnerability speaker {cue_speaker!r}; use one of {', '.join(SPEAKERS)}")
+    return QaConfig(tuple(rules), tuple(cues), cue_speaker)
+
+
+def _matches(pattern: re.Pattern, text: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group(0)) for m in pattern.finditer(text or "") if m.group(0)]
+
+
+def rule_in_scope(rule: Rule, speaker: str, speaker_turn: int, first_conversation: bool) -> bool:
+    """Whether a turn is one the rule looks at (speaker_turn counts that speaker's turns from 1)."""
+    if speaker != rule.speaker:
+        return False
+    if rule.first_turns is not None and speaker_turn > rule.first_turns:
+        return False
+    return True
+
+
+def rule_applies(rule: Rule, first_conversation: bool) -> bool:
+    return rule.applies_to == "all" or first_conversation
+
+
+def check_conversation(turns, config: QaConfig, first_conversation: bool):
+    """Apply every rule and cue to one conversation.
+
+    `turns`: iterable of (turn, speaker, text) in any order. Returns (results, hits, cues):
+    results {rule_id: passed or None when the rule does not apply}; hits [(rule_id, turn, start,
+    end, matched_text)]; cues [(driver, cue, turn, start, end, matched_text)].
+    """
+    ordered = sorted(turns, key=lambda t: t[0])
+    counts: dict[str, int] = {}
+    numbered = []
+    for turn, speaker, text in ordered:
+        counts[speaker] = counts.get(speaker, 0) + 1
+        numbered.append((turn, speaker, counts[speaker], text or ""))
+    results, hits, cues = {}, [], []
+    for rule in config.rules:
+        if not rule_applies(rule, first_conversation):
+            results[rule.id] = None
+            continue
+        found = []
+        for turn, speaker, nth, text in numbered:
+            if rule_in_scope(rule, speaker, nth, first_conversation):
+                found += [(rule.id, turn, s, e, m) for s, e, m in _matches(rule.pattern, text)]
+        hits += found
+        results[rule.id] = bool(found) if rule.kind == "required" else not found
+    for turn, speaker, _, text in numbered:
+        if speaker == config.cue_speaker:
+            for cue in config.cues:
+                cues += [(cue.driver, cue.cue, turn, s, e, m) for s, e, m in _matches(cue.pattern, text)]
+    return results, hits, cues
+
+
+DDL = [
+    """create or replace table qa_results (
+        conversation_id varchar, rule_id varchar, kind varchar, passed boolean,
+        primary key (conversation_id, rule_id))""",
+    """create or replace table qa_hits (
+        conversation_id varchar, rule_id varchar, kind varchar, turn bigint,
+        start_char bigint, end_char bigint, matched_text varchar)""",
+    """create or replace table vulnerability_flags (
+        conversation_id varchar, account_id varchar, turn bigint, driver varchar, cue varchar,
+        start_char bigint, end_char bigint, matched_text varchar)""",
+    """create or replace table qa_rules (
+        rule_id varchar primary key, kind varchar, title varchar, source varchar, speaker varchar,
+        first_turns bigint, applies_to varchar)""",
+]
+
+
+def refresh(con, path: str | Path | None = None) -> dict:
+    """Check every conversation; replace qa_results, qa_hits, vulnerability_flags, qa_rules."""
+    from analysis.db import query_rows
+
+    config = load_rules(path)
+    results, hits, flags = [], [], []
+    by_text: dict[tuple, tuple] = {}  # transcripts repeat phrasing: match each distinct text once
+    current, first, account, buf = None, False, None, []
+
+    def flush():
+        if current is None:
+            return
+        res, h, c = _check_cached(buf, config, first, by_text)
+        kinds = {r.id: r.kind for r in config.rules}
+        results.extend((current, rid, kinds[rid], ok) for rid, ok in res.items() if ok is not None)
+        hits.extend((current, rid, kinds[rid], t, s, e, m) for rid, t, s, e, m in h)
+        flags.extend((current, account, t, d, cue, s, e, m) for d, cue, t, s, e, m in c)
+
+    for conversation_id, account_id, is_first, turn, speaker, text in query_rows(con, "conversation_turns_for_qa"):
+        if conversation_id != current:
+            flush()
+            current, first, account, buf = conversation_id, bool(is_first), account_id, []
+        if turn is not None:
+            buf.append((turn, speaker, text))
+    flush()
+    for ddl in DDL:
+        con.execute(ddl)
+    _insert(con, "qa_results", results, 4)
+    _insert(con, "qa_hits", hits, 7)
+    _insert(con, "vulnerability_flags", flags, 8)
+    _insert(con, "qa_rules", [(r.id, r.kind, r.title, r.source, r.speaker, r.first_turns, r.applies_to) for r in config.rules], 7)
+    return {"qa_results": len(results), "qa_hits": len(hits), "vulnerability_flags": len(flags)}
+
+
+def _check_cached(turns, config, first, cache):
+    # Same result as check_conversation, but each (text, speaker, position, scope) is matched once.
+    counts: dict[str, int] = {}
+    results = {r.id: (None if not rule_applies(r, first) else (r.kind == "prohibited")) for r in config.rules}
+    hits, cues = [], []
+    for turn, speaker, text in sorted(turns, key=lambda t: t[0]):
+        counts[speaker] = counts.get(speaker, 0) + 1
+        key = (text, speaker, min(counts[speaker], 99), first)
+        found = cache.get(key)
+        if found is None:
+            rule_hits = []
+            for rule in config.rules:
+                if rule_applies(rule, first) and rule_in_scope(rule, speaker, counts[speaker], first):
+                    rule_hits += [(rule.id, s, e, m) for s, e, m in _matches(rule.pattern, text)]
+            cue_hits = []
+            if speaker == config.cue_speaker:
+                for cue in config.cues:
+                    cue_hits += [(cue.driver, cue.cue, s, e, m) for s, e, m in _matches(cue.pattern, text)]
+            found = cache[key] = (rule_hits, cue_hits)
+        for rid, s, e, m in found[0]:
+            hits.append((rid, turn, s, e, m))
+        for d, c, s, e, m in found[1]:
+            cues.append((d, c, turn, s, e, m))
+    hit_rules = {h[0] for h in hits}
+    for rule in config.rules:
+        if results[rule.id] is not None:
+            results[rule.id] = (rule.id in hit_rules) if rule.kind == "required" else (rule.id not in hit_rules)
+    return results, hits, cues
+
+
+def _insert(con, table: str, data: list[tuple], width: int) -> None:
+    if not data:
+        return
+    import pandas as pd
+
+    cols = [r[1] for r in con.cursor().execute(f"pragma table_info('{table}')").fetchall()][:width]
+    frame = pd.DataFrame(data, columns=cols)
+    cur = con.cursor()
+    try:
+        cur.register("_rows", frame)
+        cur.execute(f"insert into {table} select * from _rows")
+        cur.unregister("_rows")
+    finally:
+        cur.close()
