@@ -11,7 +11,7 @@ import sys
 import time
 
 STEPS: list[tuple[str, str]] = [
-    # ("breaches", "analysis.compliance.engine:refresh"),
+    ("breaches", "analysis.compliance.engine:refresh"),
     ("risk_signals", "analysis.compliance.signals:refresh"),
     ("conversations", "analysis.sentiment.conversations:refresh"),
 ]

@@ -1,0 +1,154 @@
+"""The contact-rule engine: every (contact, rule) breach of a rule set, with its evidence.
+
+Each rule kind is one parametrised, set-based query in `queries/rule_<kind>.sql`; a rule is that
+query run with the rule's parameters (bound, never interpolated). `find_breaches` returns the
+breaches as a DataFrame; `refresh` (a pipeline step) stores them in the table `breaches` so the
+read-only dashboard can show them, with the rule set that produced them in meta `rule_set`.
+
+Breaches are *presumed* breaches for a reviewer, not legal findings. The definitions are SPEC
+section 2; DECISIONS.md "Contact rules" records the choices that are easy to get wrong.
+"""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from analysis.compliance.rules import (
+    AccountFilter,
+    CooldownAfterEvent,
+    OptOut,
+    QuietHours,
+    Rule,
+    RuleSet,
+    WindowedCap,
+    load_rules,
+)
+from analysis.db import set_meta, sql_text
+
+COLUMNS = ["contact_id", "account_id", "rule_id", "ts", "local_ts", "evidence", "explanation"]
+QUERY = {
+    "windowed_cap": "rule_windowed_cap",
+    "cooldown_after_event": "rule_cooldown_after_event",
+    "quiet_hours": "rule_quiet_hours",
+    "opt_out": "rule_opt_out",
+}
+
+
+def _noun(channels: tuple[str, ...]) -> str:
+    return channels[0] if len(channels) == 1 else "contact"
+
+
+def rule_params(rule: Rule) -> dict:
+    """The bound parameters of the rule's kind query."""
+    p = rule.params
+    params = {"rule_id": rule.rule_id, **(p.accounts or AccountFilter()).params()}
+    if isinstance(p, (WindowedCap, CooldownAfterEvent)):
+        params.update(
+            channels=list(p.channels),
+            directions=list(p.directions),
+            outcomes_excluded=list(p.outcomes_excluded),
+            consent_exclusion=p.consent_exclusion,
+            consent_window_days=p.consent_window_days,
+            window_days=p.window_days,
+            noun=_noun(p.channels),
+        )
+    if isinstance(p, WindowedCap):
+        params["cap"] = p.cap
+    elif isinstance(p, CooldownAfterEvent):
+        ev = p.event
+        params.update(
+            event_channels=list(ev.channels),
+            event_directions=list(ev.directions),
+            event_outcomes=list(ev.outcomes),
+            event_noun=("telephone conversation" if set(ev.channels) == {"call"} and set(ev.outcomes) == {"conversation"}
+                        else "event"),
+        )
+    elif isinstance(p, QuietHours):
+        params.update(
+            channels=list(p.channels),
+            directions=list(p.directions),
+            start=p.start,
+            end=p.end,
+            zones=list(p.zones),
+            reply_exemption_hours=p.reply_exemption_hours,
+        )
+    elif isinstance(p, OptOut):
+        params.update(scope=p.scope, channels=list(p.channels), directions=list(p.directions))
+    return params
+
+
+def empty_breaches() -> pd.DataFrame:
+    return pd.DataFrame({
+        "contact_id": pd.Series([], dtype=object),
+        "account_id": pd.Series([], dtype=object),
+        "rule_id": pd.Series([], dtype=object),
+        "ts": pd.Series([], dtype="datetime64[us, UTC]"),
+        "local_ts": pd.Series([], dtype="datetime64[us]"),
+        "evidence": pd.Series([], dtype=object),
+        "explanation": pd.Series([], dtype=object),
+    })
+
+
+def _rule_breaches(cur, rule: Rule) -> pd.DataFrame:
+    return cur.execute(sql_text(QUERY[rule.kind]), rule_params(rule)).df()
+
+
+def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
+    """All breaches of `rules` (default: config/rules.toml) in the database.
+
+    Columns: contact_id, account_id, rule_id, ts (tz-aware UTC), local_ts (the account's wall
+    time, naive), evidence (JSON text), explanation (one sentence); sorted by ts, contact_id,
+    rule_id. Works on a read-only connection (nothing is written).
+    """
+    rules = load_rules() if rules is None else rules
+    cur = con.cursor()
+    try:
+        cur.execute("set TimeZone = 'UTC'")
+        frames = [_rule_breaches(cur, rule) for rule in rules.rules]
+    finally:
+        cur.close()
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return empty_breaches()
+    out = pd.concat(frames, ignore_index=True)[COLUMNS]
+    out["ts"] = pd.to_datetime(out["ts"], utc=True)
+    return out.sort_values(["ts", "contact_id", "rule_id"], kind="stable", ignore_index=True)
+
+
+BREACHES_DDL = """create or replace table breaches (
+    contact_id varchar, account_id varchar, rule_id varchar, ts timestamptz,
+    local_ts timestamp, evidence varchar, explanation varchar)"""
+RULES_DDL = """create or replace table breach_rules (
+    rule_id varchar, kind varchar, title varchar, citation varchar, text varchar, parameters varchar)"""
+
+
+def refresh(con, rules: RuleSet | None = None) -> int:
+    """Recompute the table `breaches` (and `breach_rules`, meta `rule_set`) in one transaction.
+
+    Returns the number of breaches stored.
+    """
+    rules = load_rules() if rules is None else rules
+    found = find_breaches(con, rules)
+    rule_rows = [(r.rule_id, r.kind, r.title, r.citation, r.text, json.dumps(r.as_dict()["params"], sort_keys=True))
+                 for r in rules.rules]
+    cur = con.cursor()
+    try:
+        cur.execute("begin transaction")
+        try:
+            cur.execute(BREACHES_DDL)
+            cur.register("found_breaches", found)
+            cur.execute("insert into breaches select " + ", ".join(COLUMNS) + " from found_breaches")
+            cur.unregister("found_breaches")
+            cur.execute(RULES_DDL)
+            if rule_rows:
+                cur.executemany("insert into breach_rules values (?, ?, ?, ?, ?, ?)", rule_rows)
+            set_meta(cur, "rule_set", rules.label)
+            set_meta(cur, "rule_set_sha256", rules.sha256)
+            cur.execute("commit")
+        except BaseException:
+            cur.execute("rollback")
+            raise
+    finally:
+        cur.close()
+    return len(found)

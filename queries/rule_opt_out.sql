@@ -1,0 +1,96 @@
+-- Breaches of one opt_out rule: contacts after an opt-out of the account.
+-- Grain: one row per breaching contact (contact_id unique).
+-- Parameters: $rule_id; $scope ('channel': preferences rows whose channel is the contact's channel;
+--   'all': preferences rows with channel 'all', any contact channel); $channels, $directions (varchar lists);
+--   account filter $vulnerable, $states, $portfolios, $products, $teams, $strategies (as in rule_windowed_cap).
+-- Rule: contact ts > opted_out_at, strictly (timestamps as written); the earliest qualifying
+--   opt-out is the evidence.
+with
+
+accounts as (
+    select
+        account_id,
+        timezone
+    from accounts
+    where ($vulnerable is null or coalesce(vulnerable, false) = $vulnerable)
+        and (len($states::varchar[]) = 0 or list_contains($states::varchar[], upper(trim(state))))
+        and (len($portfolios::varchar[]) = 0 or list_contains($portfolios::varchar[], portfolio))
+        and (len($products::varchar[]) = 0 or list_contains($products::varchar[], product))
+        and (len($teams::varchar[]) = 0 or list_contains($teams::varchar[], team))
+        and (len($strategies::varchar[]) = 0 or list_contains($strategies::varchar[], strategy))
+),
+
+contacts as (
+    select
+        contact_id,
+        account_id,
+        ts,
+        channel,
+        direction
+    from contacts
+),
+
+preferences as (
+    select
+        account_id,
+        channel,
+        opted_out_at
+    from preferences
+),
+
+opt_outs as (
+    select
+        account_id,
+        channel,
+        min(opted_out_at) as opted_out_at
+    from preferences
+    where ($scope = 'all' and channel = 'all') or ($scope = 'channel' and channel <> 'all')
+    group by account_id, channel
+),
+
+breaching as (
+    select
+        c.contact_id,
+        c.account_id,
+        c.ts,
+        c.channel,
+        a.timezone,
+        o.channel as opt_out_channel,
+        o.opted_out_at
+    from contacts as c
+    inner join accounts as a on c.account_id = a.account_id
+    inner join opt_outs as o
+        on c.account_id = o.account_id
+        and ($scope = 'all' or o.channel = c.channel)
+        and c.ts > o.opted_out_at
+    where list_contains($channels::varchar[], c.channel)
+        and list_contains($directions::varchar[], c.direction)
+),
+
+final as (
+    select
+        contact_id,
+        account_id,
+        $rule_id as rule_id,
+        ts,
+        timezone(timezone, ts) as local_ts,
+        to_json({
+            'opt_out': {
+                'channel': opt_out_channel,
+                'at': strftime(timezone('UTC', opted_out_at), '%Y-%m-%dT%H:%M:%SZ')
+            }
+        }) as evidence,
+        case when opt_out_channel = 'all'
+            then printf(
+                'Outbound %s after the written request to cease communication of %s.',
+                channel, strftime(timezone('UTC', opted_out_at), '%Y-%m-%dT%H:%M:%SZ')
+            )
+            else printf(
+                'Outbound %s after the consumer opted out of %s on %s.',
+                channel, opt_out_channel, strftime(timezone('UTC', opted_out_at), '%Y-%m-%dT%H:%M:%SZ')
+            )
+        end as explanation
+    from breaching
+)
+
+select * from final
