@@ -118,7 +118,7 @@ def breach_pairs(con) -> pd.DataFrame | None:
     `rule_set`); otherwise the compliance engine computes them. None when no engine is available.
     """
     cols = ["contact_id", "account_id", "rule_id", "ts"]
-    if table_exists(con, "breaches") and _is_default_rule_set(get_meta(con, "rule_set")):
+    if table_exists(con, "breaches") and _is_default_rule_set(get_meta(con, "rule_set_sha256") or get_meta(con, "rule_set")):
         cur = con.cursor()
         try:
             return cur.execute("select contact_id, account_id, rule_id, ts from breaches").df()
@@ -133,7 +133,8 @@ def breach_pairs(con) -> pd.DataFrame | None:
 
 
 def _is_default_rule_set(value: str | None) -> bool:
-    """True when meta `rule_set` (the engine stores the rule set's label or hash) names the default rules."""
+    """True when the stored rule set (meta `rule_set_sha256`, or the label in `rule_set`, both written by
+    `analysis.compliance.engine.refresh`) is the default one, config/rules.toml."""
     if not value:
         return False
     try:
