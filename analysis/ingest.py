@@ -1,0 +1,692 @@
+"""`python -m analysis ingest DIR --db FILE`: import a directory in the SPEC section 1 contract.
+
+How it works, per file (all of it inside one transaction, so a failure leaves the database as it was):
+1. DuckDB reads the file as text (`read_csv(all_varchar = true, store_rejects = true)` or
+   `read_parquet`) into a staging table; rows DuckDB cannot parse (wrong number of fields, bad
+   UTF-8) land in its rejects table.
+2. One set-based query types every column (`try_cast`, regular expressions, the zone list of
+   `pg_timezone_names()`) and gives every row the list of rules it breaks; a second finds duplicate
+   keys (the first valid occurrence in the file is kept).
+3. Valid rows replace the rows with the same key (delete + insert), the others go to `quarantine`
+   with their line number and raw text.
+Before any of that, every file's header is checked without touching the database, so a missing
+required column or an unreadable file fails before the database is opened for writing.
+
+The SQL here is generated from `analysis.schema` (identifiers of the contract only); every value that
+comes from the user (file paths, the assumed zone) is a bound parameter.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from analysis.db import connect, set_meta, sql_text
+from analysis.errors import UserError
+from analysis.schema import CALL_OUTCOMES, TABLES, Column, Table, create_schema
+
+# Tables in load order: accounts first, because every other table's account_id is checked against it.
+LOAD_ORDER = ["accounts", "agents"] + [t for t in TABLES if t not in ("accounts", "agents")]
+SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
+PROGRESS_MIN_BYTES = 20_000_000  # below this an import takes about a second: no bar
+
+# DuckDB's CSV reader, told the contract's dialect instead of sniffing it: header row, comma,
+# double quotes (doubled to escape), UTF-8, every value as text so that typing happens in our SQL.
+CSV_OPTIONS = (
+    "header = true, delim = ',', quote = '\"', escape = '\"', encoding = 'utf-8', all_varchar = true, "
+    "store_rejects = true, rejects_table = '_ingest_rejects', rejects_scan = '_ingest_rejects_scan'"
+)
+
+# Values of the contract's types, as regular expressions matched against the trimmed text.
+INT_RE = r"[+-]?[0-9]+"
+AMOUNT_RE = r"[+-]?([0-9]+([.][0-9]{0,2})?|[.][0-9]{1,2})"
+DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?"
+TS_OFFSET_RE = _TIME + r"([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)"
+TS_NAIVE_RE = _TIME
+BOOL_TRUE = ("true", "1", "yes")
+BOOL_FALSE = ("false", "0", "no")
+
+TYPE_WORDS = {
+    "int": "a whole number",
+    "amount": "an amount with at most 2 decimal places",
+    "date": "a date YYYY-MM-DD",
+    "bool": "a boolean (true/false/1/0/yes/no)",
+    "tz": "an IANA time zone name such as America/Chicago",
+    "timestamp": "an ISO 8601 timestamp such as 2026-03-08T14:05:00Z",
+}
+
+
+@dataclass
+class Source:
+    """One input file, checked: which contract column comes from which column of the file."""
+
+    table: Table
+    path: Path
+    kind: str  # csv | parquet
+    columns: dict[str, str]  # contract column -> column name in the file
+    file_columns: list[str]  # every column of the file, in file order (for the raw text)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass
+class FileResult:
+    table: str
+    file: str
+    read: int
+    loaded: int
+    quarantined: int
+
+
+@dataclass
+class ImportResult:
+    import_id: int
+    files: list[FileResult] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def read(self) -> int:
+        return sum(f.read for f in self.files)
+
+    @property
+    def loaded(self) -> int:
+        return sum(f.loaded for f in self.files)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(f.quarantined for f in self.files)
+
+
+# --------------------------------------------------------------------------------------------
+# Finding and checking the files (no database involved)
+# --------------------------------------------------------------------------------------------
+
+def find_sources(directory: str | Path) -> tuple[dict[str, Path], list[str]]:
+    """The table files of a directory ({table: path}) and the names of the files it ignores."""
+    directory = Path(directory)
+    if not directory.exists():
+        raise UserError(f"{directory} does not exist: give the directory that holds accounts.csv and the other table files")
+    if not directory.is_dir():
+        raise UserError(f"{directory} is not a directory: give the directory that holds accounts.csv and the other table files")
+    found: dict[str, Path] = {}
+    ignored = []
+    for path in sorted(directory.iterdir()):
+        table, suffix = path.stem.lower(), path.suffix.lower()
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        if table not in TABLES or suffix not in SUFFIXES:
+            ignored.append(path.name)
+            continue
+        if table in found:
+            raise UserError(f"{directory} has both {found[table].name} and {path.name}: keep one file per table")
+        found[table] = path
+    if not found:
+        raise UserError(f"{directory} has no table files: expected files named after the tables ({', '.join(n + '.csv' for n in LOAD_ORDER[:3])}, ...) as CSV or Parquet")
+    return found, ignored
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def inspect_source(con, table: str, path: Path) -> Source:
+    """Read a file's header (or Parquet schema) and check that it has the required columns."""
+    kind = SUFFIXES[path.suffix.lower()]
+    reader = f"read_csv($path, {CSV_OPTIONS})" if kind == "csv" else "read_parquet($path)"
+    try:
+        if kind == "csv" and path.stat().st_size == 0:
+            raise UserError(f"cannot read {path}: the file is empty (it needs at least the header row)")
+        described = con.execute(f"describe select * from {reader}", {"path": str(path)}).fetchall()
+    except duckdb.Error as exc:
+        raise UserError(f"cannot read {path}: {_first_line(exc)}") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+    file_columns = [row[0] for row in described]
+    spec = TABLES[table]
+    columns: dict[str, str] = {}
+    for name in file_columns:
+        key = name.strip().lower()
+        if key in {c.name for c in spec.columns} and key not in columns:
+            columns[key] = name
+    for required in spec.required_columns:
+        if required not in columns:
+            shown = ", ".join(file_columns[:12]) + (", ..." if len(file_columns) > 12 else "")
+            raise UserError(f"{path}: required column '{required}' is missing (the file has: {shown}); "
+                            f"add it or rename the header, then import again")
+    return Source(spec, path, kind, columns, file_columns)
+
+
+def plan(files: dict[str, Path]) -> list[Source]:
+    """Check every file's columns before the database is touched; the sources in load order."""
+    con = duckdb.connect()
+    try:
+        con.execute("set enable_progress_bar = false")
+        return [inspect_source(con, t, files[t]) for t in LOAD_ORDER if t in files]
+    finally:
+        con.close()
+
+
+def check_zone(zone: str | None) -> str | None:
+    """A zone name given on the command line must be one DuckDB knows (it does the conversion)."""
+    if zone is None:
+        return None
+    con = duckdb.connect()
+    try:
+        known = con.execute("select 1 from pg_timezone_names() where name = ?", [zone]).fetchall()
+    finally:
+        con.close()
+    if not known:
+        raise UserError(f"--assume-timezone {zone!r} is not an IANA time zone name; use one such as America/New_York")
+    return zone
+
+
+# --------------------------------------------------------------------------------------------
+# SQL generated from the schema
+# --------------------------------------------------------------------------------------------
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    """A SQL string literal of a constant of ours (never a user value)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _in_list(values) -> str:
+    return "(" + ", ".join(_lit(v) for v in values) + ")"
+
+
+def _typed(col: Column, raw: str, assume_tz: bool) -> str:
+    """Expression giving the typed value of a column from its raw text (NULL when missing or bad)."""
+    t = f"trim({raw})"
+    if col.enum:
+        return f"case when lower({t}) in {_in_list(col.enum)} then lower({t}) end"
+    if col.type == "str":
+        return f"nullif(upper({t}), '')" if col.name == "state" else f"nullif({raw}, '')"
+    if col.type == "int":
+        return f"case when regexp_full_match({t}, {_lit(INT_RE)}) then try_cast({t} as bigint) end"
+    if col.type == "amount":
+        return f"case when regexp_full_match({t}, {_lit(AMOUNT_RE)}) then try_cast({t} as decimal(18,2)) end"
+    if col.type == "date":
+        return f"case when regexp_full_match({t}, {_lit(DATE_RE)}) then try_cast({t} as date) end"
+    if col.type == "bool":
+        return f"case when lower({t}) in {_in_list(BOOL_TRUE)} then true when lower({t}) in {_in_list(BOOL_FALSE)} then false end"
+    if col.type == "tz":
+        return f"case when {t} in (select name from _ingest_zones) then {t} end"
+    if col.type == "timestamp":
+        with_offset = f"when regexp_full_match({t}, {_lit(TS_OFFSET_RE)}) then try_cast(replace({t}, ',', '.') as timestamptz)"
+        if not assume_tz:
+            return f"case {with_offset} end"
+        # naive wall time in the assumed zone: see LOCAL_INSTANT_MACROS
+        local = f"try_cast(replace({t}, ',', '.') as timestamp)"
+        return f"case {with_offset} when regexp_full_match({t}, {_lit(TS_NAIVE_RE)}) then _ingest_local_instant({local}, $zone) end"
+    raise ValueError(col.type)
+
+
+def _reasons(table: Table, col: Column, raw: str, typed: str, present: bool, assume_tz: bool) -> list[str]:
+    """Expressions giving a reason text when the column breaks a rule, else NULL."""
+    name = col.name
+    missing = f"({raw} is null or trim({raw}) = '')"
+    out = []
+    if not present:
+        return out
+    if col.required:
+        out.append(f"case when {missing} then {_lit(name + ': required value missing')} end")
+    if table.name == "contacts" and name == "outcome":
+        return out  # checked with the channel, below
+    if col.enum:
+        out.append(f"case when not {missing} and {typed} is null then {_lit(name + ': must be one of ' + ', '.join(col.enum))} end")
+    elif col.type == "timestamp":
+        t = f"trim({raw})"
+        if assume_tz:
+            nonexistent = (f"case when not {missing} and {typed} is null and regexp_full_match({t}, {_lit(TS_NAIVE_RE)}) "
+                           f"and try_cast(replace({t}, ',', '.') as timestamp) is not null "
+                           f"then {_lit(name + ': local time that does not exist in the assumed zone (skipped by a daylight-saving change)')} end")
+            out.append(nonexistent)
+            bad = f"case when not {missing} and {typed} is null and not (regexp_full_match({t}, {_lit(TS_NAIVE_RE)}) and try_cast(replace({t}, ',', '.') as timestamp) is not null) "
+        else:
+            out.append(f"case when not {missing} and regexp_full_match({t}, {_lit(TS_NAIVE_RE)}) "
+                       f"then {_lit(name + ': timestamp without UTC offset; add Z or +hh:mm, or name its zone with --assume-timezone')} end")
+            bad = f"case when not {missing} and {typed} is null and not regexp_full_match({t}, {_lit(TS_NAIVE_RE)}) "
+        out.append(bad + f"then {_lit(name + ': not ' + TYPE_WORDS['timestamp'])} end")
+    elif col.type in TYPE_WORDS:
+        out.append(f"case when not {missing} and {typed} is null then {_lit(name + ': not ' + TYPE_WORDS[col.type])} end")
+    if col.min_value is not None:
+        op, word = (">", "greater than") if col.min_exclusive else (">=", "at least")
+        out.append(f"case when not ({typed} {op} {col.min_value:g}) then {_lit(f'{name}: must be {word} {col.min_value:g}')} end")
+    if col.max_value is not None:
+        out.append(f"case when {typed} > {col.max_value:g} then {_lit(f'{name}: must be at most {col.max_value:g}')} end")
+    return out
+
+
+def checked_sql(source: Source, assume_tz: bool) -> str:
+    """The query typing every column of the staged file and listing the rules each row breaks."""
+    table = source.table
+    raw_cols, typed_cols, reasons = [], [], []
+    for col in table.columns:
+        present = col.name in source.columns
+        if present:
+            raw_cols.append(f"s.{_q(source.columns[col.name])} as {_q('raw_' + col.name)}")
+        typed = _typed(col, f"s.{_q(source.columns[col.name])}" if present else "null::varchar", assume_tz)
+        typed_cols.append(f"{typed} as {_q(col.name)}")
+        reasons += _reasons(table, col, f"t.{_q('raw_' + col.name)}", f"t.{_q(col.name)}", present, assume_tz)
+    if table.name == "contacts":
+        outcome = f"nullif(trim(s.{_q(source.columns['outcome'])}), '')" if "outcome" in source.columns else "null::varchar"
+        typed_cols.append(f"{outcome} as outcome_raw")
+        reasons.append(f"case when t.channel = 'call' and t.outcome_raw is null then 'outcome: required for calls' "
+                       f"when t.channel = 'call' and lower(t.outcome_raw) not in {_in_list(CALL_OUTCOMES)} "
+                       f"then {_lit('outcome: must be one of ' + ', '.join(CALL_OUTCOMES) + ' for calls')} end")
+    if "nps_or_csat" in table.extra_checks:
+        # "at least one" is about both being empty; a bad value has its own reason
+        given = [f"nullif(trim(t.{_q('raw_' + c)}), '') is null" for c in ("nps", "csat") if c in source.columns]
+        reasons.append(f"case when {' and '.join(given) or 'true'} then 'nps or csat: at least one is required' end")
+    if "resolved_after_received" in table.extra_checks:
+        reasons.append("case when t.resolved_at < t.received_at then 'resolved_at: before received_at' end")
+    join = ""
+    if table.references_account:
+        join = "left join accounts as known on known.account_id = t.account_id"
+        reasons.append("case when t.account_id is not null and known.account_id is null then 'account_id: unknown account' end")
+    reason = "nullif(concat_ws('; ', " + ", ".join(reasons) + "), '')" if reasons else "null::varchar"
+    raw_names = ", ".join(_q("raw_" + c) for c in source.columns)
+    return f"""
+create or replace temp table _ingest_checked as
+with staged as (
+    select _rec as rec, * exclude (_rec) from _ingest_raw
+),
+
+typed as (
+    select s.rec, {', '.join(raw_cols + typed_cols)}
+    from staged as s
+),
+
+final as (
+    select t.* exclude ({raw_names}), {reason} as reason
+    from typed as t
+    {join}
+)
+
+select * from final"""
+
+
+def _stored_value(table: Table, col: Column) -> str:
+    """The value stored: defaults of the contract applied."""
+    name = _q(col.name)
+    if table.name == "accounts" and col.name == "vulnerable":
+        return f"coalesce({name}, false)"
+    if table.name == "complaints" and col.name == "source":
+        return f"coalesce({name}, 'consumer')"
+    if table.name == "contacts" and col.name == "outcome":
+        return ("case when channel = 'call' then lower(outcome_raw) "
+                "else coalesce(outcome_raw, case direction when 'outbound' then 'sent' else 'received' end) end")
+    return name
+
+
+# A naive wall time in a zone -> the instant. ICU's timezone() maps a nonexistent wall time (DST gap)
+# forward and an ambiguous one (DST overlap) to its later instant. We keep the earlier instant of an
+# ambiguous time (Python's zoneinfo fold=0) and return NULL for a nonexistent one (quarantined).
+# `earlier` reads the wall time with the offset in force 6 hours before `later`.
+LOCAL_INSTANT_MACROS = [
+    "create or replace temp macro _ingest_later(local_ts, zone) as timezone(zone, local_ts)",
+    """create or replace temp macro _ingest_earlier(local_ts, zone) as timezone('UTC', local_ts - (
+        timezone(zone, _ingest_later(local_ts, zone) - interval 6 hour)
+        - (_ingest_later(local_ts, zone) - interval 6 hour)::timestamp))""",
+    """create or replace temp macro _ingest_local_instant(local_ts, zone) as case
+        when _ingest_earlier(local_ts, zone) < _ingest_later(local_ts, zone)
+             and timezone(zone, _ingest_earlier(local_ts, zone)) = local_ts then _ingest_earlier(local_ts, zone)
+        when timezone(zone, _ingest_later(local_ts, zone)) = local_ts then _ingest_later(local_ts, zone)
+    end""",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Line numbers
+# --------------------------------------------------------------------------------------------
+
+def _count_newlines(path: Path) -> tuple[int, bool]:
+    """Physical line breaks in a file and whether it ends with one (read in 16 MB chunks)."""
+    count, last = 0, b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(16 << 20):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count, last == b"\n"
+
+
+def _record_lines(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """For every non-empty CSV record: DuckDB's line number for it and its first physical line.
+
+    DuckDB numbers rows by line breaks outside quotes (blank lines included), so a record after a
+    quoted field with line breaks has a smaller DuckDB number than its physical line. Only used for
+    files where the two differ, found by counting line breaks.
+    """
+    import csv
+
+    duck, phys = [], []
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        records = 1
+        start = reader.line_num + 1
+        for row in reader:
+            records += 1
+            if row:
+                duck.append(records)
+                phys.append(start)
+            start = reader.line_num + 1
+    return np.asarray(duck, dtype=np.int64), np.asarray(phys, dtype=np.int64)
+
+
+def line_numbers(source: Source, good_recs: np.ndarray, reject_lines: np.ndarray, staged: int) -> tuple[np.ndarray, np.ndarray]:
+    """Physical line numbers (header = line 1) of quarantined good rows and of rejected rows.
+
+    `good_recs` are 0-based positions among the rows DuckDB parsed, `reject_lines` DuckDB's line
+    numbers of the rows it could not parse. For Parquet the "line" is the 1-based row number.
+    """
+    if source.kind == "parquet":
+        return good_recs + 1, reject_lines
+    rejects = np.sort(reject_lines)
+    newlines, ends_with_newline = _count_newlines(source.path)
+    records = staged + len(rejects)
+    if newlines == records + (1 if ends_with_newline else 0):
+        # One record per line: rows DuckDB parsed fill the lines the rejected ones leave free.
+        free_before = rejects - 2 - np.arange(len(rejects))
+        return good_recs + 2 + np.searchsorted(free_before, good_recs, side="right"), rejects
+    duck, phys = _record_lines(source.path)
+    is_rejected = np.isin(duck, rejects)
+    good_phys = phys[~is_rejected]
+    if len(good_phys) != staged:  # the two readers disagree on the records: fall back to DuckDB's count
+        free_before = rejects - 2 - np.arange(len(rejects))
+        return good_recs + 2 + np.searchsorted(free_before, good_recs, side="right"), rejects
+    reject_phys = phys[np.searchsorted(duck, rejects).clip(0, len(phys) - 1)] if len(phys) else rejects
+    return good_phys[good_recs], reject_phys
+
+
+# --------------------------------------------------------------------------------------------
+# Phone zones
+# --------------------------------------------------------------------------------------------
+
+def phone_zone(number: str) -> str | None:
+    """The one IANA zone of a phone number's area, or None when the library gives none or several."""
+    import phonenumbers
+    from phonenumbers import timezone as phone_tz
+
+    try:
+        parsed = phonenumbers.parse(number, "US")  # national numbers are read as US numbers
+    except phonenumbers.NumberParseException:
+        return None
+    zones = phone_tz.time_zones_for_number(parsed)
+    if len(zones) != 1 or zones[0] == phone_tz.UNKNOWN_TIMEZONE:
+        return None
+    return zones[0]
+
+
+def derive_phone_zones(con) -> int:
+    """Fill phone_timezone of staged valid accounts that have a phone but no zone; rows filled."""
+    if "phone" not in {r[0] for r in con.execute("describe _ingest_checked").fetchall()}:
+        return 0
+    numbers = [r[0] for r in con.execute(
+        "select distinct regexp_replace(phone, '[^0-9+]', '', 'g') from _ingest_checked "
+        "where reason is null and phone_timezone is null and phone is not null").fetchall()]
+    if not numbers:
+        return 0
+    pairs = [(n, z) for n in numbers if n and (z := phone_zone(n))]
+    zones = {z for z in {r[0] for r in con.execute("select name from _ingest_zones").fetchall()}}
+    pairs = [(n, z) for n, z in pairs if z in zones]  # a name DuckDB cannot convert with would break the rules
+    if not pairs:
+        return 0
+    import pandas as pd
+
+    frame = pd.DataFrame(pairs, columns=["number", "zone"])
+    con.register("_ingest_phone_zones", frame)
+    try:
+        con.execute("""
+            update _ingest_checked as c set phone_timezone = z.zone
+            from _ingest_phone_zones as z
+            where c.reason is null and c.phone_timezone is null
+              and regexp_replace(c.phone, '[^0-9+]', '', 'g') = z.number""")
+    finally:
+        con.unregister("_ingest_phone_zones")
+    return len(pairs)
+
+
+# --------------------------------------------------------------------------------------------
+# The import
+# --------------------------------------------------------------------------------------------
+
+def _scalar(con, sql: str, params=None):
+    return con.execute(sql, params or []).fetchall()[0][0]
+
+
+def _csv_field(expr: str) -> str:
+    """A value written back as a CSV field (quoted when it needs to be), for the raw text."""
+    return (f"case when {expr} is null then '' "
+            f"when regexp_matches({expr}, '[\",\\r\\n]') then '\"' || replace({expr}, '\"', '\"\"') || '\"' "
+            f"else {expr} end")
+
+
+def _stage(con, source: Source) -> None:
+    con.execute("drop table if exists _ingest_rejects")
+    con.execute("drop table if exists _ingest_rejects_scan")
+    if source.kind == "csv":
+        con.execute(f"create or replace temp table _ingest_raw as select row_number() over () - 1 as _rec, * from read_csv($path, {CSV_OPTIONS})",
+                    {"path": str(source.path)})
+    else:
+        cast = ", ".join(f"cast({_q(c)} as varchar) as {_q(c)}" for c in source.file_columns)
+        con.execute(f"create or replace temp table _ingest_raw as select row_number() over () - 1 as _rec, {cast} from read_parquet($path)",
+                    {"path": str(source.path)})
+
+
+def _load_file(con, source: Source, import_id: int, assume_tz: str | None, step) -> FileResult:
+    table = source.table
+    _stage(con, source)
+    step(0.5)
+    staged = _scalar(con, "select count(*) from _ingest_raw")
+    sql = checked_sql(source, assume_tz is not None)
+    con.execute(sql, {"zone": assume_tz} if "$zone" in sql else None)
+
+    # Duplicate keys within the file: the first valid row of a key loads, later ones are quarantined.
+    key_cols = ", ".join(_q(k) for k in table.key)
+    key_match = " and ".join(f"c.{_q(k)} = d.{_q(k)}" for k in table.key)
+    con.execute(f"""
+        update _ingest_checked as c
+        set reason = {_lit('duplicate key (' + ', '.join(table.key) + '): an earlier row of this file has the same; the first is kept')}
+        from (
+            select {key_cols}, min(rec) as first_rec
+            from _ingest_checked where reason is null
+            group by {key_cols} having count(*) > 1
+        ) as d
+        where {key_match} and c.reason is null and c.rec > d.first_rec""")
+    step(0.3)
+    if table.name == "accounts":
+        derive_phone_zones(con)
+
+    # Upsert: rows whose key exists are replaced by the file's version.
+    target = _q(table.name)
+    if _scalar(con, f"select count(*) from {target}"):
+        key_join = " and ".join(f"{target}.{_q(k)} = v.{_q(k)}" for k in table.key)
+        con.execute(f"delete from {target} using (select {key_cols} from _ingest_checked where reason is null) as v where {key_join}")
+    cols = ", ".join(_q(c.name) for c in table.columns)
+    values = ", ".join(_stored_value(table, c) for c in table.columns)
+    con.execute(f"insert into {target} ({cols}) select {values} from _ingest_checked where reason is null")
+    loaded = _scalar(con, "select count(*) from _ingest_checked where reason is null")
+
+    # Quarantine: rows that break a rule, then rows DuckDB could not parse.
+    bad = con.execute("select rec from _ingest_checked where reason is not null order by rec").fetchnumpy()["rec"]
+    rejects_exist = source.kind == "csv" and _scalar(
+        con, "select count(*) from duckdb_tables() where table_name = '_ingest_rejects'")
+    reject_lines = (con.execute("select distinct line from _ingest_rejects order by line").fetchnumpy()["line"]
+                    if rejects_exist else np.zeros(0, dtype=np.int64))
+    if len(bad) or len(reject_lines):
+        good_lines, rej_lines = line_numbers(source, np.asarray(bad, dtype=np.int64),
+                                             np.asarray(reject_lines, dtype=np.int64), staged)
+        import pandas as pd
+
+        con.register("_ingest_lines", pd.DataFrame({"rec": np.asarray(bad, dtype=np.int64), "line": good_lines}))
+        raw_text = " || ',' || ".join(_csv_field(f"r.{_q(c)}") for c in source.file_columns)
+        try:
+            con.execute(f"""
+                insert into quarantine
+                select $import_id, $table, $file, l.line, {raw_text}, c.reason
+                from _ingest_checked as c
+                join _ingest_lines as l on l.rec = c.rec
+                join _ingest_raw as r on r._rec = c.rec
+                where c.reason is not null""", {"import_id": import_id, "table": table.name, "file": source.name})
+        finally:
+            con.unregister("_ingest_lines")
+        if len(reject_lines):
+            con.register("_ingest_reject_lines", pd.DataFrame({"duck_line": np.asarray(reject_lines, dtype=np.int64), "line": rej_lines}))
+            try:
+                con.execute("""
+                    insert into quarantine
+                    select $import_id, $table, $file, l.line, first(j.csv_line),
+                           'malformed row: ' || string_agg(distinct j.error_message, '; ')
+                    from _ingest_rejects as j
+                    join _ingest_reject_lines as l on l.duck_line = j.line
+                    group by l.line""", {"import_id": import_id, "table": table.name, "file": source.name})
+            finally:
+                con.unregister("_ingest_reject_lines")
+    quarantined = len(bad) + len(reject_lines)
+    step(0.2)
+    return FileResult(table.name, source.name, staged + len(reject_lines), loaded, quarantined)
+
+
+def import_sources(con, sources: list[Source], *, source_label: str = "", assume_timezone: str | None = None,
+                   progress: bool = False, refresh: bool = True) -> ImportResult:
+    """Import checked sources into an open read-write database, all or nothing.
+
+    Runs in one transaction: on any error the database is rolled back and the error re-raised.
+    After the commit the derived tables are recomputed (`analysis.pipeline.refresh`); those steps
+    read through their own cursors, which do not see uncommitted rows, so they cannot run inside.
+    """
+    from tqdm import tqdm
+
+    check_zone(assume_timezone)
+    t0 = time.perf_counter()
+    sizes = {s.path: max(s.path.stat().st_size, 1) for s in sources}
+    total = sum(sizes.values())
+    bar = tqdm(total=total, unit="B", unit_scale=True, file=sys.stderr, desc="import",
+               disable=not progress or total < PROGRESS_MIN_BYTES, leave=False)
+    con.execute("set enable_progress_bar = false")
+    con.execute("set TimeZone = 'UTC'")  # the zone arithmetic below reads timestamptz::timestamp as UTC
+    con.begin()
+    try:
+        create_schema(con)
+        if "accounts" not in {s.table.name for s in sources} and not _scalar(con, "select count(*) from accounts"):
+            raise UserError("accounts.csv (or accounts.parquet) is required: the database has no accounts yet")
+        con.execute("create or replace temp table _ingest_zones as select name from pg_timezone_names()")
+        if assume_timezone:
+            for macro in LOCAL_INSTANT_MACROS:
+                con.execute(macro)
+        import_id = _scalar(con, "select coalesce(max(import_id), 0) + 1 from (select import_id from import_log union all select import_id from quarantine)")
+        result = ImportResult(import_id)
+        for source in sources:
+            bar.set_description(source.name)
+            started = time.perf_counter() - t0  # elapsed timing only
+            size = sizes[source.path]
+            file_result = _load_file(con, source, import_id, assume_timezone, lambda share: bar.update(int(size * share)))
+            finished = time.perf_counter() - t0
+            # Times: DuckDB's now() is the start of this transaction; add the elapsed time measured here.
+            con.execute("""
+                insert into import_log
+                select $import_id, now() + to_microseconds($started_us), now() + to_microseconds($finished_us),
+                       $source, $table, $file, $read, $loaded, $quarantined""",
+                        {"import_id": import_id, "started_us": int(started * 1e6), "finished_us": int(finished * 1e6),
+                         "source": source_label or str(source.path.parent), "table": source.table.name,
+                         "file": source.name, "read": file_result.read, "loaded": file_result.loaded,
+                         "quarantined": file_result.quarantined})
+            result.files.append(file_result)
+        as_of = con.execute(sql_text("ingest_data_as_of")).fetchall()[0][0]
+        if as_of:
+            set_meta(con, "data_as_of", as_of)
+        for name in ("_ingest_raw", "_ingest_checked", "_ingest_zones", "_ingest_rejects", "_ingest_rejects_scan"):
+            con.execute(f"drop table if exists {name}")
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    finally:
+        bar.close()
+    if refresh:
+        from analysis.pipeline import refresh as refresh_derived
+
+        refresh_derived(con, progress=progress)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def import_directory(directory: str | Path, db_path: str | Path, *, assume_timezone: str | None = None,
+                     progress: bool = False, refresh: bool = True) -> ImportResult:
+    """Import every table file of a directory into a database file (created when missing).
+
+    Every check that needs no database runs first; a failure after that rolls the transaction back,
+    and a database file this call created is removed again, so the database is as it was.
+    """
+    db_path = Path(db_path)
+    if not db_path.parent.exists():
+        raise UserError(f"the folder of --db {db_path} does not exist: create {db_path.parent} first")
+    if db_path.is_dir():
+        raise UserError(f"--db {db_path} is a directory: give a database file name such as {db_path / 'collections.duckdb'}")
+    check_zone(assume_timezone)
+    files, ignored = find_sources(directory)
+    sources = plan(files)
+    existed = db_path.exists()
+    if not existed and "accounts" not in files:
+        raise UserError(f"{directory} has no accounts.csv (or accounts.parquet), and {db_path} holds no accounts yet: accounts are required")
+    con = connect(db_path)
+    try:
+        result = import_sources(con, sources, source_label=str(Path(directory).resolve()),
+                                assume_timezone=assume_timezone, progress=progress, refresh=refresh)
+    except BaseException:
+        con.close()
+        if not existed:
+            for leftover in (db_path, Path(str(db_path) + ".wal")):
+                if leftover.exists():
+                    leftover.unlink()
+        raise
+    con.close()
+    result.ignored = ignored
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------
+
+def add_arguments(parser) -> None:
+    parser.add_argument("dir", help="directory of table files: accounts.csv (required), contacts.csv, ... (CSV or Parquet)")
+    parser.add_argument("--db", required=True, help="database file (created when missing)")
+    parser.add_argument("--assume-timezone", metavar="ZONE",
+                        help="IANA zone of timestamps written without UTC offset (otherwise such rows are quarantined)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+
+def format_table(result: ImportResult) -> str:
+    rows = [("file", "read", "loaded", "quarantined")]
+    rows += [(f.file, f"{f.read:,}", f"{f.loaded:,}", f"{f.quarantined:,}") for f in result.files]
+    rows.append(("total", f"{result.read:,}", f"{result.loaded:,}", f"{result.quarantined:,}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths))) for r in rows]
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    progress = not args.no_progress
+    result = import_directory(args.dir, args.db, assume_timezone=args.assume_timezone, progress=progress)
+    print(format_table(result))
+    tail = f"import {result.import_id}: {result.loaded:,} rows loaded, {result.quarantined:,} quarantined in {result.seconds:.1f}s"
+    if result.quarantined:
+        tail += " (reasons in the quarantine table and on the Data page)"
+    print(tail)
+    if result.ignored:
+        print(f"ignored (not a table of the contract): {', '.join(result.ignored)}")
+    return 0
