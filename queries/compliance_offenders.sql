@@ -1,0 +1,69 @@
+-- Breaches and placed calls per agent and per team, for "worst offenders" (breaches per 1,000 calls).
+-- Grain: one row per level x name; level is 'agent' (the contact's agent_id) or 'team' (the
+--   account's team, else the agent's team). Rows with no placed call keep placed_calls 0 (Python
+--   gives them an empty rate, not 0).
+-- Parameters: the shared filters $start, $end (inclusive UTC dates of ts), $portfolios, $teams,
+--   $strategies (account attributes), $channels (applies to the breach contacts only: the
+--   denominator is always placed calls); empty list = all.
+-- Units: breaches = (contact, rule) pairs on any channel; placed_calls = outbound calls, any outcome.
+with
+
+breaches as (
+    select contact_id, rule_id
+    from breaches
+),
+
+contacts as (
+    select contact_id, account_id, ts, channel, direction, agent_id
+    from contacts
+    where cast(timezone('UTC', ts) as date) between $start and $end
+),
+
+accounts as (
+    select account_id, team
+    from accounts
+    where (len($portfolios) = 0 or list_contains($portfolios, portfolio))
+        and (len($teams) = 0 or list_contains($teams, team))
+        and (len($strategies) = 0 or list_contains($strategies, strategy))
+),
+
+agents as (
+    select agent_id, team
+    from agents
+),
+
+attributed as (
+    select
+        c.contact_id,
+        c.channel,
+        c.channel = 'call' and c.direction = 'outbound' as is_placed_call,
+        coalesce(c.agent_id, '(none)') as agent,
+        coalesce(a.team, ag.team, '(none)') as team
+    from contacts as c
+    inner join accounts as a on a.account_id = c.account_id
+    left join agents as ag on ag.agent_id = c.agent_id
+),
+
+per_contact as (
+    select
+        t.agent,
+        t.team,
+        t.is_placed_call,
+        count(b.rule_id) filter (where len($channels) = 0 or list_contains($channels, t.channel)) as breaches
+    from attributed as t
+    left join breaches as b on b.contact_id = t.contact_id
+    group by t.contact_id, t.agent, t.team, t.is_placed_call
+),
+
+final as (
+    select
+        case when grouping(agent) = 0 then 'agent' else 'team' end as level,
+        coalesce(agent, team) as name,
+        sum(breaches) as breaches,
+        count(*) filter (where is_placed_call) as placed_calls
+    from per_contact
+    group by grouping sets ((agent), (team))
+)
+
+select * from final
+order by level, name

@@ -1,0 +1,49 @@
+-- The list of risk signals (not breaches) with the account's attributes.
+-- Grain: one row per risk_signals row.
+-- Parameters: the shared filters $start, $end (inclusive UTC dates of ts), $portfolios, $teams,
+--   $strategies (account attributes), $channels (signals are about placed calls: a channel filter
+--   without 'call' leaves none); $signals (signal names); empty list = all.
+-- Units: ts is the instant; local_time the wall time in the account's timezone (text).
+with
+
+signals as (
+    select signal, account_id, consumer_id, contact_id, ts, detail
+    from risk_signals
+    where len($signals) = 0 or list_contains($signals, signal)
+),
+
+accounts as (
+    select account_id, timezone, portfolio, team, strategy
+    from accounts
+),
+
+contacts as (
+    select contact_id, agent_id
+    from contacts
+),
+
+final as (
+    select
+        s.signal,
+        s.contact_id,
+        s.account_id,
+        s.consumer_id,
+        s.ts,
+        strftime(timezone(a.timezone, s.ts), '%Y-%m-%d %H:%M:%S') as local_time,
+        c.agent_id,
+        a.team,
+        a.strategy,
+        a.portfolio,
+        s.detail
+    from signals as s
+    inner join accounts as a on a.account_id = s.account_id
+    left join contacts as c on c.contact_id = s.contact_id
+    where cast(timezone('UTC', s.ts) as date) between $start and $end
+        and (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
+        and (len($teams) = 0 or list_contains($teams, a.team))
+        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+        and (len($channels) = 0 or list_contains($channels, 'call'))
+)
+
+select * from final
+order by ts desc, signal, contact_id

@@ -1,0 +1,199 @@
+"""The Compliance page's data functions on tiny tables with golden rows (analysis/compliance/workspace.py).
+
+The breaches are written by hand in the shape the audit stores (contact_id, account_id, rule_id, ts,
+local_ts, evidence, explanation), so these tests pin the workspace's own logic, not the engine's.
+"""
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime, timezone
+
+import pandas as pd
+import pytest
+
+from analysis.compliance import reviews, signals, workspace
+from analysis.filters import Filters
+
+UTC = timezone.utc
+ALL = Filters()
+
+
+@pytest.fixture
+def db(fresh_db):
+    con = fresh_db
+    con.execute("""insert into accounts (account_id, consumer_id, placed_date, placed_balance, timezone, state, portfolio, team, strategy)
+        values ('A1', 'P1', '2025-12-01', 500, 'America/Chicago', 'MA', 'Retail', 'North', 'champion'),
+               ('A2', 'P2', '2025-12-01', 900, 'America/New_York', 'TX', 'Telco', 'South', 'challenger')""")
+    con.execute("insert into agents (agent_id, team) values ('G1', 'North'), ('G2', 'South')")
+    con.execute("""insert into contacts (contact_id, account_id, ts, channel, direction, outcome, agent_id) values
+        ('k1', 'A1', '2026-01-05T15:00:00Z', 'call', 'outbound', 'no_answer', 'G1'),
+        ('k2', 'A1', '2026-01-06T15:00:00Z', 'call', 'outbound', 'conversation', 'G1'),
+        ('k3', 'A1', '2026-01-07T15:00:00Z', 'call', 'outbound', 'voicemail', 'G1'),
+        ('k7', 'A1', '2026-01-11T18:00:00Z', 'call', 'outbound', 'no_answer', 'G1'),
+        ('k4', 'A2', '2026-02-10T03:00:00Z', 'sms', 'outbound', 'sent', 'G2'),
+        ('k5', 'A2', '2026-02-11T15:00:00Z', 'call', 'outbound', 'no_answer', 'G2'),
+        ('k6', 'A2', '2026-02-12T15:00:00Z', 'call', 'inbound', 'conversation', null)""")
+    con.execute("""create table breaches (contact_id varchar, account_id varchar, rule_id varchar, ts timestamptz,
+        local_ts timestamp, evidence varchar, explanation varchar)""")
+    con.execute("""insert into breaches values
+        ('k3', 'A1', 'regf_post_conversation', '2026-01-07T15:00:00Z', '2026-01-07 09:00:00', ?, 'Counted call on local day 2 after the telephone conversation k2.'),
+        ('k3', 'A1', 'state_ma_2in7', '2026-01-07T15:00:00Z', '2026-01-07 09:00:00', ?, 'Counted call number 3 in the 7 local days.'),
+        ('k4', 'A2', 'inconvenient_time', '2026-02-10T03:00:00Z', '2026-02-09 22:00:00', ?, 'Outbound sms at 22:00:00.')""",
+               [json.dumps({"event": "k2"}), json.dumps({"contacts": ["k1", "k2", "k3"]}), json.dumps({"zones": {"timezone": "22:00:00"}})])
+    con.execute("insert into meta values ('rule_set', 'Regulation F and firm policy 2026.1 (abc123def456)')")
+    return con
+
+
+def counts(df):
+    return {r.value: (r.breaches, r.contacts, r.accounts) for r in df.itertuples()}
+
+
+def test_breaches_are_counted_by_rule_team_agent_strategy_and_month(db):
+    assert counts(workspace.breaches_by(db, ALL, "rule")) == {
+        "regf_post_conversation": (1, 1, 1), "state_ma_2in7": (1, 1, 1), "inconvenient_time": (1, 1, 1)}
+    assert counts(workspace.breaches_by(db, ALL, "team")) == {"North": (2, 1, 1), "South": (1, 1, 1)}
+    assert counts(workspace.breaches_by(db, ALL, "agent")) == {"G1": (2, 1, 1), "G2": (1, 1, 1)}
+    assert counts(workspace.breaches_by(db, ALL, "strategy")) == {"champion": (2, 1, 1), "challenger": (1, 1, 1)}
+    months = workspace.breaches_by(db, ALL, "month")
+    assert list(months["value"]) == ["2026-01", "2026-02"]  # time order, not count order
+    assert counts(months) == {"2026-01": (2, 1, 1), "2026-02": (1, 1, 1)}
+
+
+def test_the_grain_of_breach_counts_is_one_row_per_dimension_and_value(db):
+    df = workspace.breach_counts(db, ALL)
+    assert not df.duplicated(["dimension", "value"]).any()
+    assert set(df["dimension"]) == set(workspace.DIMENSIONS)
+    # Every dimension partitions the same breaches.
+    assert df.groupby("dimension")["breaches"].sum().eq(3).all()
+
+
+@pytest.mark.parametrize("filters, expected", [
+    (Filters(teams=("South",)), {"inconvenient_time": (1, 1, 1)}),
+    (Filters(channels=("call",)), {"regf_post_conversation": (1, 1, 1), "state_ma_2in7": (1, 1, 1)}),
+    (Filters(start=date(2026, 2, 1)), {"inconvenient_time": (1, 1, 1)}),
+    (Filters(end=date(2026, 1, 31), strategies=("challenger",)), {}),
+    (Filters(portfolios=("Retail",)), {"regf_post_conversation": (1, 1, 1), "state_ma_2in7": (1, 1, 1)}),
+])
+def test_the_shared_filters_narrow_the_breach_counts(db, filters, expected):
+    assert counts(workspace.breaches_by(db, filters, "rule")) == expected
+
+
+def test_the_date_filter_uses_the_utc_date_of_the_breach(db):
+    # k4 is 22:00 on 9 February in New York but 03:00 on 10 February in UTC.
+    assert counts(workspace.breaches_by(db, Filters(start=date(2026, 2, 10), end=date(2026, 2, 10)), "rule")) == {
+        "inconvenient_time": (1, 1, 1)}
+    assert counts(workspace.breaches_by(db, Filters(start=date(2026, 2, 9), end=date(2026, 2, 9)), "rule")) == {}
+
+
+def test_the_trend_gives_breaches_per_month_and_rule_with_the_months_placed_calls(db):
+    df = workspace.trend(db, ALL)
+    got = [(str(r.month)[:10], r.rule_id, r.breaches, r.placed_calls) for r in df.itertuples()]
+    assert got == [
+        ("2026-01-01", "regf_post_conversation", 1, 4),
+        ("2026-01-01", "state_ma_2in7", 1, 4),
+        ("2026-02-01", "inconvenient_time", 1, 1),  # the inbound call is not a placed call
+    ]
+    totals = workspace.trend_totals(db, ALL)
+    assert [(str(r.month)[:10], r.breaches, r.placed_calls) for r in totals.itertuples()] == [
+        ("2026-01-01", 2, 4), ("2026-02-01", 1, 1)]
+    assert list(totals["breaches_per_1000_calls"]) == [500.0, 1000.0]
+
+
+def test_a_month_without_placed_calls_has_an_empty_rate_not_zero(db):
+    db.execute("delete from contacts where contact_id = 'k5'")
+    totals = workspace.trend_totals(db, ALL)
+    feb = totals[totals["month"].astype(str).str[:10] == "2026-02-01"].iloc[0]
+    assert feb["breaches"] == 1 and feb["placed_calls"] == 0
+    assert feb["breaches_per_1000_calls"] is None or math.isnan(feb["breaches_per_1000_calls"])
+
+
+def test_worst_offenders_rank_agents_and_teams_by_breaches_per_1000_calls(db):
+    agents = workspace.worst_offenders(db, ALL, "agent")
+    assert [(r.name, r.breaches, r.placed_calls) for r in agents.itertuples()] == [
+        ("G2", 1, 1), ("G1", 2, 4), ("(none)", 0, 0)]
+    assert agents["breaches_per_1000_calls"].iloc[0] == 1000.0
+    assert agents["breaches_per_1000_calls"].iloc[1] == 500.0
+    assert pd.isna(agents["breaches_per_1000_calls"].iloc[2])  # no placed call: no rate
+    teams = workspace.worst_offenders(db, ALL, "team")
+    assert [(r.name, r.breaches, r.placed_calls, r.breaches_per_1000_calls) for r in teams.itertuples()] == [
+        ("South", 1, 1, 1000.0), ("North", 2, 4, 500.0)]
+
+
+def test_the_breach_list_carries_contact_and_account_attributes_newest_first(db):
+    df = workspace.breach_list(db, ALL)
+    assert list(zip(df["contact_id"], df["rule_id"])) == [
+        ("k4", "inconvenient_time"), ("k3", "regf_post_conversation"), ("k3", "state_ma_2in7")]
+    first = df.iloc[0]
+    assert (first["account_id"], first["consumer_id"], first["channel"], first["agent_id"], first["team"]) == (
+        "A2", "P2", "sms", "G2", "South")
+    assert first["local_time"] == "2026-02-09 22:00:00"  # New York wall time, EST
+    assert list(workspace.breach_list(db, ALL, rules=("state_ma_2in7",))["contact_id"]) == ["k3"]
+
+
+def test_review_states_join_the_list_by_contact_and_rule_and_filter_it(db, tmp_path):
+    log = tmp_path / "r.sqlite"
+    reviews.record(log, "k3", "state_ma_2in7", "confirmed", "officer", datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    listed = workspace.with_reviews(workspace.breach_list(db, ALL), reviews.current(log))
+    states = dict(zip(zip(listed["contact_id"], listed["rule_id"]), listed["review_state"]))
+    assert states == {("k4", "inconvenient_time"): "unreviewed", ("k3", "regf_post_conversation"): "unreviewed",
+                      ("k3", "state_ma_2in7"): "confirmed"}
+    unreviewed = workspace.with_reviews(workspace.breach_list(db, ALL), reviews.current(log), ("unreviewed",))
+    assert len(unreviewed) == 2
+    assert workspace.review_summary(listed) == {"unreviewed": 2, "confirmed": 1, "dismissed": 0}
+
+
+def test_a_breach_opens_with_its_evidence_contacts_window_timeline_and_rule_text(db):
+    d = workspace.breach_detail(db, "k3", "state_ma_2in7")
+    assert list(d["evidence_contacts"]["contact_id"]) == ["k1", "k2", "k3"]
+    assert d["evidence"] == {"contacts": ["k1", "k2", "k3"]}
+    assert d["rule"]["kind"] == "windowed_cap" and "Massachusetts" in d["rule"]["citation"]
+    assert d["rule_set"] == "Regulation F and firm policy 2026.1 (abc123def456)"
+    # The 7 local days ending on the breach's local date (7 January, Chicago).
+    assert d["window"] == (pd.Timestamp("2026-01-01 00:00:00"), pd.Timestamp("2026-01-08 00:00:00"))
+    timeline = d["timeline"]
+    assert list(timeline["contact_id"]) == ["k1", "k2", "k3", "k7"]
+    assert str(timeline["local_ts"].iloc[2]) == "2026-01-07 09:00:00"
+    assert timeline["rules_breached"].tolist() == ["", "", "regf_post_conversation, state_ma_2in7", ""]
+    spans = d["spans"]
+    assert [(r.kind, str(r.start_local), str(r.end_local)) for r in spans.itertuples()] == [
+        ("cooldown", "2026-01-06 09:00:00", "2026-01-13 00:00:00")]  # conversation k2 is day 1 of 7
+
+
+def test_a_cooldown_breach_has_no_counting_window_and_an_unknown_breach_is_none(db):
+    d = workspace.breach_detail(db, "k3", "regf_post_conversation")
+    assert d["window"] is None and d["rule"]["kind"] == "cooldown_after_event"
+    assert list(d["evidence_contacts"]["contact_id"]) == ["k2", "k3"]
+    assert workspace.breach_detail(db, "k1", "state_ma_2in7") is None
+
+
+def test_consent_windows_and_opt_outs_are_drawn_in_local_time(db):
+    db.execute("insert into consents values ('A2', '2026-02-01T14:30:00Z')")
+    db.execute("insert into preferences values ('A2', 'sms', '2026-02-05T12:00:00Z'), ('A2', 'all', '2026-02-20T12:00:00Z')")
+    spans = workspace.account_spans(db, "A2")
+    got = [(r.kind, str(r.start_local), None if pd.isna(r.end_local) else str(r.end_local), r.label) for r in spans.itertuples()]
+    assert got == [
+        ("consent_window", "2026-02-01 09:30:00", "2026-02-08 00:00:00", "consent given 2026-02-01 09:30"),
+        ("opt_out", "2026-02-05 07:00:00", None, "opted out of sms"),
+        ("cooldown", "2026-02-12 10:00:00", "2026-02-19 00:00:00", "inbound conversation k6"),
+        ("cease", "2026-02-20 07:00:00", None, "cease communication"),
+    ]
+
+
+def test_the_rule_text_comes_from_the_rules_stored_with_the_breaches(db):
+    db.execute("""create table breach_rules (rule_id varchar, kind varchar, title varchar, citation varchar, text varchar, parameters varchar)""")
+    db.execute("""insert into breach_rules values ('state_ma_2in7', 'windowed_cap', 'Firm MA cap', 'Firm manual 4.2',
+        'At most 2 calls in 5 days.', '{"window_days": 5, "cap": 2}')""")
+    d = workspace.breach_detail(db, "k3", "state_ma_2in7")
+    assert (d["rule"]["title"], d["rule"]["text"]) == ("Firm MA cap", "At most 2 calls in 5 days.")
+    assert d["window"] == (pd.Timestamp("2026-01-03 00:00:00"), pd.Timestamp("2026-01-08 00:00:00"))
+
+
+def test_risk_signals_are_listed_and_counted_apart_from_breaches(db):
+    signals.refresh(db)
+    listed = workspace.signal_list(db, ALL)
+    assert list(zip(listed["signal"], listed["contact_id"])) == [("sunday_call", "k7")]
+    assert listed["local_time"].iloc[0] == "2026-01-11 12:00:00"
+    c = workspace.signal_counts(db, ALL)
+    assert [(r.signal, str(r.month)[:10], r.signals) for r in c.itertuples()] == [("sunday_call", "2026-01-01", 1)]
+    assert workspace.signal_list(db, Filters(teams=("South",))).empty
