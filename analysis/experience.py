@@ -1,0 +1,197 @@
+"""Customer experience: NPS and CSAT (SPEC section 3) with intervals, verbatims and comment themes.
+
+The query files return counts; this module divides, adds confidence intervals and the small-sample
+flag (`analysis.stats`), ranks only segments with enough responses and tests month-over-month
+changes. Every function takes the open connection first and plain hashable arguments after it, so
+the dashboard can cache it through `dashboard.data.load`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pandas as pd
+import yaml
+
+from analysis import stats
+from analysis.db import ROOT, query_df, table_exists
+from analysis.errors import UserError
+from analysis.filters import ALL, Filters
+
+DIMENSIONS = {
+    "team": "Team",
+    "agent": "Agent",
+    "survey_channel": "Survey channel",
+    "strategy": "Strategy",
+    "portfolio": "Portfolio",
+}
+BANDS = ("promoter", "passive", "detractor", "no_nps")
+THEMES_FILE = ROOT / "config" / "comment_themes.yaml"
+
+# figures added to the counts (nps_responses and csat_responses are among the counts)
+NPS_COLUMNS = ["nps", "nps_low", "nps_high", "nps_small"]
+CSAT_COLUMNS = ["csat_pct", "csat_low", "csat_high", "csat_small"]
+
+
+def check_tz(tz: str) -> str:
+    """The reporting zone, validated: an IANA name such as UTC or America/Chicago."""
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(f"unknown time zone {tz!r}: give an IANA zone name such as UTC or America/Chicago") from None
+    return tz
+
+
+def _params(filters: Filters, tz: str, **extra) -> dict:
+    return {**filters.params(), "tz": check_tz(tz), **extra}
+
+
+def counts(con, filters: Filters = ALL, dimension: str = "all", tz: str = "UTC") -> pd.DataFrame:
+    """Raw counts, one row per segment x month (see queries/nps_csat_counts.sql)."""
+    if dimension != "all" and dimension not in DIMENSIONS:
+        raise UserError(f"unknown dimension {dimension!r}: use one of all, {', '.join(DIMENSIONS)}")
+    df = query_df(con, "nps_csat_counts", _params(filters, tz, dimension=dimension))
+    df["month"] = pd.to_datetime(df["month"]).dt.date
+    return df
+
+
+def _figures(row) -> dict:
+    nps = stats.nps_estimate(row["promoters"], row["passives"], row["detractors"])
+    csat = stats.rate_estimate(row["csat_satisfied"], row["csat_responses"])
+    return {
+        "nps": nps.value, "nps_low": nps.low, "nps_high": nps.high,
+        "nps_responses": nps.n, "nps_small": nps.small,
+        "csat_pct": csat.value, "csat_low": csat.low, "csat_high": csat.high,
+        "csat_responses": csat.n, "csat_small": csat.small,
+    }
+
+
+def _month_spine(months, filters: Filters) -> list:
+    """Every calendar month from the first to the last month with data (within the filter range)."""
+    if len(months) == 0:
+        return []
+    first, last = min(months), max(months)
+    if filters.start:
+        first = max(first, filters.start.replace(day=1))
+    if filters.end:
+        last = min(last, filters.end.replace(day=1))
+    return [p.to_timestamp().date() for p in pd.period_range(first, last, freq="M")]
+
+
+COUNT_COLUMNS = ["promoters", "passives", "detractors", "nps_responses", "csat_satisfied", "csat_responses"]
+
+
+def monthly(con, filters: Filters = ALL, tz: str = "UTC") -> pd.DataFrame:
+    """One row per month (reporting zone `tz`): NPS and CSAT with intervals, counts, small flags, and
+    the change from the previous calendar month with its significance. A month without responses is
+    listed with empty figures (None), never 0."""
+    raw = counts(con, filters, "all", tz)
+    spine = pd.DataFrame({"month": _month_spine(list(raw["month"]), filters)})
+    df = spine.merge(raw.drop(columns="segment"), on="month", how="left")
+    for c in COUNT_COLUMNS:
+        df[c] = df[c].fillna(0).astype("int64")
+    return _with_changes(df)
+
+
+def _with_changes(df: pd.DataFrame) -> pd.DataFrame:
+    """Figures per row plus change vs the row before (consecutive calendar months, same segment)."""
+    out = []
+    prev = None
+    for _, row in df.iterrows():
+        rec = {"month": row["month"], **{c: int(row[c]) for c in COUNT_COLUMNS}, **_figures(row)}
+        consecutive = prev is not None and (pd.Period(prev["month"], "M") + 1) == pd.Period(row["month"], "M")
+        if consecutive:
+            n = stats.compare_nps((prev["promoters"], prev["passives"], prev["detractors"]),
+                                  (row["promoters"], row["passives"], row["detractors"]))
+            c = stats.compare_proportions(prev["csat_satisfied"], prev["csat_responses"],
+                                          row["csat_satisfied"], row["csat_responses"])
+        else:
+            n = c = stats.Comparison(None, None, None, None, None, False)
+        rec.update({
+            "nps_change": n.diff, "nps_change_p": n.p_value, "nps_change_significant": n.significant,
+            "csat_change": c.diff, "csat_change_p": c.p_value, "csat_change_significant": c.significant,
+        })
+        out.append(rec)
+        prev = row
+    cols = ["month", *COUNT_COLUMNS, *NPS_COLUMNS, *CSAT_COLUMNS, "nps_change", "nps_change_p",
+            "nps_change_significant", "csat_change", "csat_change_p", "csat_change_significant"]
+    return pd.DataFrame(out, columns=cols)
+
+
+def by_segment(con, filters: Filters = ALL, dimension: str = "team", tz: str = "UTC") -> pd.DataFrame:
+    """One row per segment of `dimension` over the whole filter range: NPS and CSAT with intervals
+    and counts. Ranks (1 = best) are given only to segments that are not small samples; small ones
+    keep their figures but have no rank and sort last."""
+    if dimension not in DIMENSIONS:
+        raise UserError(f"unknown dimension {dimension!r}: use one of {', '.join(DIMENSIONS)}")
+    raw = counts(con, filters, dimension, tz)
+    totals = raw.groupby("segment", as_index=False)[COUNT_COLUMNS].sum()
+    rows = [{"segment": r["segment"], **{c: int(r[c]) for c in COUNT_COLUMNS}, **_figures(r)} for _, r in totals.iterrows()]
+    df = pd.DataFrame(rows, columns=["segment", *COUNT_COLUMNS, *NPS_COLUMNS, *CSAT_COLUMNS])
+    for metric, flag in (("nps", "nps_small"), ("csat_pct", "csat_small")):
+        rankable = df[metric].notna() & ~df[flag].astype(bool)
+        df[f"{metric}_rank"] = pd.Series(pd.NA, index=df.index, dtype="Int64")
+        df.loc[rankable, f"{metric}_rank"] = df.loc[rankable, metric].rank(ascending=False, method="min").astype("Int64")
+    df["_small"] = df["nps_small"].astype(bool)
+    df = df.sort_values(["_small", "nps", "segment"], ascending=[True, False, True], na_position="last")
+    return df.drop(columns="_small").reset_index(drop=True)
+
+
+# --- verbatims and themes ----------------------------------------------------------------------
+
+def sentiment_available(con) -> bool:
+    """True once the conversations helper's pipeline step has written comment_sentiment."""
+    return table_exists(con, "comment_sentiment")
+
+
+def verbatims(con, filters: Filters = ALL, band: str = "", tz: str = "UTC", limit: int = 500) -> pd.DataFrame:
+    """Survey comments, newest first, with sentiment_score/sentiment_label when comment_sentiment exists
+    (the columns are absent otherwise). `band`: '' for all, or promoter / passive / detractor / no_nps."""
+    if band and band not in BANDS:
+        raise UserError(f"unknown band {band!r}: use one of {', '.join(BANDS)} or leave it empty")
+    stem = "verbatims_with_sentiment" if sentiment_available(con) else "verbatims"
+    return query_df(con, stem, _params(filters, tz, band=band, limit=int(limit)))
+
+
+def load_themes(path: Path | str = THEMES_FILE) -> dict[str, str]:
+    """Theme name -> regular expression, from the YAML config."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise UserError(f"cannot read comment themes from {path}: {str(exc).splitlines()[0]}") from None
+    themes = data.get("themes") if isinstance(data, dict) else None
+    if not isinstance(themes, dict) or not themes or not all(isinstance(v, str) and v for v in themes.values()):
+        raise UserError(f"{path}: expected a 'themes' mapping of theme name to regular expression")
+    return {str(k): v for k, v in themes.items()}
+
+
+def theme_drivers(con, filters: Filters = ALL, tz: str = "UTC", themes: tuple | None = None) -> pd.DataFrame:
+    """Which themes detractors mention most: one row per theme with the share of detractor comments
+    and of promoter comments that mention it, and lift = detractor share / promoter share
+    (None when no promoter comment mentions it). Sorted by detractor share.
+    `themes`: ((name, pattern), ...) to override the config file."""
+    pairs = tuple(themes) if themes is not None else tuple(load_themes().items())
+    raw = query_df(con, "nps_theme_mentions", _params(
+        filters, tz, theme_names=[n for n, _ in pairs], theme_patterns=[p for _, p in pairs]))
+    out = []
+    for name, _ in pairs:
+        sub = raw[raw["theme"] == name].set_index("band")
+
+        def get(band, col, sub=sub):
+            return int(sub.loc[band, col]) if band in sub.index else 0
+
+        dm, dc = get("detractor", "mentions"), get("detractor", "comments")
+        pm, pc = get("promoter", "mentions"), get("promoter", "comments")
+        d_share, p_share = stats.proportion(dm, dc), stats.proportion(pm, pc)
+        out.append({
+            "theme": name,
+            "detractor_mentions": dm, "detractor_comments": dc,
+            "detractor_share_pct": None if d_share is None else 100 * d_share,
+            "promoter_mentions": pm, "promoter_comments": pc,
+            "promoter_share_pct": None if p_share is None else 100 * p_share,
+            "lift": d_share / p_share if d_share is not None and p_share else None,
+        })
+    df = pd.DataFrame(out, columns=["theme", "detractor_mentions", "detractor_comments", "detractor_share_pct",
+                                    "promoter_mentions", "promoter_comments", "promoter_share_pct", "lift"])
+    return df.sort_values(["detractor_mentions", "theme"], ascending=[False, True]).reset_index(drop=True)

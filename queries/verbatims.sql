@@ -1,0 +1,47 @@
+-- Survey comments: one row per survey response with a non-empty comment, newest first.
+-- Parameters: $tz, $band ('' = all, else promoter / passive / detractor / no_nps), $limit (rows),
+--   and the shared filters as in nps_csat_counts.sql.
+-- Units: nps 0-10, csat 1-5; responded_at is an instant (UTC).
+with surveys as (
+    select * from surveys
+),
+
+accounts as (
+    select account_id, team, portfolio, strategy from accounts
+),
+
+agents as (
+    select agent_id, team from agents
+),
+
+responses as (
+    select
+        s.response_id,
+        s.responded_at,
+        s.account_id,
+        s.nps,
+        s.csat,
+        case when s.nps >= 9 then 'promoter' when s.nps >= 7 then 'passive' when s.nps >= 0 then 'detractor' else 'no_nps' end as band,
+        s.channel as survey_channel,
+        s.agent_id,
+        coalesce(g.team, a.team) as team,
+        s.comment
+    from surveys as s
+    left join accounts as a on a.account_id = s.account_id
+    left join agents as g on g.agent_id = s.agent_id
+    where nullif(trim(s.comment), '') is not null
+        and cast(timezone($tz, s.responded_at) as date) between $start and $end
+        and (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
+        and (len($teams) = 0 or list_contains($teams, coalesce(g.team, a.team)))
+        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+        and (len($channels) = 0 or list_contains($channels, s.channel))
+),
+
+final as (
+    select * from responses
+    where $band = '' or band = $band
+)
+
+select * from final
+order by responded_at desc, response_id
+limit $limit

@@ -1,0 +1,183 @@
+"""NPS and CSAT (SPEC section 3) on hand-made survey tables: golden rows, month boundaries, intervals."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from analysis import experience, stats
+from analysis.db import query_df
+from analysis.errors import UserError
+from analysis.filters import ALL, Filters
+
+
+def add_accounts(con):
+    con.execute("""insert into accounts (account_id, consumer_id, placed_date, placed_balance, timezone, portfolio, team, strategy)
+        values ('A1', 'C1', date '2025-01-01', 100, 'UTC', 'Retail', 'North', 'champion'),
+               ('A2', 'C2', date '2025-01-01', 100, 'UTC', 'Telco', 'South', 'challenger')""")
+    con.execute("insert into agents values ('G1', 'East', 'Leeds', 'Ann'), ('G2', null, 'Leeds', 'Bob')")
+
+
+def survey(con, rid, account, ts, nps, csat, comment=None, channel="sms", agent=None):
+    con.execute("insert into surveys values (?, ?, ?::timestamptz, ?, ?, ?, ?, ?)",
+                [rid, account, ts, nps, csat, comment, channel, agent])
+
+
+def counts(con, dimension="all", tz="UTC", filters=ALL):
+    return query_df(con, "nps_csat_counts", {**filters.params(), "tz": tz, "dimension": dimension})
+
+
+def test_counts_query_gives_one_row_per_segment_and_month_with_the_spec_bands(fresh_db):
+    add_accounts(fresh_db)
+    # nps 9 and 10 promote, 7-8 are passive, 0-6 detract; csat 4-5 satisfied; null answers not counted
+    for i, (nps, csat) in enumerate([(10, 5), (9, 4), (8, 3), (7, None), (6, 1), (0, 2), (None, 5)]):
+        survey(fresh_db, f"s{i}", "A1", "2025-03-10 12:00:00Z", nps, csat)
+    survey(fresh_db, "t1", "A2", "2025-04-02 12:00:00Z", 3, None)
+    df = counts(fresh_db)
+    assert df.to_dict("records") == [
+        {"segment": "All", "month": pd.Timestamp("2025-03-01"), "promoters": 2, "passives": 2, "detractors": 2,
+         "nps_responses": 6, "csat_satisfied": 3, "csat_responses": 6},
+        {"segment": "All", "month": pd.Timestamp("2025-04-01"), "promoters": 0, "passives": 0, "detractors": 1,
+         "nps_responses": 1, "csat_satisfied": 0, "csat_responses": 0},
+    ]
+
+
+def test_nps_and_csat_follow_the_spec_formula(fresh_db):
+    add_accounts(fresh_db)
+    for i, (nps, csat) in enumerate([(10, 5), (9, 4), (8, 3), (7, None), (6, 1), (0, 2), (None, 5)]):
+        survey(fresh_db, f"s{i}", "A1", "2025-03-10 12:00:00Z", nps, csat)
+    row = experience.monthly(fresh_db).iloc[0]
+    # 100 x (2 - 2) / 6 = 0; csat 100 x 3 / 6 = 50
+    assert row["nps"] == pytest.approx(0.0)
+    assert row["nps_responses"] == 6
+    assert row["csat_pct"] == pytest.approx(50.0)
+    assert row["csat_responses"] == 6
+    assert (row["csat_low"], row["csat_high"]) == pytest.approx(tuple(100 * x for x in stats.wilson_interval(3, 6)))
+    assert row["nps_small"] and row["csat_small"]
+
+
+def test_a_response_on_the_first_second_of_a_month_counts_in_that_month_in_utc(fresh_db):
+    add_accounts(fresh_db)
+    survey(fresh_db, "a", "A1", "2025-02-28 23:59:59Z", 10, 5)
+    survey(fresh_db, "b", "A1", "2025-03-01 00:00:00Z", 0, 1)
+    df = experience.monthly(fresh_db)
+    assert list(df["month"]) == [date(2025, 2, 1), date(2025, 3, 1)]
+    assert list(df["nps"]) == [100.0, -100.0]
+
+
+def test_the_month_follows_the_reporting_zone_not_utc(fresh_db):
+    add_accounts(fresh_db)
+    # 05:00 UTC on 1 March is 23:00 on 28 February in Chicago (CST, UTC-6);
+    # 06:00 UTC is the first second... of March 1st there: 00:00:00 local.
+    survey(fresh_db, "a", "A1", "2025-03-01 05:59:59Z", 10, 5)
+    survey(fresh_db, "b", "A1", "2025-03-01 06:00:00Z", 0, 1)
+    chicago = experience.monthly(fresh_db, tz="America/Chicago")
+    assert list(chicago["month"]) == [date(2025, 2, 1), date(2025, 3, 1)]
+    assert list(chicago["nps"]) == [100.0, -100.0]
+    utc = experience.monthly(fresh_db, tz="UTC")
+    assert list(utc["month"]) == [date(2025, 3, 1)]
+    assert utc["nps"].iloc[0] == pytest.approx(0.0)
+
+
+def test_a_month_without_responses_has_empty_figures_not_zero(fresh_db):
+    add_accounts(fresh_db)
+    survey(fresh_db, "a", "A1", "2025-01-15 12:00:00Z", 10, 5)
+    survey(fresh_db, "b", "A1", "2025-03-15 12:00:00Z", 10, None)
+    df = experience.monthly(fresh_db).set_index("month")
+    feb = df.loc[date(2025, 2, 1)]
+    assert feb["nps_responses"] == 0 and feb["csat_responses"] == 0
+    assert pd.isna(feb["nps"]) and pd.isna(feb["csat_pct"]) and pd.isna(feb["nps_low"])
+    # March has an nps but no csat: csat is empty there too
+    assert pd.isna(df.loc[date(2025, 3, 1), "csat_pct"])
+    # no change is computed across the empty month
+    assert pd.isna(df.loc[date(2025, 3, 1), "nps_change"])
+
+
+def test_month_over_month_change_is_significant_only_when_the_test_says_so(fresh_db):
+    add_accounts(fresh_db)
+    i = 0
+    for month, promoters, detractors in (("2025-01", 20, 20), ("2025-02", 35, 5), ("2025-03", 34, 6)):
+        for k in range(promoters + detractors):
+            survey(fresh_db, f"r{i}", "A1", f"{month}-10 12:00:00Z", 10 if k < promoters else 2, None)
+            i += 1
+    df = experience.monthly(fresh_db)
+    feb, mar = df.iloc[1], df.iloc[2]
+    assert feb["nps_change"] == pytest.approx(75.0)  # 0 -> 75
+    assert bool(feb["nps_change_significant"]) is True
+    assert mar["nps_change"] == pytest.approx(-5.0)  # 75 -> 70
+    assert bool(mar["nps_change_significant"]) is False
+
+
+def test_segments_use_the_agents_team_else_the_accounts_and_small_ones_are_not_ranked(fresh_db):
+    add_accounts(fresh_db)
+    i = 0
+    for account, agent, n, score in (("A1", None, 30, 10), ("A2", None, 40, 0), ("A2", "G1", 5, 10), ("A1", "G2", 1, 0)):
+        for _ in range(n):
+            survey(fresh_db, f"r{i}", account, "2025-03-10 12:00:00Z", score, None, agent=agent)
+            i += 1
+    df = experience.by_segment(fresh_db, dimension="team").set_index("segment")
+    # G1's team East; G2 has no team so the account's (North) applies
+    assert df.loc["North", "nps_responses"] == 31
+    assert df.loc["South", "nps_responses"] == 40
+    assert df.loc["East", "nps_responses"] == 5
+    assert df.loc["North", "nps_rank"] == 1 and df.loc["South", "nps_rank"] == 2
+    assert pd.isna(df.loc["East", "nps_rank"]) and bool(df.loc["East", "nps_small"])
+    # the best NPS (East, 100) is a small sample and is listed after the ranked ones
+    assert list(df.index) == ["North", "South", "East"]
+
+
+def test_filters_apply_to_the_account_and_the_survey_channel(fresh_db):
+    add_accounts(fresh_db)
+    survey(fresh_db, "a", "A1", "2025-03-10 12:00:00Z", 10, 5, channel="sms")
+    survey(fresh_db, "b", "A2", "2025-03-10 12:00:00Z", 0, 1, channel="email")
+    survey(fresh_db, "c", "A2", "2025-03-11 12:00:00Z", 0, 1, channel="sms")
+    assert experience.monthly(fresh_db, Filters(portfolios=("Retail",)))["nps_responses"].tolist() == [1]
+    assert experience.monthly(fresh_db, Filters(channels=("sms",)))["nps_responses"].tolist() == [2]
+    assert experience.monthly(fresh_db, Filters(start=date(2025, 3, 11)))["nps_responses"].tolist() == [1]
+
+
+def test_verbatims_show_comments_without_scores_until_sentiment_is_derived(fresh_db):
+    add_accounts(fresh_db)
+    survey(fresh_db, "a", "A1", "2025-03-10 12:00:00Z", 2, 1, comment="Too many calls, every day")
+    survey(fresh_db, "b", "A1", "2025-03-11 12:00:00Z", 10, 5, comment="Very helpful agent")
+    survey(fresh_db, "c", "A1", "2025-03-12 12:00:00Z", 10, 5, comment="  ")
+    df = experience.verbatims(fresh_db)
+    assert list(df["response_id"]) == ["b", "a"]
+    assert "sentiment_score" not in df.columns
+    fresh_db.execute("create table comment_sentiment (response_id varchar, score double, label varchar, model_id varchar)")
+    fresh_db.execute("insert into comment_sentiment values ('a', -0.6, 'negative', 'vader')")
+    df = experience.verbatims(fresh_db, band="detractor")
+    assert df[["response_id", "sentiment_score", "sentiment_label"]].values.tolist() == [["a", -0.6, "negative"]]
+
+
+def test_theme_drivers_compare_detractor_and_promoter_mentions(fresh_db):
+    add_accounts(fresh_db)
+    comments = [(2, "too many calls"), (3, "TOO MANY texts"), (1, "rude man"), (0, "nothing"),
+                (10, "helpful, too many letters though"), (9, "helpful"), (8, "too many")]
+    for i, (nps, text) in enumerate(comments):
+        survey(fresh_db, f"r{i}", "A1", "2025-03-10 12:00:00Z", nps, None, comment=text)
+    themes = (("Volume", "too many"), ("Rude", r"\brude"), ("Website", "website"))
+    df = experience.theme_drivers(fresh_db, themes=themes).set_index("theme")
+    assert df.loc["Volume", "detractor_mentions"] == 2 and df.loc["Volume", "detractor_comments"] == 4
+    assert df.loc["Volume", "promoter_mentions"] == 1 and df.loc["Volume", "promoter_comments"] == 2
+    assert df.loc["Volume", "lift"] == pytest.approx((2 / 4) / (1 / 2))
+    assert pd.isna(df.loc["Rude", "lift"])  # no promoter mentions rudeness: no lift, not infinity
+    assert df.loc["Website", "detractor_mentions"] == 0
+    assert list(df.index)[0] == "Volume"
+
+
+def test_the_shipped_theme_config_loads_and_every_pattern_compiles_in_duckdb(fresh_db):
+    themes = experience.load_themes()
+    assert len(themes) >= 5
+    for pattern in themes.values():
+        fresh_db.execute("select regexp_matches('x', ?)", [pattern]).fetchall()
+
+
+def test_bad_arguments_are_user_errors(fresh_db):
+    with pytest.raises(UserError, match="time zone"):
+        experience.monthly(fresh_db, tz="Mars/Olympus")
+    with pytest.raises(UserError, match="dimension"):
+        experience.by_segment(fresh_db, dimension="colour")
+    with pytest.raises(UserError, match="band"):
+        experience.verbatims(fresh_db, band="fans")
