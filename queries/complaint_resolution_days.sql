@@ -1,0 +1,34 @@
+-- Resolution times: one row per complaint resolved within the filter range (resolved_at's date in $tz).
+-- Parameters: $tz; shared filters $start, $end (dates in $tz, inclusive), $portfolios, $teams, $strategies.
+-- Units: resolution_days = (resolved_at - received_at) in days of 86,400 s, fractional.
+with complaints as (
+    select * from complaints
+),
+
+accounts as (
+    select account_id, portfolio, team, strategy from accounts
+),
+
+scoped as (
+    select c.*, a.portfolio, a.team, a.strategy
+    from complaints as c
+    left join accounts as a on a.account_id = c.account_id
+    where (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
+        and (len($teams) = 0 or list_contains($teams, a.team))
+        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+),
+
+final as (
+    select
+        complaint_id,
+        coalesce(source, 'consumer') as source,
+        category,
+        received_at,
+        resolved_at,
+        (epoch_us(resolved_at) - epoch_us(received_at)) / 1e6 / 86400 as resolution_days
+    from scoped
+    where cast(timezone($tz, resolved_at) as date) between $start and $end
+)
+
+select * from final
+order by resolution_days, complaint_id
