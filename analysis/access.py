@@ -1,11 +1,15 @@
 """Roles, the pages each may see, and personal-data masking. Decided here, in one place.
 
-The dashboard builds its page list from `pages_for(role)` and masks frames with `mask_frame`
+The dashboard builds its page list from `pages_for(role)` (st.navigation registers only those pages,
+so a page outside the list cannot be run, whatever URL is typed) and masks frames with `mask_frame`
 on the server before anything is sent to the browser.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
+import secrets
 from pathlib import Path
 
 import bcrypt
@@ -31,63 +35,173 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
 # Roles entitled to personal data: account and consumer ids, phone numbers, transcript text.
 PII_ROLES = ("compliance", "admin")
 PII_ID_COLUMNS = ("account_id", "consumer_id")
-PII_TEXT_COLUMNS = ("phone", "text", "comment", "description", "narrative", "transcript")
+PII_TEXT_COLUMNS = ("phone", "text", "comment", "description", "narrative", "transcript", "raw")
+# Columns named like these are personal too (e.g. `first_account_id`, `customer_text`, `phone_number`).
+PII_ID_SUFFIXES = ("account_id", "consumer_id")
+PII_TEXT_SUFFIXES = ("_text", "_comment", "_transcript", "_narrative")
+PII_TEXT_PREFIXES = ("phone_number", "transcript")
+WITHHELD = "[withheld]"
+
+_PREFIX = {"account_id": "acct~", "consumer_id": "cons~"}
+_key: bytes | None = None
 
 
 def pages_for(role: str) -> list[str]:
+    """The page keys `role` may open, in navigation order (the first is the landing page)."""
     return [page for page, roles in PAGE_ROLES.items() if role in roles]
+
+
+def can_open(role: str, page: str) -> bool:
+    return role in PAGE_ROLES.get(page, ())
 
 
 def can_see_pii(role: str) -> bool:
     return role in PII_ROLES
 
 
-def pseudonym(value) -> str:
+def _pseudonym_key() -> bytes:
+    """The HMAC key for pseudonyms: DASHBOARD_PSEUDONYM_KEY, else random for this process.
+
+    A plain hash of a short id (A000123) is reversed by hashing every candidate id, so the
+    pseudonym is keyed. Without a configured key, pseudonyms are stable for the life of the
+    server process only (enough to follow one account across pages); set the variable to keep
+    them stable across restarts.
+    """
+    global _key
+    if _key is None:
+        configured = os.environ.get("DASHBOARD_PSEUDONYM_KEY")
+        _key = configured.encode() if configured else secrets.token_bytes(32)
+    return _key
+
+
+def pseudonym(value, column: str = "account_id") -> str:
     """A stable stand-in for an id: the same account reads the same everywhere, but cannot be looked up."""
     if value is None or value != value:
         return ""
-    return "acct~" + hashlib.sha256(str(value).encode()).hexdigest()[:8]
+    digest = hmac.new(_pseudonym_key(), f"{column}:{value}".encode(), hashlib.sha256).hexdigest()[:10]
+    return _PREFIX.get(column, "id~") + digest
+
+
+def _id_kind(col: str) -> str | None:
+    name = str(col).lower()
+    for kind in PII_ID_SUFFIXES:
+        if name == kind or name.endswith("_" + kind):
+            return kind
+    return None
+
+
+def _is_text(col: str) -> bool:
+    name = str(col).lower()
+    return name in PII_TEXT_COLUMNS or name.endswith(PII_TEXT_SUFFIXES) or name.startswith(PII_TEXT_PREFIXES)
+
+
+def personal_columns(columns) -> list[str]:
+    """The columns of a frame that `mask_frame` pseudonymises or withholds."""
+    return [c for c in columns if _id_kind(c) or _is_text(c)]
 
 
 def mask_frame(df, role: str):
-    """A copy of `df` with personal columns pseudonymised or withheld for roles not entitled to them."""
+    """A copy of `df` with personal columns pseudonymised or withheld for roles not entitled to them.
+
+    Ids (`account_id`, `consumer_id`, `*_account_id`, ...) become keyed pseudonyms; phone numbers and
+    free text (`phone`, `text`, `comment`, `description`, `raw`, `*_text`, ...) become "[withheld]".
+    """
     if can_see_pii(role):
         return df
     out = df.copy()
     for col in out.columns:
-        if col in PII_ID_COLUMNS:
-            out[col] = out[col].map(pseudonym)
-        elif col in PII_TEXT_COLUMNS:
-            out[col] = "[withheld]"
+        kind = _id_kind(col)
+        if kind:
+            out[col] = out[col].map(lambda v, k=kind: pseudonym(v, k)).astype(object)
+        elif _is_text(col):
+            out[col] = [None if v is None or v != v else WITHHELD for v in out[col]]
     return out
 
 
+def mask_value(value, column: str, role: str):
+    """One value as `role` may see it (e.g. an account id in a page's heading)."""
+    if can_see_pii(role):
+        return value
+    kind = _id_kind(column)
+    if kind:
+        return pseudonym(value, kind)
+    return WITHHELD if _is_text(column) else value
+
+
 def mask_text(text: str, role: str) -> str:
-    return text if can_see_pii(role) else "[withheld]"
+    return text if can_see_pii(role) else WITHHELD
+
+
+# --- credentials --------------------------------------------------------------------------------
+
+# bcrypt of a random password: checked against when the user is unknown, so that a wrong username
+# takes as long as a wrong password and usernames cannot be probed by timing.
+_DUMMY_HASH = b"$2b$12$nIVR0viX4MT.YaFpp7ZTM.44xhXaccVglAbCeQ/hRl54R/mNXFcw2"
+
+
+def default_credentials_path() -> Path:
+    from analysis.db import ROOT
+
+    return Path(os.environ.get("DASHBOARD_CREDENTIALS") or ROOT / "config" / "credentials.yaml")
+
+
+def read_credentials_file(path: str | Path) -> dict:
+    """The parsed YAML document (`{"users": {...}}`); a missing file is an empty one."""
+    path = Path(path)
+    if not path.exists():
+        return {"users": {}}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise UserError(f"credentials file {path} is not valid YAML ({exc.__class__.__name__}): fix the file") from None
+    except OSError as exc:
+        raise UserError(f"credentials file {path} cannot be read ({exc.strerror}): check its permissions") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict) or not isinstance(data.get("users") or {}, dict):
+        raise UserError(f"credentials file {path} must have a top-level `users:` mapping: see config/credentials.yaml")
+    data["users"] = data.get("users") or {}
+    return data
 
 
 def load_credentials(path: str | Path) -> dict[str, dict]:
+    """username -> {name, role, password_hash, email?}, validated."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"credentials file {path} not found: set DASHBOARD_CREDENTIALS or create it with `python -m analysis users add`") from None
-    except yaml.YAMLError as exc:
-        raise UserError(f"credentials file {path} is not valid YAML ({exc.__class__.__name__}): fix the file") from None
-    users = (data or {}).get("users") or {}
+    if not path.exists():
+        raise UserError(f"credentials file {path} not found: set DASHBOARD_CREDENTIALS or create it with `python -m analysis users add`")
+    users = read_credentials_file(path)["users"]
     for name, user in users.items():
+        if not isinstance(user, dict):
+            raise UserError(f"credentials file {path}: user {name} must be a mapping with role and password_hash")
         if user.get("role") not in ROLES:
             raise UserError(f"credentials file {path}: user {name} has unknown role {user.get('role')!r}; use one of {', '.join(ROLES)}")
         if not str(user.get("password_hash", "")).startswith("$2"):
             raise UserError(f"credentials file {path}: user {name} has no bcrypt password_hash; set one with `python -m analysis users add`")
-    return users
+    return {str(k): v for k, v in users.items()}
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=12)).decode()
 
 
 def authenticate(users: dict[str, dict], username: str, password: str) -> dict | None:
     """The user's record when the password matches its bcrypt hash, else None."""
-    user = users.get((username or "").strip())
+    username = (username or "").strip()
+    user = users.get(username)
     if not user or not password:
+        bcrypt.checkpw(b"not the password", _DUMMY_HASH)
         return None
-    if bcrypt.checkpw(password.encode(), user["password_hash"].encode()):
-        return {"username": username.strip(), "name": user.get("name", username), "role": user["role"]}
+    if bcrypt.checkpw(password.encode(), str(user["password_hash"]).encode()):
+        return {"username": username, "name": user.get("name") or username, "role": user["role"]}
+    return None
+
+
+def user_for_email(users: dict[str, dict], email: str | None) -> dict | None:
+    """The user whose `email` matches (case-insensitive) an identity-provider sign-in, else None."""
+    if not email:
+        return None
+    wanted = email.strip().lower()
+    for username, user in users.items():
+        if str(user.get("email") or "").strip().lower() == wanted:
+            return {"username": username, "name": user.get("name") or username, "role": user["role"]}
     return None
