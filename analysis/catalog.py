@@ -1,12 +1,18 @@
-"""What is in a database: freshness, filter choices, table counts, import history, quarantine."""
+"""What is in a database: freshness, filter choices, table counts, import history, quarantine.
+
+Every function takes an open connection (the dashboard's is read-only) and runs one query file.
+"""
 from __future__ import annotations
 
 from datetime import date
 
 import pandas as pd
 
-from analysis.db import get_meta, rows, table_exists
+from analysis.db import get_meta, query_df, query_rows
 from analysis.schema import CHANNELS, TABLES
+
+SYSTEM_TABLES = ("quarantine", "import_log", "meta")
+NO_DATA_DATE = date(2020, 1, 1)  # the date filter's span when there are no contacts at all
 
 
 def data_as_of(con) -> str | None:
@@ -16,43 +22,38 @@ def data_as_of(con) -> str | None:
 
 def filter_options(con) -> dict:
     """Distinct values for the shared sidebar filters, and the date range the data spans."""
-    def distinct(col: str) -> list[str]:
-        return [r[0] for r in rows(con, f"select distinct {col} from accounts where {col} is not null order by 1")]
-
-    span = rows(con, "select min(ts)::date, max(ts)::date from contacts")[0] if table_exists(con, "contacts") else (None, None)
+    choices = query_rows(con, "filter_choices")
+    first, last = query_rows(con, "contact_date_span")[0]
     return {
-        "portfolios": distinct("portfolio"),
-        "teams": distinct("team"),
-        "strategies": distinct("strategy"),
+        "portfolios": [v for f, v in choices if f == "portfolio"],
+        "teams": [v for f, v in choices if f == "team"],
+        "strategies": [v for f, v in choices if f == "strategy"],
         "channels": list(CHANNELS),
-        "min_date": span[0] or date(2020, 1, 1),
-        "max_date": span[1] or date(2020, 1, 1),
+        "min_date": first or NO_DATA_DATE,
+        "max_date": last or first or NO_DATA_DATE,
     }
 
 
 def table_counts(con) -> pd.DataFrame:
-    out = []
-    for name in list(TABLES) + ["quarantine"]:
-        n = rows(con, f"select count(*) from {name}")[0][0] if table_exists(con, name) else 0
-        out.append({"table": name, "rows": n})
-    return pd.DataFrame(out)
+    """Rows per contract table and in the quarantine: columns table_name, row_count."""
+    return query_df(con, "table_row_counts")
+
+
+def derived_tables(con) -> pd.DataFrame:
+    """Tables the pipeline derived (breaches, sentiment, ...) with DuckDB's row estimate."""
+    return query_df(con, "derived_tables", {"known": [*TABLES, *SYSTEM_TABLES]})
 
 
 def import_history(con) -> pd.DataFrame:
-    if not table_exists(con, "import_log"):
-        return pd.DataFrame()
-    cur = con.cursor()
-    try:
-        return cur.execute("select * from import_log order by import_id desc, table_name").df()
-    finally:
-        cur.close()
+    """One row per imported file, newest import first."""
+    return query_df(con, "import_history")
+
+
+def quarantine_reasons(con) -> pd.DataFrame:
+    """Quarantined rows counted by import, table and reason."""
+    return query_df(con, "quarantine_reasons")
 
 
 def quarantine(con, limit: int = 1000) -> pd.DataFrame:
-    if not table_exists(con, "quarantine"):
-        return pd.DataFrame()
-    cur = con.cursor()
-    try:
-        return cur.execute("select * from quarantine order by import_id desc, table_name, line limit ?", [limit]).df()
-    finally:
-        cur.close()
+    """The newest `limit` quarantined rows with file, line, reason and raw text."""
+    return query_df(con, "quarantine_rows", {"limit": int(limit)})

@@ -1,0 +1,16 @@
+-- The span of contact dates, the default of the shared date-range filter.
+-- Grain: one row. Parameters: none. Units: UTC calendar dates (null when there are no contacts).
+with
+
+contacts as (
+    select ts from contacts
+),
+
+final as (
+    select
+        cast(min(timezone('UTC', ts)) as date) as first_date,
+        cast(max(timezone('UTC', ts)) as date) as last_date
+    from contacts
+)
+
+select * from final
