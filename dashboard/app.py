@@ -1,7 +1,6 @@
 """Entry point: page config, sign-in, the role's page list, the shared sidebar filters, the page."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -28,29 +27,74 @@ TITLES = {
     "compliance": ("Compliance", ":material/gavel:"),
     "data": ("Data", ":material/database:"),
 }
-CREDENTIALS = Path(os.environ.get("DASHBOARD_CREDENTIALS") or ROOT / "config" / "credentials.yaml")
 
 st.set_page_config(page_title="Collections analytics", page_icon=":material/analytics:", layout="wide")
 
 
-def sign_in() -> None:
+def oidc_configured() -> bool:
+    """True when `.streamlit/secrets.toml` has an [auth] section for st.login."""
     try:
-        users = access.load_credentials(CREDENTIALS)
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all: Streamlit raises StreamlitSecretNotFoundError
+        return False
+
+
+def credentials() -> dict[str, dict]:
+    try:
+        return access.load_credentials(access.default_credentials_path())
     except UserError as exc:
         st.error(str(exc))
         st.stop()
+
+
+def page_list(keys) -> list:
+    return [
+        st.Page(PAGES_DIR / f"{key}.py", title=TITLES[key][0], icon=TITLES[key][1], url_path=key, default=(i == 0))
+        for i, key in enumerate(keys)
+    ]
+
+
+def sign_in() -> None:
+    """Sign the visitor in (password form, or the identity provider when configured), or stop the run."""
+    users = credentials()
+    # Register every page, hidden and never run, only so that a deep link's page path
+    # (/compliance?team=North) stays in the URL through sign-in; after sign-in the role's own
+    # st.navigation decides whether that page may open.
+    st.navigation(page_list(TITLES), position="hidden")
+    if oidc_configured() and st.user.get("is_logged_in"):
+        user = access.user_for_email(users, st.user.get("email"))
+        if user:
+            st.session_state["user"] = {**user, "sso": True}
+            return
+        st.title("Collections analytics")
+        st.error(f"{st.user.get('email')} has no dashboard role: ask an administrator to add this email "
+                 "with `python -m analysis users add NAME --role ROLE --email EMAIL`.")
+        if st.button("Sign out"):
+            st.logout()
+        st.stop()
     st.title("Collections analytics")
     with st.form("sign_in"):
-        username = st.text_input("Username")
-        password = st.text_input("Password", type="password")
-        submitted = st.form_submit_button("Sign in")
+        username = st.text_input("Username", autocomplete="username")
+        password = st.text_input("Password", type="password", autocomplete="current-password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if oidc_configured():
+        st.button("Sign in with single sign-on", on_click=st.login)
     if submitted:
         user = access.authenticate(users, username, password)
         if user:
             st.session_state["user"] = user
+            # The query string (shared filters of a link) survives this rerun and seeds the filters.
             st.rerun()
         st.error("Wrong username or password.")
     st.stop()
+
+
+def sign_out() -> None:
+    sso = st.session_state.get("user", {}).get("sso")
+    st.session_state.clear()
+    st.query_params.clear()
+    if sso:
+        st.logout()
 
 
 if "user" not in st.session_state:
@@ -61,15 +105,14 @@ if not db_path().exists():
     st.stop()
 
 user = st.session_state["user"]
-pages = [
-    st.Page(PAGES_DIR / f"{key}.py", title=TITLES[key][0], icon=TITLES[key][1], url_path=key, default=(i == 0))
-    for i, key in enumerate(access.pages_for(user["role"]))
-]
-page = st.navigation(pages)
+# The one place where the role decides the pages: st.navigation registers only these, so a page
+# outside the list cannot run for this session, whatever URL is typed.
+page = st.navigation(page_list(access.pages_for(user["role"])))
 with st.sidebar:
     st.caption(f"Signed in as **{user['name']}** ({user['role']})")
-    if st.button("Sign out"):
-        st.session_state.clear()
-        st.rerun()
-st.session_state["filters"] = sidebar_filters()
-page.run()
+    st.button("Sign out", on_click=sign_out)
+try:
+    st.session_state["filters"] = sidebar_filters()
+    page.run()
+except UserError as exc:  # e.g. the database cannot be opened: one line, no traceback
+    st.error(str(exc))

@@ -24,12 +24,15 @@ def _db_version() -> str:
     return f"{p}:{p.stat().st_mtime_ns}" if p.exists() else str(p)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _connection(version: str):
+    # One read-only connection per database version, shared by every session; each query runs on
+    # its own cursor (analysis.db), since a DuckDB connection is not safe to share across threads.
     return connect(db_path(), read_only=True)
 
 
 def connection():
+    """The shared read-only connection (for the rare caller that needs it; pages use `load`)."""
     return _connection(_db_version())
 
 

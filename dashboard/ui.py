@@ -16,16 +16,27 @@ def filters():
     return st.session_state["filters"]
 
 
-def header(title: str, caption: str | None = None) -> None:
-    st.title(title)
+def data_as_of_line() -> str:
+    """'Data as of 2026-10-31 23:58 UTC': the newest event in the data, recorded at build or import."""
     as_of = load(catalog.data_as_of)
-    line = f"Data as of {as_of[:16].replace('T', ' ')} UTC" if as_of else "Data as of: unknown"
+    return f"Data as of {as_of[:16].replace('T', ' ')} UTC" if as_of else "Data as of: unknown"
+
+
+def header(title: str, caption: str | None = None) -> None:
+    """Every page starts with this: its title, then "Data as of ..." and an optional caption."""
+    st.title(title)
+    line = data_as_of_line()
     st.caption(line + (f" · {caption}" if caption else ""))
 
 
 def masked(df):
     """The frame as this role may see it (personal data pseudonymised or withheld, on the server)."""
     return access.mask_frame(df, role())
+
+
+def mask_value(value, column: str):
+    """One value (e.g. an account id in a heading) as this role may see it."""
+    return access.mask_value(value, column, role())
 
 
 def can_see_pii() -> bool:
