@@ -1,0 +1,28 @@
+-- CFPB public debt-collection sample (the CSV shipped in data/cfpb/, read at query time): one row per issue.
+-- Parameters: $path (the CSV file).
+-- Units: complaints = count of complaints with that issue; shares are computed in Python.
+with export as (
+    select * from read_csv($path, header = true, all_varchar = true)
+),
+
+complaints as (
+    select
+        "Issue" as issue,
+        "Company response to consumer" as company_response,
+        "Timely response?" as timely_response,
+        "Consumer disputed?" as consumer_disputed,
+        cast(coalesce(try_strptime("Date received", '%Y/%m/%d'), try_strptime("Date received", '%m/%d/%Y'),
+            try_strptime("Date received", '%Y-%m-%d')) as date) as date_received,
+        cast(coalesce(try_strptime("Date sent to company", '%Y/%m/%d'), try_strptime("Date sent to company", '%m/%d/%Y'),
+            try_strptime("Date sent to company", '%Y-%m-%d')) as date) as date_sent
+    from export
+),
+
+final as (
+    select coalesce(issue, '(none)') as issue, count(*) as complaints
+    from complaints
+    group by all
+)
+
+select * from final
+order by complaints desc, issue
