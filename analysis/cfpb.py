@@ -265,6 +265,82 @@ def benchmark_company_responses(con, path: str = str(SAMPLE)) -> pd.DataFrame:
     return df
 
 
+ISSUE_MAP_FILE = ROOT / "config" / "cfpb_issue_map.yaml"
+OTHER = "Other (not mapped)"
+
+
+def load_issue_map(path: Path | str = ISSUE_MAP_FILE) -> tuple[dict, dict]:
+    """(older CFPB issue -> current issue, firm category (lower-case) -> CFPB issue) from the YAML config."""
+    import yaml
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise UserError(f"cannot read the CFPB issue map {path}: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected 'issues' and 'categories' mappings")
+    issues = {str(k): str(v) for k, v in (data.get("issues") or {}).items()}
+    categories = {str(k).lower(): str(v) for k, v in (data.get("categories") or {}).items()}
+    return issues, categories
+
+
+def benchmark_mix(con, filters=None, tz: str = "UTC", path: str = str(SAMPLE)) -> pd.DataFrame:
+    """The firm's complaint mix (received in the range, categories mapped to CFPB issues) next to the
+    public sample's: one row per issue with counts, shares (%) and whether the difference in share is
+    significant (two-proportion z-test, `analysis.stats`)."""
+    from analysis import complaints, stats
+    from analysis.filters import ALL
+
+    legacy, categories = load_issue_map()
+    public = benchmark_issue_mix(con, path)
+    public["issue"] = [legacy.get(i, i) for i in public["issue"]]
+    public = public.groupby("issue", as_index=False)["complaints"].sum()
+    firm = complaints.by_segment(con, filters or ALL, "category", tz)
+    known = set(public["issue"])
+
+    def to_issue(cat: str) -> str:
+        cat = legacy.get(cat, cat)
+        if cat in known:
+            return cat
+        return categories.get(str(cat).lower(), OTHER)
+
+    firm = firm.assign(issue=[to_issue(c) for c in firm["segment"]])
+    firm = firm.groupby("issue", as_index=False)["received"].sum()
+    merged = public.rename(columns={"complaints": "cfpb_complaints"}).merge(
+        firm.rename(columns={"received": "firm_complaints"}), on="issue", how="outer")
+    merged["cfpb_complaints"] = merged["cfpb_complaints"].fillna(0).astype("int64")
+    merged["firm_complaints"] = merged["firm_complaints"].fillna(0).astype("int64")
+    n_firm, n_cfpb = int(merged["firm_complaints"].sum()), int(merged["cfpb_complaints"].sum())
+    out = []
+    for r in merged.to_dict("records"):
+        cmp = stats.compare_proportions(r["cfpb_complaints"], n_cfpb, r["firm_complaints"], n_firm)
+        out.append({**r,
+                    "firm_share_pct": stats.rate_estimate(r["firm_complaints"], n_firm).value,
+                    "cfpb_share_pct": stats.rate_estimate(r["cfpb_complaints"], n_cfpb).value,
+                    "difference_pp": cmp.diff, "significant": cmp.significant})
+    df = pd.DataFrame(out, columns=["issue", "firm_complaints", "firm_share_pct", "cfpb_complaints",
+                                    "cfpb_share_pct", "difference_pp", "significant"])
+    return df.sort_values(["cfpb_complaints", "firm_complaints"], ascending=False).reset_index(drop=True)
+
+
+def firm_timeliness(con, filters=None, tz: str = "UTC") -> dict:
+    """The firm's complaints received in the range: share resolved within 15 days (of those whose
+    15-day outcome is known) and share upheld or partly upheld (of those with an outcome)."""
+    from analysis import complaints, stats
+    from analysis.filters import ALL
+
+    f = filters or ALL
+    point = complaints.as_of(con, f, tz)
+    p = {**complaints._params(f, tz), "as_of": point}
+    r = query_df(con, "complaint_timeliness_counts", p).iloc[0]
+    return {
+        "received": int(r["received"]),
+        "within_15_days": stats.rate_estimate(r["resolved_within_15_days"], r["known_15_days"]),
+        "with_relief": stats.rate_estimate(r["with_relief"], r["with_outcome"]),
+    }
+
+
 def _sample(path: str) -> str:
     if not Path(path).exists():
         raise UserError(f"CFPB sample {path} not found: it ships in data/cfpb/ (restore it from git)")

@@ -36,7 +36,7 @@ DIMENSIONS = {
 # Matched against the lower-cased category, issue and sub-issue (DuckDB regexp_matches, RE2).
 CONTACT_PATTERN = (
     r"communication tactic|frequen|repeated|too many|harass|contact (frequency|time|hours)"
-    r"|before 8|after 9|time of day|inconvenient|opt.?out|cease|told them to stop|stop (calling|contacting)"
+    r"|before 8|after 9|time of (day|contact)|inconvenient|opt.?out|cease|told them to stop|stop (calling|contacting)"
 )
 EIGHT_WEEKS_S = 56 * 86400
 
