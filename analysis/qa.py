@@ -146,83 +146,57 @@ def check_conversation(turns, config: QaConfig, first_conversation: bool):
 
 
 DDL = [
-    """create or replace table qa_results (
-        conversation_id varchar, rule_id varchar, kind varchar, passed boolean,
-        primary key (conversation_id, rule_id))""",
-    """create or replace table qa_hits (
-        conversation_id varchar, rule_id varchar, kind varchar, turn bigint,
-        start_char bigint, end_char bigint, matched_text varchar)""",
-    """create or replace table vulnerability_flags (
-        conversation_id varchar, account_id varchar, turn bigint, driver varchar, cue varchar,
-        start_char bigint, end_char bigint, matched_text varchar)""",
     """create or replace table qa_rules (
         rule_id varchar primary key, kind varchar, title varchar, source varchar, speaker varchar,
         first_turns bigint, applies_to varchar)""",
+    """create or replace table qa_text_matches (
+        source varchar, name varchar, speaker varchar, text_hash varchar,
+        start_char bigint, end_char bigint, matched_text varchar)""",
 ]
 
 
+def text_matches(config: QaConfig, speaker: str, text: str) -> list[tuple[str, str, int, int, str]]:
+    """Every rule and cue pattern match in one text said by `speaker`: (source rule|cue, name, start, end, matched).
+
+    Position and scope (first turns, first conversation) are applied later, per turn, in SQL; here
+    only the speaker decides which patterns look at the text. Cue names are 'driver/cue'.
+    """
+    out = []
+    for rule in config.rules:
+        if rule.speaker == speaker:
+            out += [("rule", rule.id, s, e, m) for s, e, m in _matches(rule.pattern, text)]
+    if speaker == config.cue_speaker:
+        for cue in config.cues:
+            out += [("cue", f"{cue.driver}/{cue.cue}", s, e, m) for s, e, m in _matches(cue.pattern, text)]
+    return out
+
+
 def refresh(con, path: str | Path | None = None) -> dict:
-    """Check every conversation; replace qa_results, qa_hits, vulnerability_flags, qa_rules."""
-    from analysis.db import query_rows
+    """Check every conversation; replace qa_rules, qa_hits, qa_results and vulnerability_flags.
+
+    Transcripts repeat their phrasing, so patterns run once per distinct (speaker, text) in Python;
+    DuckDB then applies each match to the turns that carry that text, with the rule's scope.
+    """
+    from analysis.db import query_rows, rows, sql_text
 
     config = load_rules(path)
-    results, hits, flags = [], [], []
-    by_text: dict[tuple, tuple] = {}  # transcripts repeat phrasing: match each distinct text once
-    current, first, account, buf = None, False, None, []
-
-    def flush():
-        if current is None:
-            return
-        res, h, c = _check_cached(buf, config, first, by_text)
-        kinds = {r.id: r.kind for r in config.rules}
-        results.extend((current, rid, kinds[rid], ok) for rid, ok in res.items() if ok is not None)
-        hits.extend((current, rid, kinds[rid], t, s, e, m) for rid, t, s, e, m in h)
-        flags.extend((current, account, t, d, cue, s, e, m) for d, cue, t, s, e, m in c)
-
-    for conversation_id, account_id, is_first, turn, speaker, text in query_rows(con, "conversation_turns_for_qa"):
-        if conversation_id != current:
-            flush()
-            current, first, account, buf = conversation_id, bool(is_first), account_id, []
-        if turn is not None:
-            buf.append((turn, speaker, text))
-    flush()
+    found = []
+    for speaker, text_hash, text in query_rows(con, "conversation_distinct_texts"):
+        found += [(src, name, speaker, text_hash, s, e, m) for src, name, s, e, m in text_matches(config, speaker, text or "")]
     for ddl in DDL:
         con.execute(ddl)
-    _insert(con, "qa_results", results, 4)
-    _insert(con, "qa_hits", hits, 7)
-    _insert(con, "vulnerability_flags", flags, 8)
     _insert(con, "qa_rules", [(r.id, r.kind, r.title, r.source, r.speaker, r.first_turns, r.applies_to) for r in config.rules], 7)
-    return {"qa_results": len(results), "qa_hits": len(hits), "vulnerability_flags": len(flags)}
-
-
-def _check_cached(turns, config, first, cache):
-    # Same result as check_conversation, but each (text, speaker, position, scope) is matched once.
-    counts: dict[str, int] = {}
-    results = {r.id: (None if not rule_applies(r, first) else (r.kind == "prohibited")) for r in config.rules}
-    hits, cues = [], []
-    for turn, speaker, text in sorted(turns, key=lambda t: t[0]):
-        counts[speaker] = counts.get(speaker, 0) + 1
-        key = (text, speaker, min(counts[speaker], 99), first)
-        found = cache.get(key)
-        if found is None:
-            rule_hits = []
-            for rule in config.rules:
-                if rule_applies(rule, first) and rule_in_scope(rule, speaker, counts[speaker], first):
-                    rule_hits += [(rule.id, s, e, m) for s, e, m in _matches(rule.pattern, text)]
-            cue_hits = []
-            if speaker == config.cue_speaker:
-                for cue in config.cues:
-                    cue_hits += [(cue.driver, cue.cue, s, e, m) for s, e, m in _matches(cue.pattern, text)]
-            found = cache[key] = (rule_hits, cue_hits)
-        for rid, s, e, m in found[0]:
-            hits.append((rid, turn, s, e, m))
-        for d, c, s, e, m in found[1]:
-            cues.append((d, c, turn, s, e, m))
-    hit_rules = {h[0] for h in hits}
-    for rule in config.rules:
-        if results[rule.id] is not None:
-            results[rule.id] = (rule.id in hit_rules) if rule.kind == "required" else (rule.id not in hit_rules)
-    return results, hits, cues
+    _insert(con, "qa_text_matches", found, 7)
+    for table, stem in (("qa_hits", "conversation_qa_hits_build"), ("qa_results", "conversation_qa_results_build"),
+                        ("vulnerability_flags", "conversation_vulnerability_build")):
+        cur = con.cursor()
+        try:
+            cur.execute(f"create or replace table {table} as {sql_text(stem)}")
+        finally:
+            cur.close()
+    con.execute("drop table qa_text_matches")
+    counts = {t: rows(con, f"select count(*) from {t}")[0][0] for t in ("qa_results", "qa_hits", "vulnerability_flags")}
+    return counts
 
 
 def _insert(con, table: str, data: list[tuple], width: int) -> None:
