@@ -185,3 +185,60 @@ def histogram(days: pd.Series, edges: tuple = (0, 3, 7, 14, 28, 56, 90)) -> pd.D
             labels.append(f"{lo}-{hi} days" if lo else f"up to {hi} days")
             counts.append(int(((days > lo) & (days <= hi)).sum()) if lo else int((days <= hi).sum()))
     return pd.DataFrame({"band": labels, "complaints": counts})
+
+
+# --- display helpers (formatting only) -----------------------------------------------------------
+
+def _pct(est: stats.Estimate) -> str:
+    if est.value is None:
+        return "–"
+    return f"{est.value:.1f}%"
+
+
+def _days(value) -> str:
+    return "–" if value is None or pd.isna(value) else f"{value:.1f} d"
+
+
+def headline(s: dict) -> list[dict]:
+    """`summary` as st.metric tiles: label, value, help."""
+    def ci(est: stats.Estimate) -> str:
+        if est.value is None:
+            return "no complaints resolved in the range"
+        small = " (small sample)" if est.small else ""
+        return f"95% CI {est.low:.1f} to {est.high:.1f}, of {est.n} resolved{small}"
+
+    per_1000 = "–" if s["per_1000_accounts"] is None else f"{s['per_1000_accounts']:.1f}"
+    return [
+        {"label": "Received", "value": f"{s['received']:,}", "help": "complaints received in the range"},
+        {"label": "Resolved", "value": f"{s['resolved']:,}", "help": "complaints resolved in the range"},
+        {"label": "Open at end", "value": f"{s['open_at_end']:,}",
+         "help": f"received before {s['as_of']:%Y-%m-%d %H:%M} UTC and not resolved before it"},
+        {"label": "Per 1,000 accounts", "value": per_1000,
+         "help": f"received in the range per 1,000 accounts in book at its end ({s['accounts_in_book']:,})"},
+        {"label": "Median resolution", "value": _days(s["median_resolution_days"]),
+         "help": f"p90 {_days(s['p90_resolution_days'])}; days of 86,400 s, complaints resolved in the range"},
+        {"label": "Within 8 weeks", "value": _pct(s["within_8_weeks"]),
+         "help": "resolved within 56 x 86,400 s of receipt (FCA DISP 1.6); " + ci(s["within_8_weeks"])},
+        {"label": "Within 3 business days", "value": _pct(s["within_3_business_days"]),
+         "help": "resolved by the end of the 3rd business day after receipt (DISP 1.5 summary resolution); "
+                 + ci(s["within_3_business_days"])},
+        {"label": "Redress paid", "value": f"{s['redress_paid']:,.2f}", "help": "sum of redress on complaints resolved in the range"},
+    ]
+
+
+def month_table(df: pd.DataFrame) -> pd.DataFrame:
+    """`monthly` output as the page shows it, newest month first."""
+    out = pd.DataFrame({
+        "Month": [m.strftime("%Y-%m") for m in df["month"]],
+        "Received": df["received"],
+        "Accounts in book": df["accounts_in_book"],
+        "Per 1,000 accounts": df["complaints_per_1000_accounts"].astype("float64"),
+        "Resolved": df["resolved"],
+        "Median days": df["median_resolution_days"],
+        "P90 days": df["p90_resolution_days"],
+        "Within 8 weeks %": df["resolved_within_8_weeks_pct"].astype("float64"),
+        "Within 3 business days %": df["resolved_within_3_business_days_pct"].astype("float64"),
+        "Open at month end": df["open_end_of_month"],
+        "Redress paid": df["redress_paid"],
+    })
+    return out.iloc[::-1].reset_index(drop=True)

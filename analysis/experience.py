@@ -195,3 +195,84 @@ def theme_drivers(con, filters: Filters = ALL, tz: str = "UTC", themes: tuple | 
     df = pd.DataFrame(out, columns=["theme", "detractor_mentions", "detractor_comments", "detractor_share_pct",
                                     "promoter_mentions", "promoter_comments", "promoter_share_pct", "lift"])
     return df.sort_values(["detractor_mentions", "theme"], ascending=[False, True]).reset_index(drop=True)
+
+
+# --- display frames (formatting only; the page renders them as they are) ------------------------
+
+def fmt_interval(low, high, digits: int = 0) -> str:
+    """'12 to 30', or '' when there is no interval."""
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return ""
+    return f"{low:.{digits}f} to {high:.{digits}f}"
+
+
+def _num(value):
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def segment_table(df: pd.DataFrame, label: str = "Segment") -> pd.DataFrame:
+    """`by_segment` output as the page shows it: figure, 95% interval, n, rank or 'small sample'."""
+    return pd.DataFrame({
+        label: df["segment"],
+        "NPS": [_num(v) for v in df["nps"]],
+        "NPS 95% CI": [fmt_interval(lo, hi) for lo, hi in zip(df["nps_low"], df["nps_high"])],
+        "NPS responses": df["nps_responses"],
+        "NPS rank": [("small sample" if small else "") if pd.isna(r) else str(int(r))
+                     for r, small in zip(df["nps_rank"], df["nps_small"])],
+        "CSAT %": [_num(v) for v in df["csat_pct"]],
+        "CSAT 95% CI": [fmt_interval(lo, hi) for lo, hi in zip(df["csat_low"], df["csat_high"])],
+        "CSAT responses": df["csat_responses"],
+        "CSAT rank": [("small sample" if small else "") if pd.isna(r) else str(int(r))
+                      for r, small in zip(df["csat_pct_rank"], df["csat_small"])],
+    })
+
+
+def _change(value, significant, p) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    mark = "significant" if significant else "not significant"
+    return f"{value:+.1f} ({mark}, p={p:.2f})" if p is not None and not pd.isna(p) else f"{value:+.1f}"
+
+
+def month_table(df: pd.DataFrame) -> pd.DataFrame:
+    """`monthly` output as the page shows it, newest month first."""
+    out = pd.DataFrame({
+        "Month": [m.strftime("%Y-%m") for m in df["month"]],
+        "NPS": [_num(v) for v in df["nps"]],
+        "NPS 95% CI": [fmt_interval(lo, hi) for lo, hi in zip(df["nps_low"], df["nps_high"])],
+        "NPS responses": df["nps_responses"],
+        "NPS change": [_change(v, s, p) for v, s, p in zip(df["nps_change"], df["nps_change_significant"], df["nps_change_p"])],
+        "CSAT %": [_num(v) for v in df["csat_pct"]],
+        "CSAT 95% CI": [fmt_interval(lo, hi) for lo, hi in zip(df["csat_low"], df["csat_high"])],
+        "CSAT responses": df["csat_responses"],
+        "CSAT change (pp)": [_change(v, s, p) for v, s, p in zip(df["csat_change"], df["csat_change_significant"], df["csat_change_p"])],
+        "Small sample": ["yes" if a or b else "" for a, b in zip(df["nps_small"], df["csat_small"])],
+    })
+    return out.iloc[::-1].reset_index(drop=True)
+
+
+def headline(df: pd.DataFrame) -> list[dict]:
+    """The latest month's NPS and CSAT for st.metric: label, value, delta (None unless significant), help."""
+    if df.empty:
+        return []
+    last = df.iloc[-1]
+    month = last["month"].strftime("%Y-%m")
+    figs = []
+    for name, value, low, high, n, small, change, sig, unit in (
+        ("NPS", last["nps"], last["nps_low"], last["nps_high"], last["nps_responses"], last["nps_small"],
+         last["nps_change"], last["nps_change_significant"], ""),
+        ("CSAT", last["csat_pct"], last["csat_low"], last["csat_high"], last["csat_responses"], last["csat_small"],
+         last["csat_change"], last["csat_change_significant"], "%"),
+    ):
+        shown = "–" if value is None or pd.isna(value) else f"{value:.1f}{unit}"
+        note = f"{month}: 95% CI {fmt_interval(low, high, 1) or 'n/a'}, {int(n)} responses"
+        if small:
+            note += " (small sample)"
+        if change is None or pd.isna(change):
+            delta, note2 = None, "no previous month to compare"
+        elif sig:
+            delta, note2 = f"{change:+.1f} vs previous month", "the change is significant at 95%"
+        else:
+            delta, note2 = None, f"change {change:+.1f} vs previous month is not significant"
+        figs.append({"label": f"{name} ({month})", "value": shown, "delta": delta, "caption": f"{note}; {note2}"})
+    return figs
