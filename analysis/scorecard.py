@@ -295,6 +295,84 @@ def trend_months(month: str) -> list[str]:
     return [month_label(add_months(m, -i)) for i in range(11, -1, -1)]
 
 
+STATUS_LABEL = {"green": "on target", "amber": "near target", "red": "off target"}
+STATUS_CSS = {"on target": "background-color: #2ea043; color: white",
+              "near target": "background-color: #e6a014; color: black",
+              "off target": "background-color: #d23232; color: white"}
+HEADLINE = {"nps": "NPS", "csat_pct": "CSAT %", "complaints_per_1000_accounts": "Complaints per 1,000",
+            "right_party_contact_rate_pct": "Right-party contact %", "collected_amount": "Collected",
+            "recovery_rate_pct": "Recovery to date %"}
+
+
+def display_frame(card: pd.DataFrame, section: str) -> pd.DataFrame:
+    """The rows of one section as the page shows them: formatted values, the trend (months with
+    data only: a sparkline cannot draw gaps), target and status."""
+    out = []
+    for _, r in card[card["section"] == section].iterrows():
+        target = r["target"]
+        out.append({
+            "Metric": r["label"],
+            "This month": display_value(r["metric"], r["value"]),
+            "Previous month": display_value(r["metric"], r["previous"]),
+            "Year earlier": display_value(r["metric"], r["year_earlier"]),
+            "Last 12 months": [float(v) for v in r["trend"] if v is not None and not pd.isna(v)],
+            "Target": "" if target is None or pd.isna(target) else display_value(r["metric"], target),
+            "Status": STATUS_LABEL.get(r["status"], "") if isinstance(r["status"], str) else "",
+        })
+    return pd.DataFrame(out)
+
+
+def status_style(text: str) -> str:
+    """CSS for a Status cell (red/amber/green background)."""
+    return STATUS_CSS.get(text, "")
+
+
+def headline(card: pd.DataFrame) -> list[dict]:
+    """Key figures for metric tiles: short label, value text, change against the previous month, and
+    whether a rise is good (`delta_color` normal) or bad (inverse), from the targets' `better`."""
+    targets = load_targets()
+    by = card.set_index("metric")
+    out = []
+    for name, short in HEADLINE.items():
+        r = by.loc[name]
+        value, prev = r["value"], r["previous"]
+        delta, d = None, None
+        if value is not None and prev is not None and not pd.isna(value) and not pd.isna(prev):
+            d = float(value) - float(prev)
+            delta = f"{d:+,.2f}" if BY_NAME[name].kind == "amount" else f"{d:+,.1f}"
+        better = targets.get(name, {}).get("better", "higher")
+        color = "off" if not d else "normal" if better == "higher" else "inverse"
+        out.append({"label": short, "help": r["label"], "value": display_value(name, value), "delta": delta,
+                    "delta_color": color})
+    return out
+
+
+def default_month(con, tz: str = "UTC") -> str | None:
+    """The month a reader most likely wants: the last complete month before the data's freshness
+    (meta data_as_of), else the newest month with data."""
+    months = month_choices(con, tz)
+    as_of = get_meta(con, "data_as_of")
+    if not months:
+        return None
+    if as_of:
+        try:
+            ts = pd.Timestamp(as_of)
+            ts = (ts.tz_localize("UTC") if ts.tzinfo is None else ts).tz_convert(ZoneInfo(tz))
+        except (ValueError, TypeError):
+            return months[0]
+        current = month_label(date(ts.year, ts.month, 1))
+        last_second = (ts + pd.Timedelta(seconds=1)).month != ts.month
+        complete = [m for m in months if m < current or (m == current and last_second)]
+        if complete:
+            return complete[0]
+    return months[0]
+
+
+def month_choices(con, tz: str = "UTC") -> list[str]:
+    """`YYYY-MM` of every month with data in zone `tz`, newest first."""
+    return [month_label(m) for m in reversed(data_months(con, check_timezone(tz)))]
+
+
 # ----------------------------------------------------------------------------- output
 
 def format_value(metric: str, value) -> str:

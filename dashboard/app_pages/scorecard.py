@@ -1,7 +1,64 @@
-"""Placeholder until this page is built (see the open issues)."""
+"""Scorecard: every SPEC section 3 metric for one month, against last month, a year earlier and target."""
+from __future__ import annotations
+
 import streamlit as st
 
+from analysis import scorecard
+from analysis.errors import UserError
 from dashboard import ui
+from dashboard.data import load
 
-ui.header("scorecard".capitalize())
-st.info("This page is not built yet.")
+ZONES = ("UTC", "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "Europe/London")
+
+ui.header("Scorecard", "calendar months of the reporting time zone; the sidebar filters do not apply here")
+
+# The month and zone live in the URL (?month=2026-03&tz=...), so a link reproduces the view.
+if "sc_tz" not in st.session_state:
+    st.session_state["sc_tz"] = st.query_params.get("tz") if st.query_params.get("tz") in ZONES else "UTC"
+left, right, _ = st.columns([1, 1, 2])
+tz = right.selectbox("Reporting time zone", ZONES, key="sc_tz")
+months = load(scorecard.month_choices, tz)
+if not months:
+    st.info("The database has no data yet: import your data or build the demo.")
+    st.stop()
+
+asked = st.query_params.get("month")
+if "sc_month" not in st.session_state:
+    if asked and asked not in months:
+        try:
+            load(scorecard.scorecard, asked, tz)  # raises the message that names the data's span
+        except UserError as exc:
+            st.error(f"{exc}. Choose a month from the list.")
+    st.session_state["sc_month"] = asked if asked in months else load(scorecard.default_month, tz)
+elif st.session_state["sc_month"] not in months:  # the zone changed and the month has no data in it
+    st.session_state["sc_month"] = months[0]
+month = left.selectbox("Month", months, key="sc_month")
+
+try:
+    card = load(scorecard.scorecard, month, tz)
+except UserError as exc:
+    st.error(str(exc))
+    st.stop()
+st.query_params["month"] = month
+st.query_params["tz"] = tz
+
+tiles = [c for _ in range(2) for c in st.columns(3)]
+for tile, fig in zip(tiles, scorecard.headline(card)):
+    tile.metric(fig["label"], fig["value"], fig["delta"], delta_color=fig["delta_color"], help=fig["help"], border=True)
+
+for section in scorecard.SECTIONS:
+    st.subheader(section)
+    st.dataframe(
+        scorecard.display_frame(card, section).style.map(scorecard.status_style, subset=["Status"]),
+        hide_index=True, width="stretch",
+        column_config={"Last 12 months": st.column_config.LineChartColumn("Last 12 months", width="medium")},
+    )
+
+st.caption("'-' means no data for a ratio, score or median (no responses, nothing due), not zero. "
+           "Changes are against the previous month. Targets: config/targets.toml. Definitions: DECISIONS.md.")
+c1, c2, _ = st.columns([1, 1, 3])
+c1.download_button("Download CSV", scorecard.csv_from_table(card), file_name=f"scorecard-{month}.csv",
+                   mime="text/csv", on_click="ignore", icon=":material/download:")
+# The PDF (charts rendered by kaleido, a few seconds) is built only when the button is clicked.
+c2.download_button("Download PDF", lambda: scorecard.pdf_bytes(card, month, tz), file_name=f"scorecard-{month}.pdf",
+                   mime="application/pdf", on_click="ignore", icon=":material/picture_as_pdf:")
