@@ -1,0 +1,188 @@
+"""What the Conversations page shows, computed from the tables the `conversations` step stores.
+
+Each function takes the (read-only) connection first and plain hashable arguments, so the
+dashboard can cache it. Rates are computed here from the queries' counts; a zero denominator
+gives None. Personal data (transcript text, matched phrases, account ids) is withheld in
+`transcript` for roles not entitled to it, on the server.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+import pandas as pd
+
+from analysis import access
+from analysis.db import query_df, table_exists
+from analysis.filters import ALL, Filters
+
+GROUPS = ("team", "agent", "channel", "strategy")
+TABLES = ("conversation_sentiment", "turn_sentiment", "qa_results", "qa_hits", "vulnerability_flags", "qa_rules")
+WITHHELD = "[withheld]"
+
+
+def ready(con) -> bool:
+    """Whether the conversations step has run on this database."""
+    return all(table_exists(con, t) for t in TABLES)
+
+
+def _ratio(num, den):
+    return None if not den else num / den
+
+
+def _pct(num, den):
+    return None if not den else 100.0 * num / den
+
+
+def _by_group_rows(con, filters: Filters, by: str) -> pd.DataFrame:
+    if by not in GROUPS:
+        raise ValueError(f"group by one of {GROUPS}")
+    return query_df(con, "conversation_sentiment_by_group", {"by": by, **filters.params()})
+
+
+def _rates(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    out["negative_pct"] = [_pct(n, d) for n, d in zip(out["negative"], out["scored"])]
+    out["mean_customer_score"] = [_ratio(n, d) for n, d in zip(out["customer_score_sum"], out["scored"])]
+    return out.drop(columns=["customer_score_sum"])
+
+
+def overview(con, filters: Filters = ALL) -> dict:
+    """Totals in the filters: conversations, scored, negative share (%), mean customer score, flagged accounts."""
+    df = _by_group_rows(con, filters, "channel")
+    total = {k: int(df[k].sum()) for k in ("conversations", "scored", "negative", "neutral", "positive")}
+    total["negative_pct"] = _pct(total["negative"], total["scored"])
+    total["mean_customer_score"] = _ratio(float(df["customer_score_sum"].sum()), total["scored"])
+    total["flagged_accounts"] = len(vulnerable_accounts(con, filters))
+    return total
+
+
+def by_group(con, filters: Filters = ALL, by: str = "team") -> pd.DataFrame:
+    """One row per group: counts, negative_pct (of scored conversations), mean_customer_score."""
+    df = _by_group_rows(con, filters, by)
+    cols = ["conversations", "scored", "negative", "neutral", "positive", "customer_score_sum"]
+    agg = df.groupby("group_value", as_index=False)[cols].sum() if len(df) else df[["group_value"] + cols]
+    return _rates(agg).rename(columns={"group_value": by})
+
+
+def trend(con, filters: Filters = ALL, by: str = "team") -> pd.DataFrame:
+    """One row per group x month: as `by_group`."""
+    return _rates(_by_group_rows(con, filters, by)).rename(columns={"group_value": by})
+
+
+def histogram(con, filters: Filters = ALL) -> pd.DataFrame:
+    """Conversations per customer-score bin (width 0.1) and label."""
+    return query_df(con, "conversation_score_histogram", filters.params())
+
+
+def lowest(con, filters: Filters = ALL, limit: int = 25) -> pd.DataFrame:
+    return query_df(con, "conversation_lowest", {"limit": int(limit), **filters.params()})
+
+
+def qa_by_agent(con, filters: Filters = ALL) -> pd.DataFrame:
+    """One row per agent: conversations checked, passed every rule that applied, and per-rule pass rates (%)."""
+    df = query_df(con, "conversation_qa_by_agent", filters.params())
+    if df.empty:
+        return pd.DataFrame(columns=["agent_id", "agent_name", "agent_team"])
+    wide = df.pivot_table(index=["agent_id"], columns="rule_id", values=["checked", "passed", "hits"], aggfunc="sum", fill_value=0)
+    out = df.groupby("agent_id", as_index=False).agg(agent_name=("agent_name", "first"), agent_team=("agent_team", "first"))
+    for rule in sorted(df["rule_id"].unique()):
+        checked = wide[("checked", rule)].reindex(out["agent_id"]).to_numpy()
+        passed = wide[("passed", rule)].reindex(out["agent_id"]).to_numpy()
+        out[f"{rule}_checked"] = checked
+        out[f"{rule}_pass_pct"] = [_pct(p, c) for p, c in zip(passed, checked)]
+    return out
+
+
+def qa_by_rule(con, filters: Filters = ALL) -> pd.DataFrame:
+    """One row per rule: conversations checked, passed, hits, pass_pct."""
+    df = query_df(con, "conversation_qa_by_agent", filters.params())
+    if df.empty:
+        return pd.DataFrame(columns=["rule_id", "kind", "checked", "passed", "hits", "pass_pct"])
+    out = df.groupby(["rule_id", "kind"], as_index=False)[["checked", "passed", "hits"]].sum()
+    out["pass_pct"] = [_pct(p, c) for p, c in zip(out["passed"], out["checked"])]
+    return out
+
+
+def vulnerable_accounts(con, filters: Filters = ALL) -> pd.DataFrame:
+    return query_df(con, "conversation_vulnerable_accounts", filters.params())
+
+
+def _word_spans(text: str, words: list[tuple[str, float]]) -> list[dict]:
+    """Character spans of the explained words, found left to right in the original text."""
+    spans, pos = [], 0
+    for word, weight in words:
+        m = re.compile(re.escape(word), re.IGNORECASE).search(text, pos) or re.compile(re.escape(word), re.IGNORECASE).search(text)
+        if m:
+            spans.append({"start": m.start(), "end": m.end(), "kind": "word", "label": f"{weight:+.2f}", "weight": weight})
+            pos = m.end()
+    return spans
+
+
+def transcript(con, conversation_id: str, role: str) -> dict | None:
+    """One conversation for the viewer, or None when it does not exist.
+
+    Returns {"header": dict, "turns": DataFrame(turn, speaker, text, score, label, influence, spans),
+    "qa": DataFrame(rule_id, kind, passed, title, source), "markers": DataFrame}. `influence` of a
+    customer turn: the customer's mean minus the mean without that turn (how much it moved the
+    conversation's score). `spans`: highlights [{start, end, kind word|qa|cue, label, weight}] —
+    for VADER the words that carried the turn's score. Text, spans and matched phrases are withheld,
+    and the account id pseudonymised, for roles not entitled to personal data.
+    """
+    head = query_df(con, "conversation_header", {"conversation_id": conversation_id})
+    if head.empty:
+        return None
+    header = head.iloc[0].to_dict()
+    turns = query_df(con, "conversation_transcript", {"conversation_id": conversation_id})
+    markers = query_df(con, "conversation_markers", {"conversation_id": conversation_id})
+    qa = query_df(con, "conversation_qa_results", {"conversation_id": conversation_id})
+    customer = turns[(turns["speaker"] == "customer") & turns["score"].notna()]
+    n, total = len(customer), float(customer["score"].sum()) if len(customer) else 0.0
+    influence = []
+    for speaker, score in zip(turns["speaker"], turns["score"]):
+        if speaker == "customer" and score == score and score is not None and n > 1:
+            influence.append(total / n - (total - score) / (n - 1))
+        else:
+            influence.append(None)
+    turns["influence"] = influence
+    explainer = None
+    if str(header.get("model_id") or "").startswith("vader"):
+        from analysis.sentiment.vader import VaderModel
+
+        explainer = VaderModel()
+    spans_col = []
+    for turn, text in zip(turns["turn"], turns["text"]):
+        spans = _word_spans(text, explainer.explain(text)) if explainer else []
+        for m in markers[markers["turn"] == turn].itertuples():
+            spans.append({"start": int(m.start_char), "end": int(m.end_char), "kind": m.marker,
+                          "label": m.name if m.marker == "qa" else f"{m.detail}: {m.name}", "weight": None})
+        spans_col.append(spans)
+    turns["spans"] = spans_col
+    if not access.can_see_pii(role):
+        turns["text"] = WITHHELD
+        turns["spans"] = [[s for s in spans if s["kind"] != "word"] for spans in spans_col]
+        turns["spans"] = [[{**s, "start": 0, "end": 0} for s in spans] for spans in turns["spans"]]
+        markers = markers.assign(matched_text=WITHHELD)
+        header["account_id"] = access.pseudonym(header.get("account_id"))
+    return {"header": header, "turns": turns, "qa": qa, "markers": markers}
+
+
+COLOURS = {"word_pos": "#c8ecc8", "word_neg": "#f8c9c9", "qa": "#ffd37a", "cue": "#c9d8ff"}
+
+
+def highlight_html(text: str, spans: list[dict]) -> str:
+    """The turn's text as escaped HTML with <mark> around highlighted spans (overlaps: first wins)."""
+    out, pos = [], 0
+    for s in sorted((s for s in spans if s["end"] > s["start"]), key=lambda s: (s["start"], -s["end"])):
+        if s["start"] < pos:
+            continue
+        if s["kind"] == "word":
+            colour = COLOURS["word_pos"] if (s["weight"] or 0) > 0 else COLOURS["word_neg"]
+        else:
+            colour = COLOURS[s["kind"]]
+        out.append(html.escape(text[pos:s["start"]]))
+        out.append(f'<mark class="hl-{s["kind"]}" title="{html.escape(str(s["label"]))}" '
+                   f'style="background:{colour};padding:0 2px;border-radius:3px">{html.escape(text[s["start"]:s["end"]])}</mark>')
+        pos = s["end"]
+    out.append(html.escape(text[pos:]))
+    return "".join(out)

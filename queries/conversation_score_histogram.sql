@@ -1,0 +1,34 @@
+-- One row per score bin x label: conversations in the filters whose customer mean (-1..1) falls in
+-- [bin_start, bin_start + 0.1) (the top bin includes 1.0). Parameters: $start, $end (UTC dates,
+-- inclusive), $portfolios, $teams, $channels, $strategies.
+with conversation_sentiment as (
+    select conversation_id, account_id, channel, started_at, customer_mean, label from conversation_sentiment
+    where customer_mean is not null
+),
+
+accounts as (
+    select account_id, portfolio, team, strategy from accounts
+),
+
+in_scope as (
+    select s.customer_mean, s.label
+    from conversation_sentiment as s
+    left join accounts as a on a.account_id = s.account_id
+    where timezone('UTC', s.started_at)::date between $start and $end
+        and (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
+        and (len($teams) = 0 or list_contains($teams, a.team))
+        and (len($channels) = 0 or list_contains($channels, s.channel))
+        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+),
+
+final as (
+    select
+        least(floor(customer_mean * 10), 9) / 10.0 as bin_start,
+        label,
+        count(*) as conversations
+    from in_scope
+    group by bin_start, label
+)
+
+select * from final
+order by bin_start, label

@@ -1,0 +1,43 @@
+-- One row per account with a vulnerability cue in the customer's words in a conversation in the filters.
+-- drivers/cues: distinct FCA drivers and cue names found; conversations: conversations flagged;
+-- last_flagged_at: latest flagged conversation's start; already_vulnerable: the account's vulnerable flag.
+-- Parameters: $start, $end (UTC dates, inclusive), $portfolios, $teams, $channels, $strategies.
+with flags as (
+    select conversation_id, account_id, driver, cue from vulnerability_flags
+),
+
+conversations as (
+    select conversation_id, channel, started_at, agent_id from conversations
+),
+
+accounts as (
+    select account_id, portfolio, team, strategy, vulnerable from accounts
+),
+
+in_scope as (
+    select f.*, c.started_at, a.team, coalesce(a.vulnerable, false) as vulnerable
+    from flags as f
+    inner join conversations as c on c.conversation_id = f.conversation_id
+    left join accounts as a on a.account_id = f.account_id
+    where timezone('UTC', c.started_at)::date between $start and $end
+        and (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
+        and (len($teams) = 0 or list_contains($teams, a.team))
+        and (len($channels) = 0 or list_contains($channels, c.channel))
+        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+),
+
+final as (
+    select
+        account_id,
+        any_value(team) as team,
+        string_agg(distinct driver, ', ' order by driver) as drivers,
+        string_agg(distinct cue, ', ' order by cue) as cues,
+        count(distinct conversation_id) as conversations,
+        max(started_at) as last_flagged_at,
+        bool_or(vulnerable) as already_vulnerable
+    from in_scope
+    group by account_id
+)
+
+select * from final
+order by last_flagged_at desc, account_id
