@@ -197,3 +197,100 @@ def test_risk_signals_are_listed_and_counted_apart_from_breaches(db):
     c = workspace.signal_counts(db, ALL)
     assert [(r.signal, str(r.month)[:10], r.signals) for r in c.itertuples()] == [("sunday_call", "2026-01-01", 1)]
     assert workspace.signal_list(db, Filters(teams=("South",))).empty
+
+
+# --- the page, through AppTest on the demo database ------------------------------------------------
+
+PAGE_VIEWS = ["Overview", "Breaches", "Review log", "Risk signals", "Policy what-if"]
+
+
+@pytest.fixture
+def review_log(tmp_path, monkeypatch):
+    """A private review log: the demo database is shared by the whole session, its log must not be."""
+    path = tmp_path / "reviews.sqlite"
+    monkeypatch.setenv("DASHBOARD_REVIEWS", str(path))
+    return path
+
+
+def demo_count(demo_db, sql, params=None):
+    import duckdb
+
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        return con.execute(sql, params).fetchall()[0][0] if params else con.execute(sql).fetchall()[0][0]
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("view", PAGE_VIEWS)
+def test_every_view_of_the_compliance_page_runs_cleanly_for_a_compliance_officer(app_test, review_log, view):
+    at = app_test("compliance", "compliance")
+    assert not at.exception
+    at.segmented_control(key="cw_view").set_value(view).run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Compliance"
+
+
+def test_the_page_says_which_rule_set_produced_the_numbers(app_test, review_log, demo_db):
+    at = app_test("admin", "compliance")
+    label = demo_count(demo_db, "select value from meta where key = 'rule_set'")
+    assert label and any(label in c.value for c in at.caption)
+
+
+def test_the_breach_total_follows_the_team_filter(app_test, review_log, demo_db):
+    team = demo_count(demo_db, "select min(team) from accounts")
+    expected = demo_count(demo_db, "select count(*) from breaches b join accounts a using (account_id) where a.team = ?", [team])
+    assert expected > 0
+    at = app_test("compliance", "compliance", query_params={"team": team})
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Presumed breaches"] == f"{expected:,}"
+    everyone = demo_count(demo_db, "select count(*) from breaches")
+    assert expected < everyone
+
+
+def test_a_reviewer_confirms_a_breach_from_the_page_and_it_is_logged_with_its_previous_state(app_test, review_log):
+    at = app_test("compliance", "compliance")
+    at.segmented_control(key="cw_view").set_value("Breaches").run()
+    contact_id, rule_id = at.selectbox(key="cw_pick").value.split("|")
+    at.radio(key="cw_decision").set_value("dismissed")
+    at.selectbox(key="cw_reason").set_value("wrong time zone data")
+    at.text_area(key="cw_note").set_value("address is in Arizona")
+    at.button(key="FormSubmitter:cw_review-Record review").click().run()
+    assert not at.exception, at.exception
+    logged = reviews.history(review_log)
+    assert list(zip(logged["contact_id"], logged["rule_id"], logged["state"], logged["reason"], logged["reviewer"],
+                    logged["previous_state"])) == [
+        (contact_id, rule_id, "dismissed", "wrong time zone data", "compliance", "unreviewed")]
+    assert any("dismissed by compliance" in s.value for s in at.success)
+    at.multiselect(key="cw_status").set_value(["dismissed"]).run()
+    assert at.selectbox(key="cw_pick").value == f"{contact_id}|{rule_id}"
+    assert any(c.value.startswith("1 breaches") for c in at.caption)
+
+
+def test_dismissing_without_a_reason_shows_the_reason_and_logs_nothing(app_test, review_log):
+    at = app_test("compliance", "compliance")
+    at.segmented_control(key="cw_view").set_value("Breaches").run()
+    at.radio(key="cw_decision").set_value("dismissed")
+    at.button(key="FormSubmitter:cw_review-Record review").click().run()
+    assert not at.exception
+    assert any("needs a reason" in e.value for e in at.error)
+    assert reviews.history(review_log).empty
+
+
+def test_a_stricter_cap_in_the_what_if_flags_at_least_as_many_contacts(app_test, review_log):
+    at = app_test("compliance", "compliance")
+    at.segmented_control(key="cw_view").set_value("Policy what-if").run()
+    at.selectbox(key="cw_wi_rule").set_value("regf_7in7").run()
+    at.number_input(key="cw_wi_cap_regf_7in7").set_value(3)
+    at.button(key="FormSubmitter:cw_whatif-Compare").click().run()
+    assert not at.exception, at.exception
+    table = at.dataframe[-1].value.set_index("scenario")  # the comparison table is the last frame on the view
+    assert table.loc["what_if", "cap"] == 3 and table.loc["current", "cap"] == 7
+    assert table.loc["what_if", "breaches"] >= table.loc["current", "breaches"]
+    assert table.loc["what_if", "breaches"] > 0
+
+
+def test_an_executive_or_a_manager_cannot_open_the_compliance_page(app_test, review_log):
+    for role in ("executive", "manager"):
+        with pytest.raises(ValueError):
+            app_test(role, "compliance")
