@@ -294,3 +294,58 @@ def test_an_executive_or_a_manager_cannot_open_the_compliance_page(app_test, rev
     for role in ("executive", "manager"):
         with pytest.raises(ValueError):
             app_test(role, "compliance")
+
+
+# --- the evidence pack ------------------------------------------------------------------------------
+
+def test_the_evidence_pack_csv_holds_the_breach_rule_evidence_contacts_and_reviews(db, tmp_path):
+    import csv
+    import io
+
+    from analysis.compliance import evidence
+
+    log = tmp_path / "r.sqlite"
+    reviews.record(log, "k3", "state_ma_2in7", "dismissed", "alice", datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
+                   reason="consent on file", note="form on file")
+    d = workspace.breach_detail(db, "k3", "state_ma_2in7")
+    rows = list(csv.DictReader(io.StringIO(evidence.evidence_csv(d, reviews.history(log, "k3", "state_ma_2in7")).decode())))
+    assert [r["record"] for r in rows] == ["breach", "rule", "evidence", "evidence", "evidence", "review"]
+    assert (rows[0]["contact_id"], rows[0]["ts_utc"], rows[0]["local_time"], rows[0]["timezone"]) == (
+        "k3", "2026-01-07 15:00:00 UTC", "2026-01-07 09:00:00", "America/Chicago")
+    assert "Massachusetts" in rows[1]["detail"] and "abc123def456" in rows[1]["detail"]
+    assert [r["contact_id"] for r in rows if r["record"] == "evidence"] == ["k1", "k2", "k3"]
+    assert "dismissed by alice (was unreviewed); reason: consent on file; note: form on file" == rows[-1]["detail"]
+
+
+def test_the_timeline_is_drawn_on_the_local_time_axis_with_the_window_shaded(db):
+    from analysis.compliance import evidence
+
+    d = workspace.breach_detail(db, "k3", "state_ma_2in7")
+    fig = evidence.timeline_figure(d)
+    xs = [x for t in fig.data if t.x is not None for x in t.x if x is not None]
+    # Local wall time (Chicago), not UTC: k3 was at 15:00 UTC = 09:00 local.
+    assert pd.Timestamp("2026-01-07 09:00:00") in [pd.Timestamp(x) for x in xs]
+    shaded = [(pd.Timestamp(s.x0), pd.Timestamp(s.x1)) for s in fig.layout.shapes]
+    assert (pd.Timestamp("2026-01-01"), pd.Timestamp("2026-01-08")) in shaded  # the 7-day counting window
+    assert (pd.Timestamp("2026-01-06 09:00:00"), pd.Timestamp("2026-01-13")) in shaded  # cooldown after k2
+
+
+@pytest.mark.slow
+def test_the_evidence_pack_pdf_has_the_rule_text_evidence_the_timeline_image_and_the_reviews(db, tmp_path):
+    import io
+
+    from pypdf import PdfReader
+
+    from analysis.compliance import evidence
+
+    log = tmp_path / "r.sqlite"
+    reviews.record(log, "k3", "state_ma_2in7", "confirmed", "alice", datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    d = workspace.breach_detail(db, "k3", "state_ma_2in7")
+    pdf = evidence.evidence_pdf(d, reviews.history(log, "k3", "state_ma_2in7"), datetime(2026, 3, 2, 10, 0, tzinfo=UTC), "alice")
+    reader = PdfReader(io.BytesIO(pdf))
+    text = "".join(p.extract_text() for p in reader.pages)
+    for expected in ("Evidence pack: state_ma_2in7 on contact k3", "not a legal finding", "940 CMR 7.04(1)(f)",
+                     "Counted call number 3", "2026-01-05 09:00:00", "confirmed", "unreviewed", "Generated 2026-03-02 10:00"):
+        assert expected in text, expected
+    images = [img for p in reader.pages for img in p.images]
+    assert images and images[0].image.width > 1000  # the kaleido-rendered timeline
