@@ -43,6 +43,7 @@ STATES = (
     ("CO", 3, (303, 720), 2.0), ("AZ", 4, (602, 480, 520), 4.0), ("CA", 5, (213, 415, 619), 12.0),
     ("WA", 5, (206, 425), 3.0), ("NV", 5, (702, 775), 2.0), ("AK", 6, (907,), 0.4), ("HI", 7, (808,), 0.6),
 )
+STATE_MA = [s[0] for s in STATES].index("MA")
 PORTFOLIOS = (  # name, product, weight
     ("Harbor Bank Cards 2024", "credit_card", 0.24), ("Harbor Bank Cards 2025", "credit_card", 0.18),
     ("Telco Q1 2025", "telecom", 0.18), ("Metro Utilities", "utility", 0.14),
@@ -71,17 +72,17 @@ COMPLAINT_SOURCES = ("consumer", "cfpb", "ombudsman", "regulator", "other")
 COMPLAINT_OUTCOMES = ("upheld", "partially_upheld", "not_upheld", "withdrawn")
 
 # Behaviour of the two strategies (index 0 champion, 1 challenger).
-CONTACTS_PER_DAY = np.array([0.17, 0.27])
+CONTACTS_PER_DAY = np.array([0.18, 0.29])
 OUTBOUND_CHANNEL_P = np.array([[0.58, 0.18, 0.14, 0.07, 0.03], [0.70, 0.13, 0.10, 0.05, 0.02]])
 INBOUND_CHANNEL_P = np.array([0.50, 0.22, 0.12, 0.03, 0.13])
 BURST_P = np.array([0.012, 0.05])  # accounts that get a burst of 8-11 calls in 6 days (rule 1)
 # Probability that a contact that would break a rule is made anyway (the dialer's checks are
 # imperfect; the challenger's are looser). Contacts that break no rule are always kept.
 KEEP_IF = {
-    "inconvenient_time": np.array([0.30, 0.65]),
+    "inconvenient_time": np.array([0.20, 0.50]),
     "medium_opt_out": np.array([0.04, 0.15]),
     "cease_communication": np.array([0.03, 0.10]),
-    "post_conversation": np.array([0.06, 0.25]),
+    "post_conversation": np.array([0.03, 0.12]),
 }
 PAYER_P = np.array([0.20, 0.24])
 COMPLAINT_P = np.array([0.010, 0.022])
@@ -128,6 +129,8 @@ def _fragments() -> Fragments:
         f.add(f"cust_lead{tone}", T.CUSTOMER_LEAD[tone])
         f.add(f"cust_body{tone}", T.CUSTOMER_BODY[tone])
         f.add(f"cust_close{tone}", T.CUSTOMER_CLOSE[tone])
+        f.add(f"agent_tail{tone}", [t or None for t in T.AGENT_TAIL[tone]])
+        f.add(f"cust_tail{tone}", [t or None for t in T.CUSTOMER_TAIL[tone]])
     f.add("vuln", T.VULNERABILITY_CUES)
     f.add("prohibited", T.PROHIBITED)
     f.add("agent_close0", T.AGENT_CLOSE[0])
@@ -339,7 +342,9 @@ class _Builder:
         strat = A["strategy"]
         span = (A["active_end"] - A["active_start"] + 1).astype(np.float64)
         rate = CONTACTS_PER_DAY[strat] * rng.gamma(2.0, 0.5, n)
-        rate = np.where(A["vulnerable"] & (strat == 0), rate * 0.6, rate)
+        # The dialer slows down for accounts under a tighter cap (vulnerable, MA): much more under the champion.
+        tight = A["vulnerable"] | (A["state"] == STATE_MA)
+        rate = np.where(tight, rate * np.array([0.45, 0.8])[strat], rate)
         counts = rng.poisson(rate * span)
         acct = np.repeat(np.arange(n), counts)
         k = len(acct)
@@ -517,17 +522,29 @@ class _Builder:
         mid_agent = is_agent & ~first & ~last_agent
         a = np.where(mid_agent, f.pick_by("agent_lead", tn, u1), a)
         b = np.where(mid_agent, f.pick_by("agent_body", tn, u2), b)
-        b = np.where(mid_agent & (pos == 3) & prohibited[ci], f.pick("prohibited", u3), b)
+        c = np.where(mid_agent, f.pick_by("agent_tail", tn, u3), c)
+        at_threat = mid_agent & (pos == 3) & prohibited[ci]
+        a = np.where(at_threat, -1, a)
+        b = np.where(at_threat, f.pick("prohibited", u3), b)
         a = np.where(last_agent, np.where(promise[ci], f.pick("agent_close1", u1), f.pick("agent_close0", u1)), a)
         mid_cust = ~is_agent & ~second & ~last_cust
         a = np.where(mid_cust, f.pick_by("cust_lead", tn, u1), a)
         b = np.where(mid_cust, f.pick_by("cust_body", tn, u2), b)
+        c = np.where(mid_cust, f.pick_by("cust_tail", tn, u3), c)
         vuln_pos = np.where(rng.random(m) < 0.5, 2, 4)[ci]
-        b = np.where(vuln[ci] & (pos == vuln_pos), f.pick("vuln", u3), b)
+        at_cue = vuln[ci] & (pos == vuln_pos)
+        b = np.where(at_cue, f.pick("vuln", u3), b)
+        c = np.where(at_cue, -1, c)
+        # Amounts quoted in the conversation: the balance, and an offer of 5-30 % of it.
+        balance = A["balance"][acct]
+        offer = np.maximum(2_000, np.round(balance * rng.uniform(0.05, 0.3, m) / 500) * 500).astype(np.int64)
         a = np.where(last_cust, f.pick_by("cust_close", tn, u1), a)
-        self._insert("turns", pd.DataFrame({"conv": num[ci], "pos": pos, "agent": is_agent, "a": a, "b": b, "c": c}), """
+        self._insert("turns", pd.DataFrame({"conv": num[ci], "pos": pos, "agent": is_agent, "a": a, "b": b, "c": c,
+                                            "balance": balance[ci], "offer": offer[ci]}), """
             select printf('CV%010d', t.conv), t.pos, case when t.agent then 'agent' else 'customer' end,
-                   concat_ws(' ', fa.text, fb.text, fc.text)
+                   replace(replace(concat_ws(' ', fa.text, fb.text, fc.text),
+                                   '{balance}', format('${:,.2f}', t.balance / 100.0)),
+                           '{amount}', format('${:,.2f}', t.offer / 100.0))
             from df as t
             left join demo_fragments as fa on fa.id = t.a
             left join demo_fragments as fb on fb.id = t.b

@@ -75,7 +75,7 @@ CUSTOMER_OPEN = (
 AGENT_LEAD = (
     ("Thanks so much for that.", "I really appreciate it.", "That's great to hear.", "Of course.", "Absolutely."),
     ("Okay.", "Understood.", "Right.", "Thanks for confirming.", "Let me check that for you."),
-    ("I hear you.", "Look,", "I understand you're frustrated,", "Listen,", "Okay, but"),
+    ("I hear you, but", "Look,", "I understand you're frustrated, but", "Listen,", "Okay, but"),
 )
 AGENT_BODY = (
     (
@@ -83,11 +83,14 @@ AGENT_BODY = (
         "If it helps, we can split the balance into monthly payments.",
         "There's no pressure today; I just want to find something manageable.",
         "I can offer a reduced settlement if that makes it easier.",
+        "Would {amount} a month be manageable for you?",
+        "If you can do {amount} on the due date, that would keep things on track.",
         "Let's look at what you can comfortably afford each month.",
         "You can also pay online whenever suits you.",
     ),
     (
-        "The current balance shows as outstanding since it was placed with us.",
+        "The current balance shows as {balance}.",
+        "I have the balance on file as {balance}.",
         "I can see the account was placed with us a few months ago.",
         "Would you be able to make a payment towards the balance today?",
         "We have a few options, including a payment plan.",
@@ -95,13 +98,26 @@ AGENT_BODY = (
         "Can you tell me a bit about your situation so I can help?",
     ),
     (
-        "the balance still needs to be paid.",
+        "the balance of {balance} still needs to be paid.",
+        "we need {amount} from you today, no excuses.",
         "this account is seriously overdue and we need a payment today.",
         "I need you to commit to a payment before we end this call.",
         "you need to deal with this now, it isn't going away.",
         "we've sent several letters and had no response.",
         "if we can't agree something today it goes to the next stage.",
     ),
+)
+
+# Optional endings of a middle turn; the empty string (no ending) is the most common.
+AGENT_TAIL = (
+    ("", "", "", "Does that sound okay?", "Take your time.", "Whatever works best for you.", "There's no rush."),
+    ("", "", "", "Does that make sense?", "Is that alright?", "Let me know.", "Shall I go ahead?"),
+    ("", "", "", "Do you understand?", "That's the situation.", "I need an answer.", "It's that simple."),
+)
+CUSTOMER_TAIL = (
+    ("", "", "", "Thanks again.", "That's a relief.", "I appreciate it."),
+    ("", "", "", "I'm not sure yet.", "Let me check.", "We'll see."),
+    ("", "", "", "Unbelievable.", "I'm serious.", "I'm done with this."),
 )
 
 CUSTOMER_LEAD = (
@@ -112,6 +128,8 @@ CUSTOMER_LEAD = (
 CUSTOMER_BODY = (
     (
         "I can do fifty dollars a month starting on the first.",
+        "I could manage {amount} if that helps.",
+        "Can we say {amount} on payday?",
         "I'd like to pay it off in a few instalments if that's okay.",
         "You've been really helpful, thanks for explaining it.",
         "I can make a payment on Friday when I get paid.",
@@ -121,6 +139,7 @@ CUSTOMER_BODY = (
         "I'll need to check my bank balance first.",
         "Can you send me something in writing?",
         "What's the exact amount you have on file?",
+        "You're saying I owe {balance}? That seems high.",
         "I thought I'd already paid part of this.",
         "I might be able to pay something next month.",
     ),
