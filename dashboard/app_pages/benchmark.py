@@ -28,8 +28,8 @@ st.subheader("Complaint mix by CFPB issue")
 fig = go.Figure()
 fig.add_trace(go.Bar(y=mix["issue"], x=mix["firm_share_pct"], orientation="h", name=f"Firm ({int(mix['firm_complaints'].sum()):,})"))
 fig.add_trace(go.Bar(y=mix["issue"], x=mix["cfpb_share_pct"], orientation="h", name=f"CFPB sample ({int(mix['cfpb_complaints'].sum()):,})"))
-fig.update_layout(barmode="group", height=80 + 44 * len(mix), margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                  xaxis_title="% of complaints", yaxis={"autorange": "reversed"}, legend={"orientation": "h", "y": 1.08})
+fig.update_layout(barmode="group", height=80 + 44 * len(mix), margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                  xaxis_title="% of complaints", yaxis={"autorange": "reversed"}, legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0})
 st.plotly_chart(fig, width="stretch", key="bm_mix")
 st.dataframe(mix, hide_index=True, width="stretch", column_config={
     "issue": "Issue", "firm_complaints": "Firm complaints",

@@ -32,8 +32,8 @@ for i, fig in enumerate(complaints.headline(summary)):
 
 
 def layout(fig, height=340, **kw):
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      legend={"orientation": "h", "y": 1.12}, **kw)
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}, **kw)
     return fig
 
 
@@ -120,6 +120,8 @@ else:
         st.metric("Contact complaints with a presumed breach in the 30 days before",
                   f"{with_breach} of {len(linked)}", border=True)
         st.dataframe(ui.masked(linked), hide_index=True, width="stretch", column_config={
+            "complaint_id": "Complaint", "account_id": "Account", "source": "Source", "category": "Category",
+            "issue": "CFPB issue", "sub_issue": "CFPB sub-issue", "team": "Team",
             "received_at": st.column_config.DatetimeColumn("Received (UTC)", format="YYYY-MM-DD HH:mm"),
             "breaches_30d": "Breaches (30 d before)", "breached_contacts_30d": "Contacts in breach", "rules": "Rules"})
         st.caption("Breaches are presumed, for review, not legal findings (see the Compliance page). "

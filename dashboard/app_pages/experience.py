@@ -10,6 +10,7 @@ from dashboard.data import load
 
 ZONES = ("UTC", "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "Europe/London")
 VIEWS = ("Trend", "By segment", "Drivers", "Verbatims")
+LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}
 BAND_LABELS = {"": "All", "detractor": "Detractors (0-6)", "passive": "Passives (7-8)",
                "promoter": "Promoters (9-10)", "no_nps": "No NPS given"}
 
@@ -44,8 +45,8 @@ def band_chart(x, y, low, high, name, y_title, y_range):
                              fillcolor="rgba(31,119,180,0.15)", line={"width": 0}, hoverinfo="skip",
                              name="95% interval"))
     fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=name, line={"color": "#1f77b4"}))
-    fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis_title=y_title,
-                      yaxis_range=y_range, legend={"orientation": "h", "y": 1.12}, title=None)
+    fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10}, yaxis_title=y_title,
+                      yaxis_range=y_range, legend=LEGEND, title=None)
     return fig
 
 
@@ -74,8 +75,9 @@ elif view == "By segment":
     table = experience.segment_table(seg, experience.DIMENSIONS[dim])
     ranked = seg[~seg["nps_small"].astype(bool) & seg["nps"].notna()]
     if not ranked.empty:
-        fig = go.Figure(go.Bar(
-            x=ranked["nps"], y=ranked["segment"], orientation="h",
+        # dot and whisker: the interval matters as much as the point
+        fig = go.Figure(go.Scatter(
+            x=ranked["nps"], y=ranked["segment"], mode="markers", marker={"size": 10},
             error_x={"type": "data", "symmetric": False, "array": ranked["nps_high"] - ranked["nps"],
                      "arrayminus": ranked["nps"] - ranked["nps_low"]}))
         fig.update_layout(height=max(220, 28 * len(ranked) + 80), margin={"l": 10, "r": 10, "t": 10, "b": 10},
@@ -95,9 +97,9 @@ elif view == "Drivers":
                          marker_color="#d62728"))
     fig.add_trace(go.Bar(y=drivers["theme"], x=drivers["promoter_share_pct"], orientation="h", name="Promoter comments",
                          marker_color="#2ca02c"))
-    fig.update_layout(barmode="group", height=60 + 34 * len(drivers), margin={"l": 10, "r": 10, "t": 30, "b": 10},
+    fig.update_layout(barmode="group", height=60 + 34 * len(drivers), margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       xaxis_title="% of the band's comments that mention the theme", yaxis={"autorange": "reversed"},
-                      legend={"orientation": "h", "y": 1.08})
+                      legend=LEGEND)
     st.plotly_chart(fig, width="stretch", key="drivers")
     st.dataframe(drivers, hide_index=True, width="stretch", column_config={
         "theme": "Theme", "detractor_mentions": "Detractor mentions", "detractor_comments": "Detractor comments",
@@ -117,6 +119,8 @@ else:
     if not ui.can_see_pii():
         st.caption("Comment text and account ids are personal data: shown to compliance and admin roles only.")
     st.dataframe(ui.masked(comments), hide_index=True, width="stretch", column_config={
+        "response_id": "Response", "account_id": "Account", "nps": "NPS", "csat": "CSAT", "band": "Band",
+        "survey_channel": "Survey channel", "agent_id": "Agent", "team": "Team",
         "responded_at": st.column_config.DatetimeColumn("Responded (UTC)", format="YYYY-MM-DD HH:mm"),
         "sentiment_score": st.column_config.NumberColumn("Sentiment", format="%.2f"),
         "sentiment_label": "Sentiment label", "comment": st.column_config.TextColumn("Comment", width="large")})
