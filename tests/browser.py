@@ -39,12 +39,18 @@ def goto(page, base_url: str, page_key: str = "", **params) -> None:
 def sign_in(page, base_url: str, username: str, password: str = "demo", path: str = "") -> None:
     """Open the app (at `path`, e.g. "data?team=North") and sign in through the form."""
     page.goto(f"{base_url}/{path}")
+    submit_sign_in(page, username, password)
+
+
+def submit_sign_in(page, username: str, password: str = "demo", expect_success: bool = True) -> None:
+    """Fill and submit the sign-in form shown on the current page (e.g. after a reload)."""
     page.get_by_label("Username").wait_for()
     wait_for_app(page)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name="Sign out").wait_for()
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    if expect_success:
+        page.get_by_role("button", name="Sign out").wait_for()
     wait_for_app(page)
 
 
