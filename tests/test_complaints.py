@@ -247,3 +247,39 @@ def test_summary_over_the_range(fresh_db):
 def test_unknown_dimension_is_a_user_error(fresh_db):
     with pytest.raises(UserError, match="dimension"):
         complaints.by_segment(fresh_db, dimension="colour")
+
+
+# --- the page, through AppTest on the demo database ---------------------------------------------
+
+@pytest.mark.parametrize("view", ["Monthly", "Breakdown", "Resolution time", "Backlog", "CFPB", "Contact and breaches"])
+def test_every_view_of_the_complaints_page_runs_without_an_exception(app_test, view):
+    at = app_test("manager", "complaints", query_params={"view": view})
+    assert not at.exception
+    assert at.segmented_control(key="cp_view").value == view
+
+
+def test_the_complaints_headline_matches_the_analysis_for_the_sidebar_range(app_test, demo_db):
+    from analysis import catalog
+    from analysis.db import connect
+
+    at = app_test("executive", "complaints")
+    con = connect(demo_db, read_only=True)
+    try:
+        opts = catalog.filter_options(con)
+        s = complaints.summary(con, Filters(opts["min_date"], opts["max_date"]), "UTC")
+    finally:
+        con.close()
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Received"] == f"{s['received']:,}"
+    assert tiles["Open at end"] == f"{s['open_at_end']:,}"
+    assert s["received"] > 0  # the demo has complaints, so the comparison means something
+
+
+def test_the_benchmark_page_states_the_caveats_of_the_cfpb_data(app_test):
+    at = app_test("executive", "benchmark")
+    assert not at.exception
+    text = " ".join(w.value for w in at.warning)
+    assert "routing time, not the company's resolution time" in text
+    assert "stops in April 2017" in text and "1,231" in text
+    labels = [m.label for m in at.metric]
+    assert "CFPB: timely response (15 days)" in labels and "Firm: resolved within 15 days" in labels

@@ -181,3 +181,68 @@ def test_bad_arguments_are_user_errors(fresh_db):
         experience.by_segment(fresh_db, dimension="colour")
     with pytest.raises(UserError, match="band"):
         experience.verbatims(fresh_db, band="fans")
+
+
+# --- the page, through AppTest on the demo database ---------------------------------------------
+
+def _sidebar_filters(db_path, **chosen):
+    """The Filters the sidebar builds by default (the data's whole date span) plus the chosen lists."""
+    from analysis import catalog
+    from analysis.db import connect
+
+    con = connect(db_path, read_only=True)
+    try:
+        opts = catalog.filter_options(con)
+    finally:
+        con.close()
+    return Filters(opts["min_date"], opts["max_date"], **chosen)
+
+
+def _analysis(db_path, func, *args):
+    from analysis.db import connect
+
+    con = connect(db_path, read_only=True)
+    try:
+        return func(con, *args)
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("view", ["Trend", "By segment", "Drivers", "Verbatims"])
+def test_every_view_of_the_experience_page_runs_without_an_exception(app_test, view):
+    at = app_test("manager", "experience", query_params={"view": view})
+    assert not at.exception
+    assert at.segmented_control(key="cx_view").value == view
+    assert [m.label[:4] for m in at.metric[:2]] == ["NPS ", "CSAT"]
+
+
+def test_the_headline_nps_is_the_latest_months_figure_of_the_analysis(app_test, demo_db):
+    at = app_test("executive", "experience")
+    months = _analysis(demo_db, experience.monthly, _sidebar_filters(demo_db), "UTC")
+    last = months.iloc[-1]
+    nps = at.metric[0]
+    assert nps.label == f"NPS ({last['month']:%Y-%m})"
+    assert nps.value == f"{last['nps']:.1f}"
+
+
+def test_choosing_a_team_in_the_sidebar_changes_the_nps_to_that_teams(app_test, demo_db):
+    at = app_test("manager", "experience")
+    teams = at.multiselect(key="f_team").options
+    team = teams[0]
+    at.multiselect(key="f_team").select(team).run()
+    assert not at.exception
+    months = _analysis(demo_db, experience.monthly, _sidebar_filters(demo_db, teams=(team,)), "UTC")
+    last = months.iloc[-1]
+    expected = "–" if pd.isna(last["nps"]) else f"{last['nps']:.1f}"
+    assert at.metric[0].value == expected
+
+
+def test_verbatim_comments_are_withheld_from_managers_and_shown_to_compliance(app_test, demo_db):
+    shown = app_test("compliance", "experience", query_params={"view": "Verbatims"})
+    hidden = app_test("manager", "experience", query_params={"view": "Verbatims"})
+    assert not shown.exception and not hidden.exception
+    comments_shown = shown.dataframe[0].value["comment"].tolist()
+    comments_hidden = hidden.dataframe[0].value["comment"].tolist()
+    assert comments_shown and len(comments_shown) == len(comments_hidden)
+    assert not any(c in comments_hidden for c in comments_shown if c)
+    assert "[withheld]" in " ".join(map(str, comments_hidden)) or set(comments_hidden) <= {"", None}
