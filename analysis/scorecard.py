@@ -348,8 +348,8 @@ def headline(card: pd.DataFrame) -> list[dict]:
 
 
 def default_month(con, tz: str = "UTC") -> str | None:
-    """The month a reader most likely wants: the last complete month before the data's freshness
-    (meta data_as_of), else the newest month with data."""
+    """The month a reader most likely wants: the newest month with data that is complete by the data's
+    freshness (meta data_as_of: its month counts when it lies on the month's last day), else the newest."""
     months = month_choices(con, tz)
     as_of = get_meta(con, "data_as_of")
     if not months:
@@ -361,8 +361,9 @@ def default_month(con, tz: str = "UTC") -> str | None:
         except (ValueError, TypeError):
             return months[0]
         current = month_label(date(ts.year, ts.month, 1))
-        last_second = (ts + pd.Timedelta(seconds=1)).month != ts.month
-        complete = [m for m in months if m < current or (m == current and last_second)]
+        # Data as of any time on a month's last day counts that month as complete.
+        last_day = (ts + pd.Timedelta(days=1)).month != ts.month
+        complete = [m for m in months if m < current or (m == current and last_day)]
         if complete:
             return complete[0]
     return months[0]

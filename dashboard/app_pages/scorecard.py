@@ -28,11 +28,13 @@ if "sc_month" not in st.session_state:
         try:
             load(scorecard.scorecard, asked, tz)  # raises the message that names the data's span
         except UserError as exc:
-            st.error(f"{exc}. Choose a month from the list.")
+            st.session_state["sc_notice"] = f"{exc}. Showing {load(scorecard.default_month, tz)}; choose a month from the list."
     st.session_state["sc_month"] = asked if asked in months else load(scorecard.default_month, tz)
 elif st.session_state["sc_month"] not in months:  # the zone changed and the month has no data in it
     st.session_state["sc_month"] = months[0]
-month = left.selectbox("Month", months, key="sc_month")
+month = left.selectbox("Month", months, key="sc_month", on_change=lambda: st.session_state.pop("sc_notice", None))
+if "sc_notice" in st.session_state:  # kept until the reader picks a month
+    st.error(st.session_state["sc_notice"])
 
 try:
     card = load(scorecard.scorecard, month, tz)
