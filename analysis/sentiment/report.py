@@ -170,19 +170,55 @@ def transcript(con, conversation_id: str, role: str) -> dict | None:
 COLOURS = {"word_pos": "#c8ecc8", "word_neg": "#f8c9c9", "qa": "#ffd37a", "cue": "#c9d8ff"}
 
 
+def _non_overlapping(spans: list[dict]) -> list[dict]:
+    kept, end = [], -1
+    for sp in sorted((x for x in spans if x["end"] > x["start"]), key=lambda x: (x["start"], -x["end"])):
+        if sp["start"] >= end:
+            kept.append(sp)
+            end = sp["end"]
+    return kept
+
+
+def _mark(sp: dict, inner: str) -> str:
+    if sp["kind"] == "word":
+        colour = COLOURS["word_pos"] if (sp["weight"] or 0) > 0 else COLOURS["word_neg"]
+    else:
+        colour = COLOURS[sp["kind"]]
+    return (f'<mark class="hl-{sp["kind"]}" title="{html.escape(str(sp["label"]))}" '
+            f'style="background:{colour};padding:0 2px;border-radius:3px">{inner}</mark>')
+
+
+def _render(text: str, offset: int, spans: list[dict]) -> str:
+    out, pos = [], offset
+    for sp in spans:
+        out.append(html.escape(text[pos - offset:sp["start"] - offset]))
+        out.append(_mark(sp, html.escape(text[sp["start"] - offset:sp["end"] - offset])))
+        pos = sp["end"]
+    out.append(html.escape(text[pos - offset:]))
+    return "".join(out)
+
+
 def highlight_html(text: str, spans: list[dict]) -> str:
-    """The turn's text as escaped HTML with <mark> around highlighted spans (overlaps: first wins)."""
+    """The turn's text as escaped HTML with <mark> around highlighted spans.
+
+    QA hits and vulnerability cues are the outer marks; the score-carrying words inside them are
+    nested marks, so neither hides the other. Words that straddle a marker's edge are left unmarked.
+    """
+    outer = _non_overlapping([sp for sp in spans if sp["kind"] != "word"])
+    words = _non_overlapping([sp for sp in spans if sp["kind"] == "word"])
     out, pos = [], 0
-    for s in sorted((s for s in spans if s["end"] > s["start"]), key=lambda s: (s["start"], -s["end"])):
-        if s["start"] < pos:
-            continue
-        if s["kind"] == "word":
-            colour = COLOURS["word_pos"] if (s["weight"] or 0) > 0 else COLOURS["word_neg"]
-        else:
-            colour = COLOURS[s["kind"]]
-        out.append(html.escape(text[pos:s["start"]]))
-        out.append(f'<mark class="hl-{s["kind"]}" title="{html.escape(str(s["label"]))}" '
-                   f'style="background:{colour};padding:0 2px;border-radius:3px">{html.escape(text[s["start"]:s["end"]])}</mark>')
-        pos = s["end"]
+    for sp in outer:
+        for w in words:
+            if pos <= w["start"] and w["end"] <= sp["start"]:
+                out.append(html.escape(text[pos:w["start"]]) + _mark(w, html.escape(text[w["start"]:w["end"]])))
+                pos = w["end"]
+        out.append(html.escape(text[pos:sp["start"]]))
+        inside = [w for w in words if sp["start"] <= w["start"] and w["end"] <= sp["end"]]
+        out.append(_mark(sp, _render(text[sp["start"]:sp["end"]], sp["start"], inside)))
+        pos = sp["end"]
+    for w in words:
+        if pos <= w["start"]:
+            out.append(html.escape(text[pos:w["start"]]) + _mark(w, html.escape(text[w["start"]:w["end"]])))
+            pos = w["end"]
     out.append(html.escape(text[pos:]))
     return "".join(out)

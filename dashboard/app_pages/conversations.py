@@ -16,7 +16,9 @@ if not load(report.ready):
     st.stop()
 
 VIEWS = ["Sentiment", "Lowest and transcripts", "QA checks", "Vulnerability"]
-view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="conv_view") or VIEWS[0]
+# A link to one conversation (?conversation=ID) opens on the transcript viewer.
+start_view = VIEWS[1] if st.query_params.get("conversation") else VIEWS[0]
+view = st.segmented_control("View", VIEWS, default=start_view, key="conv_view") or start_view
 LABEL_COLOURS = {"negative": "#d62728", "neutral": "#9e9e9e", "positive": "#2ca02c"}
 
 
