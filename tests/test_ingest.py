@@ -1,0 +1,475 @@
+"""The importer against real files and a real DuckDB database (SPEC section 1)."""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from analysis.errors import UserError
+from analysis.ingest import import_directory, phone_zone
+from analysis.schema import TABLES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ACCOUNTS = """account_id,consumer_id,placed_date,placed_balance,timezone
+A1,C1,2025-01-02,100.00,America/New_York
+A2,C2,2025-02-03,250.50,America/Chicago
+"""
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def ingest(directory: Path, db: Path, **kwargs):
+    return import_directory(directory, db, refresh=False, **kwargs)
+
+
+def query(db: Path, sql: str, params=None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def quarantine(db: Path, table: str) -> list[tuple]:
+    return query(db, "select line, reason, raw from quarantine where table_name = ? order by line", [table])
+
+
+def utc(db: Path, sql: str) -> list[str]:
+    """Timestamps as ISO UTC text (fetching TIMESTAMPTZ into Python would need pytz)."""
+    return [r[0] for r in query(db, f"select strftime(timezone('UTC', x), '%Y-%m-%dT%H:%M:%SZ') from ({sql}) as t(x)")]
+
+
+def snapshot(db: Path) -> dict[str, list[tuple]]:
+    """Every contract table's rows, sorted, as text: for 'nothing changed' comparisons."""
+    out = {}
+    for name in TABLES:
+        out[name] = query(db, f"select * from (select columns(*)::varchar from {name}) order by all")
+    return out
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def check_counts(result) -> None:
+    for f in result.files:
+        assert f.read == f.loaded + f.quarantined, f
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad rows: each lands in quarantine with its reason and physical line; the good rows load
+# ---------------------------------------------------------------------------------------------
+
+CONTACTS_HEADER = "contact_id,account_id,ts,channel,direction,outcome,agent_id,duration_s\n"
+GOOD_CONTACT = "K0,A1,2026-03-09T14:05:00Z,call,outbound,conversation,ag1,30\n"
+
+BAD_ROWS = [
+    # (table, header, bad row, expected reason fragment)
+    ("contacts", CONTACTS_HEADER, "K1,,2026-03-09T14:05:00Z,call,outbound,busy,,", "account_id: required value missing"),
+    ("contacts", CONTACTS_HEADER, "K1,A1,   ,call,outbound,busy,,", "ts: required value missing"),
+    ("contacts", CONTACTS_HEADER, "K1,A9,2026-03-09T14:05:00Z,call,outbound,busy,,", "account_id: unknown account"),
+    ("contacts", CONTACTS_HEADER, "K1,A1,2026-03-09T14:05:00Z,fax,outbound,busy,,", "channel: must be one of"),
+    ("contacts", CONTACTS_HEADER, "K1,A1,2026-03-09T14:05:00Z,call,sideways,busy,,", "direction: must be one of"),
+    ("contacts", CONTACTS_HEADER, "K1,A1,2026-03-09T14:05:00Z,call,outbound,,,", "outcome: required for calls"),
+    ("contacts", CONTACTS_HEADER, "K1,A1,2026-03-09T14:05:00Z,call,outbound,sent,,", "outcome: must be one of"),
+    ("contacts", CONTACTS_HEADER, "K1,A1,2026-03-09T14:05:00Z,call,outbound,busy,,4.5", "duration_s: not a whole number"),
+    ("contacts", CONTACTS_HEADER, "K1,A1,2026-03-09T14:05:00Z,call,outbound,busy,,-3", "duration_s: must be at least 0"),
+    ("contacts", CONTACTS_HEADER, "K1,A1,09/03/2026 14:05,call,outbound,busy,,", "ts: not an ISO 8601 timestamp"),
+    ("contacts", CONTACTS_HEADER, "K1,A1,2026-02-30T14:05:00Z,call,outbound,busy,,", "ts: not an ISO 8601 timestamp"),
+    ("contacts", CONTACTS_HEADER, "K1,A1,2026-03-09T14:05:00,call,outbound,busy,,", "ts: timestamp without UTC offset"),
+    ("contacts", CONTACTS_HEADER, "K0,A1,2026-03-09T15:05:00Z,sms,outbound,,,", "duplicate key (contact_id)"),
+    ("contacts", CONTACTS_HEADER, "K1,A1,2026-03-09T14:05:00Z,call,outbound,busy,,,surplus", "malformed row"),
+    ("accounts", None, "A3,C3,2025-01-02,-0.01,America/New_York", "placed_balance: must be at least 0"),
+    ("accounts", None, "A3,C3,2025-01-02,10.005,America/New_York", "placed_balance: not an amount with at most 2 decimal places"),
+    ("accounts", None, "A3,C3,2025-1-2,10,America/New_York", "placed_date: not a date YYYY-MM-DD"),
+    ("accounts", None, "A3,C3,2025-01-02,10,Eastern Time", "timezone: not an IANA time zone name"),
+    ("accounts", None, "A3,,2025-01-02,10,America/New_York", "consumer_id: required value missing"),
+    ("accounts", None, "A1,C9,2025-01-02,10,America/New_York", "duplicate key (account_id)"),
+    ("surveys", "response_id,account_id,responded_at,nps,csat\nS0,A1,2026-03-09T10:00:00Z,9,\n",
+     "S1,A1,2026-03-09T10:00:00Z,,", "nps or csat: at least one is required"),
+    ("surveys", "response_id,account_id,responded_at,nps,csat\nS0,A1,2026-03-09T10:00:00Z,9,\n",
+     "S1,A1,2026-03-09T10:00:00Z,11,", "nps: must be at most 10"),
+    ("surveys", "response_id,account_id,responded_at,nps,csat\nS0,A1,2026-03-09T10:00:00Z,9,\n",
+     "S1,A1,2026-03-09T10:00:00Z,,0", "csat: must be at least 1"),
+    ("complaints", "complaint_id,account_id,received_at,resolved_at,source\nP0,A1,2026-03-01T10:00:00Z,2026-03-02T10:00:00Z,cfpb\n",
+     "P1,A1,2026-03-05T10:00:00Z,2026-03-04T10:00:00Z,", "resolved_at: before received_at"),
+    ("complaints", "complaint_id,account_id,received_at,resolved_at,source\nP0,A1,2026-03-01T10:00:00Z,2026-03-02T10:00:00Z,cfpb\n",
+     "P1,A1,2026-03-05T10:00:00Z,,newspaper", "source: must be one of"),
+    ("promises", "promise_id,account_id,created_at,due_date,amount\nR0,A1,2026-03-01T10:00:00Z,2026-03-10,50\n",
+     "R1,A1,2026-03-01T10:00:00Z,2026-03-10,0", "amount: must be greater than 0"),
+    ("preferences", "account_id,channel,opted_out_at\nA1,all,2026-03-01T10:00:00Z\n",
+     "A2,pigeon,2026-03-01T10:00:00Z", "channel: must be one of"),
+    ("turns", "conversation_id,turn,speaker,text\nV1,1,agent,Hello\n", "V1,2,robot,Hi", "speaker: must be one of"),
+    ("accounts", None, "A3,C3,2025-01-02,10,America/New_York,perhaps", "vulnerable: not a boolean"),
+]
+
+
+@pytest.mark.parametrize("table,header,bad,reason", BAD_ROWS, ids=[f"{b[0]}: {b[3]}" for b in BAD_ROWS])
+def test_each_kind_of_bad_row_is_quarantined_with_its_reason_and_line_while_good_rows_load(tmp_path, table, header, bad, reason):
+    src = tmp_path / "in"
+    accounts = ACCOUNTS
+    if table == "accounts":
+        accounts = ACCOUNTS.replace("timezone\n", "timezone,vulnerable\n") if "perhaps" in bad else ACCOUNTS
+        accounts = accounts.replace("America/New_York\n", "America/New_York,no\n").replace("America/Chicago\n", "America/Chicago,YES\n") if "perhaps" in bad else accounts
+        accounts += bad + "\n"
+        bad_line = 4  # header, A1, A2, then the bad row
+    else:
+        body = header if header else ""
+        if table == "contacts":
+            body += GOOD_CONTACT
+        write(src, f"{table}.csv", body + bad + "\n")
+        bad_line = body.count("\n") + 1
+    write(src, "accounts.csv", accounts)
+    db = tmp_path / "db.duckdb"
+    result = ingest(src, db)
+    check_counts(result)
+    rows = quarantine(db, table)
+    assert len(rows) == 1, rows
+    line, got_reason, raw = rows[0]
+    assert reason in got_reason
+    assert line == bad_line
+    assert raw.split(",")[0] == bad.split(",")[0]  # the raw text is the row's own
+    by_table = {f.table: f for f in result.files}
+    assert by_table[table].quarantined == 1
+    assert by_table[table].loaded == by_table[table].read - 1 >= 1
+
+
+def test_line_numbers_count_physical_lines_when_quoted_text_spans_lines_and_after_a_malformed_row(tmp_path):
+    src = tmp_path / "in"
+    write(src, "accounts.csv", ACCOUNTS)
+    write(src, "turns.csv", (
+        "conversation_id,turn,speaker,text\n"       # 1
+        'V1,1,agent,"Hello,\nthis is a call\nfrom the firm"\n'  # 2-4
+        "V1,2,customer,ok\n"                         # 5
+        "V1,3,customer,too,many,fields\n"            # 6: malformed
+        'V1,4,agent,"one\nmore"\n'                   # 7-8
+        "V1,five,agent,bad turn\n"                   # 9
+        "\n"                                         # 10: blank, skipped
+        "V1,6,robot,bad speaker\n"                   # 11
+    ))
+    db = tmp_path / "db.duckdb"
+    result = ingest(src, db)
+    check_counts(result)
+    rows = quarantine(db, "turns")
+    assert [(line, reason.split(":")[0]) for line, reason, _ in rows] == [(6, "malformed row"), (9, "turn"), (11, "speaker")]
+    # turn text is kept exactly as given, line breaks included
+    assert query(db, "select text from turns where turn = 1")[0][0] == "Hello,\nthis is a call\nfrom the firm"
+
+
+def test_rows_read_equal_rows_loaded_plus_quarantined_and_are_printed_per_file(tmp_path):
+    src = tmp_path / "in"
+    write(src, "accounts.csv", ACCOUNTS + "A3,C3,bad,1,UTC\n")
+    write(src, "contacts.csv", CONTACTS_HEADER + GOOD_CONTACT + "K1,A9,2026-03-09T14:05:00Z,sms,outbound,,,\n")
+    db = tmp_path / "db.duckdb"
+    result = ingest(src, db)
+    check_counts(result)
+    assert [(f.file, f.read, f.loaded, f.quarantined) for f in result.files] == [
+        ("accounts.csv", 3, 2, 1), ("contacts.csv", 2, 1, 1)]
+    log = query(db, "select file, rows_read, rows_loaded, rows_quarantined from import_log order by file")
+    assert log == [("accounts.csv", 3, 2, 1), ("contacts.csv", 2, 1, 1)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Values: types, defaults, normalisation
+# ---------------------------------------------------------------------------------------------
+
+def test_values_are_typed_normalised_and_defaulted_as_the_contract_says(tmp_path):
+    src = tmp_path / "in"
+    write(src, "accounts.csv", (
+        "Account_ID , consumer_id,placed_date,placed_balance,timezone,state,vulnerable,notes\n"
+        "A1,C1,2025-01-02,1250.5,America/New_York, ma ,YES,ignored\n"
+        "A2,C2,2025-01-02,0,America/Chicago,tx,0,ignored\n"
+        "A3,C3,2025-01-02,.25,America/Chicago,,,ignored\n"
+    ))
+    write(src, "contacts.csv", CONTACTS_HEADER + (
+        "K1,A1,2026-03-09T14:05:00Z,Call,OUTBOUND, Busy ,,\n"
+        "K2,A1,2026-03-09T14:05:00Z,sms,outbound,,,\n"
+        "K3,A1,2026-03-09T14:05:00Z,email,inbound,,,\n"
+        "K4,A1,2026-03-09T14:05:00Z,letter,outbound,returned to sender,,\n"
+    ))
+    write(src, "complaints.csv", "complaint_id,account_id,received_at\nP1,A2,2026-03-01T10:00:00Z\n")
+    db = tmp_path / "db.duckdb"
+    result = ingest(src, db)
+    assert result.quarantined == 0, quarantine(db, "accounts") + quarantine(db, "contacts")
+    assert query(db, "select account_id, placed_balance::varchar, state, vulnerable from accounts order by 1") == [
+        ("A1", "1250.50", "MA", True), ("A2", "0.00", "TX", False), ("A3", "0.25", None, False)]
+    assert query(db, "select contact_id, channel, direction, outcome from contacts order by 1") == [
+        ("K1", "call", "outbound", "busy"), ("K2", "sms", "outbound", "sent"),
+        ("K3", "email", "inbound", "received"), ("K4", "letter", "outbound", "returned to sender")]
+    assert query(db, "select source from complaints") == [("consumer",)]
+
+
+def test_timestamps_with_z_and_with_offsets_are_stored_as_the_same_instant(tmp_path):
+    src = tmp_path / "in"
+    write(src, "accounts.csv", ACCOUNTS)
+    write(src, "contacts.csv", CONTACTS_HEADER + (
+        "K1,A1,2026-03-08T14:05:00Z,sms,outbound,,,\n"
+        "K2,A1,2026-03-08T19:35:00+05:30,sms,outbound,,,\n"
+        "K3,A1,2026-03-08T09:05:00-0500,sms,outbound,,,\n"
+        "K4,A1,2026-03-08 14:05:00.250+00,sms,outbound,,,\n"
+    ))
+    db = tmp_path / "db.duckdb"
+    ingest(src, db)
+    assert utc(db, "select ts from contacts order by contact_id") == ["2026-03-08T14:05:00Z"] * 4
+    assert query(db, "select value from meta where key = 'data_as_of'") == [("2026-03-08T14:05:00Z",)]
+
+
+def test_naive_times_are_read_in_the_assumed_zone_across_both_daylight_saving_changes(tmp_path):
+    src = tmp_path / "in"
+    write(src, "accounts.csv", ACCOUNTS)
+    write(src, "contacts.csv", CONTACTS_HEADER + (
+        "K1,A1,2026-03-08T01:59:59,sms,outbound,,,\n"   # EST, one second before the spring change
+        "K2,A1,2026-03-08T02:30:00,sms,outbound,,,\n"   # does not exist in New York: quarantined
+        "K3,A1,2026-03-08T03:00:00,sms,outbound,,,\n"   # EDT
+        "K4,A1,2026-11-01T01:30:00,sms,outbound,,,\n"   # happens twice: the earlier (EDT) instant
+        "K5,A1,2026-11-01T02:00:00,sms,outbound,,,\n"   # EST again
+        "K6,A1,2026-07-01T12:00:00+05:30,sms,outbound,,,\n"  # an explicit offset wins over the assumed zone
+    ))
+    db = tmp_path / "db.duckdb"
+    result = ingest(src, db, assume_timezone="America/New_York")
+    check_counts(result)
+    assert utc(db, "select ts from contacts order by contact_id") == [
+        "2026-03-08T06:59:59Z", "2026-03-08T07:00:00Z", "2026-11-01T05:30:00Z", "2026-11-01T07:00:00Z", "2026-07-01T06:30:00Z"]
+    [(line, reason, _)] = quarantine(db, "contacts")
+    assert line == 3 and "does not exist in the assumed zone" in reason
+
+
+def test_an_unknown_assumed_zone_is_a_user_error(tmp_path):
+    write(tmp_path / "in", "accounts.csv", ACCOUNTS)
+    with pytest.raises(UserError, match="not an IANA time zone"):
+        ingest(tmp_path / "in", tmp_path / "db.duckdb", assume_timezone="Eastern")
+
+
+def test_phone_zone_comes_from_the_number_when_only_one_zone_fits():
+    assert phone_zone("+1 212 555 1234") == "America/New_York"
+    assert phone_zone("(312) 555-0000") == "America/Chicago"  # national numbers read as US
+    assert phone_zone("+44 20 7946 0000") == "Europe/London"
+    assert phone_zone("+1 208 555 1234") is None  # Idaho's area code spans two zones
+    assert phone_zone("+1 800 555 1234") is None  # toll-free: no area
+    assert phone_zone("not a number") is None
+
+
+def test_accounts_with_a_phone_but_no_phone_timezone_get_the_derived_zone_and_given_zones_are_kept(tmp_path):
+    src = tmp_path / "in"
+    write(src, "accounts.csv", (
+        "account_id,consumer_id,placed_date,placed_balance,timezone,phone,phone_timezone\n"
+        "A1,C1,2025-01-02,1,America/Chicago,+12125551234,\n"
+        "A2,C2,2025-01-02,1,America/Chicago,(312) 555-0000,\n"
+        "A3,C3,2025-01-02,1,America/Chicago,+12125551234,America/Denver\n"
+        "A4,C4,2025-01-02,1,America/Chicago,+18005551234,\n"
+        "A5,C5,2025-01-02,1,America/Chicago,,\n"
+    ))
+    db = tmp_path / "db.duckdb"
+    ingest(src, db)
+    assert query(db, "select account_id, phone_timezone from accounts order by 1") == [
+        ("A1", "America/New_York"), ("A2", "America/Chicago"), ("A3", "America/Denver"), ("A4", None), ("A5", None)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Re-import and upsert
+# ---------------------------------------------------------------------------------------------
+
+def full_directory(directory: Path) -> None:
+    write(directory, "accounts.csv", ACCOUNTS)
+    write(directory, "contacts.csv", CONTACTS_HEADER + GOOD_CONTACT + "K1,A2,2026-03-09T16:00:00Z,sms,outbound,,,\n")
+    write(directory, "consents.csv", "account_id,given_at\nA1,2026-03-01T10:00:00Z\n")
+    write(directory, "preferences.csv", "account_id,channel,opted_out_at\nA1,sms,2026-03-02T10:00:00Z\n")
+    write(directory, "agents.csv", "agent_id,team,site,name\nag1,T1,S1,Ann\n")
+    write(directory, "conversations.csv", "conversation_id,account_id,started_at,channel,agent_id,contact_id\nV1,A1,2026-03-09T14:05:00Z,call,ag1,K0\n")
+    write(directory, "turns.csv", "conversation_id,turn,speaker,text\nV1,1,agent,Hello\nV1,2,customer,Hi\n")
+    write(directory, "surveys.csv", "response_id,account_id,responded_at,nps,csat,comment\nS1,A1,2026-03-10T10:00:00Z,9,5,fine\n")
+    write(directory, "complaints.csv", "complaint_id,account_id,received_at,resolved_at,outcome,redress_amount\nP1,A2,2026-03-03T10:00:00Z,2026-03-20T10:00:00Z,upheld,25\n")
+    write(directory, "payments.csv", "payment_id,account_id,paid_at,amount,method\nY1,A1,2026-03-11T10:00:00Z,50,card\nY2,A1,2026-03-12T10:00:00Z,-50,card\n")
+    write(directory, "promises.csv", "promise_id,account_id,created_at,due_date,amount\nR1,A1,2026-03-09T14:10:00Z,2026-03-15,50\n")
+
+
+def test_all_eleven_tables_load_and_importing_the_same_files_again_changes_nothing(tmp_path):
+    src = tmp_path / "in"
+    full_directory(src)
+    db = tmp_path / "db.duckdb"
+    first = ingest(src, db)
+    assert len(first.files) == 11 and first.quarantined == 0
+    before = snapshot(db)
+    assert all(before[name] for name in TABLES)
+    second = ingest(src, db)
+    assert second.import_id == first.import_id + 1
+    assert snapshot(db) == before
+
+
+def test_a_row_whose_key_exists_is_replaced_by_the_newer_version(tmp_path):
+    src = tmp_path / "in"
+    write(src, "accounts.csv", ACCOUNTS)
+    db = tmp_path / "db.duckdb"
+    ingest(src, db)
+    newer = tmp_path / "newer"
+    write(newer, "accounts.csv", "account_id,consumer_id,placed_date,placed_balance,timezone\nA2,C2,2025-02-03,99.99,America/Denver\nA3,C3,2025-03-01,5,UTC\n")
+    ingest(newer, db)
+    assert query(db, "select account_id, placed_balance::varchar, timezone from accounts order by 1") == [
+        ("A1", "100.00", "America/New_York"), ("A2", "99.99", "America/Denver"), ("A3", "5.00", "UTC")]
+
+
+def test_a_directory_without_accounts_imports_into_a_database_that_has_them(tmp_path):
+    db = tmp_path / "db.duckdb"
+    write(tmp_path / "first", "accounts.csv", ACCOUNTS)
+    ingest(tmp_path / "first", db)
+    write(tmp_path / "second", "payments.csv", "payment_id,account_id,paid_at,amount\nY1,A2,2026-03-11T10:00:00Z,12.5\n")
+    result = ingest(tmp_path / "second", db)
+    assert [(f.file, f.loaded) for f in result.files] == [("payments.csv", 1)]
+
+
+def test_parquet_files_load_like_csv_and_their_bad_rows_carry_the_row_number(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    con = duckdb.connect()
+    con.execute(f"""copy (select * from (values ('A1', 'C1', date '2025-01-02', 100.0, 'America/New_York'),
+                                                ('A2', 'C2', date '2025-01-02', -5.0, 'America/New_York'))
+                         as t(account_id, consumer_id, placed_date, placed_balance, timezone))
+                    to '{src / "accounts.parquet"}' (format parquet)""")
+    con.execute(f"""copy (select * from (values ('K1', 'A1', timestamptz '2026-03-09 14:05:00+00', 'call', 'outbound', 'busy'))
+                         as t(contact_id, account_id, ts, channel, direction, outcome))
+                    to '{src / "contacts.parquet"}' (format parquet)""")
+    con.close()
+    db = tmp_path / "db.duckdb"
+    result = ingest(src, db)
+    check_counts(result)
+    assert [(f.file, f.loaded, f.quarantined) for f in result.files] == [("accounts.parquet", 1, 1), ("contacts.parquet", 1, 0)]
+    assert [(line, reason) for line, reason, _ in quarantine(db, "accounts")] == [(2, "placed_balance: must be at least 0")]
+    assert utc(db, "select ts from contacts") == ["2026-03-09T14:05:00Z"]
+
+
+# ---------------------------------------------------------------------------------------------
+# All or nothing
+# ---------------------------------------------------------------------------------------------
+
+def test_a_missing_required_column_fails_the_import_naming_file_and_column_and_leaves_the_file_untouched(tmp_path):
+    db = tmp_path / "db.duckdb"
+    full_directory(tmp_path / "first")
+    ingest(tmp_path / "first", db)
+    digest = sha256(db)
+    bad = tmp_path / "bad"
+    write(bad, "accounts.csv", ACCOUNTS.replace("A1,C1", "A7,C7"))
+    write(bad, "payments.csv", "payment_id,account_id,amount\nY9,A1,5\n")
+    with pytest.raises(UserError) as err:
+        ingest(bad, db)
+    message = str(err.value)
+    assert "payments.csv" in message and "'paid_at'" in message and "\n" not in message
+    assert sha256(db) == digest
+
+
+def test_an_unreadable_file_fails_the_import_and_leaves_the_database_file_untouched(tmp_path):
+    db = tmp_path / "db.duckdb"
+    full_directory(tmp_path / "first")
+    ingest(tmp_path / "first", db)
+    digest = sha256(db)
+    bad = tmp_path / "bad"
+    write(bad, "accounts.csv", ACCOUNTS.replace("A1,C1", "A7,C7"))
+    (bad / "contacts.parquet").write_bytes(b"this is not parquet at all")
+    with pytest.raises(UserError, match="cannot read .*contacts.parquet"):
+        ingest(bad, db)
+    assert sha256(db) == digest
+
+
+def test_a_failure_while_loading_rolls_back_every_table_of_the_import(tmp_path):
+    db = tmp_path / "db.duckdb"
+    full_directory(tmp_path / "first")
+    ingest(tmp_path / "first", db)
+    before = snapshot(db)
+    log_before = query(db, "select count(*) from import_log")
+    # A Parquet file whose footer is intact (so its columns check out) but whose data pages are
+    # damaged: the read fails after accounts.csv has been loaded in the same transaction.
+    bad = tmp_path / "bad"
+    write(bad, "accounts.csv", ACCOUNTS.replace("A1,C1", "A7,C7"))
+    con = duckdb.connect()
+    con.execute(f"""copy (select 'K' || i as contact_id, 'A1' as account_id, '2026-03-09T14:05:00Z' as ts, 'sms' as channel,
+                                 'outbound' as direction, repeat(md5(i::varchar), 20) as outcome
+                          from range(20000) t(i))
+                    to '{bad / "contacts.parquet"}' (format parquet, compression zstd, row_group_size 5000)""")
+    con.close()
+    data = bytearray((bad / "contacts.parquet").read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 4096] = bytes(4096)
+    (bad / "contacts.parquet").write_bytes(bytes(data))
+    with pytest.raises(UserError, match="cannot read .*contacts.parquet.*nothing was imported"):
+        ingest(bad, db)
+    assert snapshot(db) == before
+    assert query(db, "select count(*) from import_log") == log_before
+
+
+def test_a_failed_import_into_a_new_database_leaves_no_database_file(tmp_path):
+    bad = tmp_path / "bad"
+    write(bad, "contacts.csv", CONTACTS_HEADER + GOOD_CONTACT)
+    db = tmp_path / "new.duckdb"
+    with pytest.raises(UserError, match="accounts"):
+        ingest(bad, db)
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("setup,fragment", [
+    (lambda d: None, "does not exist"),
+    (lambda d: d.mkdir(), "has no table files"),
+    (lambda d: write(d, "notes.txt", "hello"), "has no table files"),
+    (lambda d: (write(d, "accounts.csv", ACCOUNTS), write(d, "accounts.parquet", "x")), "keep one file per table"),
+    (lambda d: write(d, "accounts.csv", ""), "the file is empty"),
+])
+def test_directory_mistakes_are_one_line_user_errors(tmp_path, setup, fragment):
+    src = tmp_path / "in"
+    setup(src)
+    with pytest.raises(UserError, match=fragment) as err:
+        ingest(src, tmp_path / "db.duckdb")
+    assert "\n" not in str(err.value)
+    assert not (tmp_path / "db.duckdb").exists()
+
+
+def test_a_missing_database_folder_is_a_user_error(tmp_path):
+    write(tmp_path / "in", "accounts.csv", ACCOUNTS)
+    with pytest.raises(UserError, match="does not exist: create"):
+        ingest(tmp_path / "in", tmp_path / "nowhere" / "db.duckdb")
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line (a real subprocess, derived tables refreshed)
+# ---------------------------------------------------------------------------------------------
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "analysis", "ingest", *args, "--no-progress"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_the_command_prints_per_file_counts_and_exits_zero(tmp_path):
+    src = tmp_path / "in"
+    full_directory(src)
+    write(src, "payments.csv", "payment_id,account_id,paid_at,amount,method\nY1,A1,2026-03-11T10:00:00Z,50,card\nY2,A9,2026-03-12T10:00:00Z,-50,card\n")
+    done = cli(str(src), "--db", str(tmp_path / "db.duckdb"))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines() if line.strip()}
+    assert lines["payments.csv"] == ["2", "1", "1"]
+    assert lines["accounts.csv"] == ["2", "2", "0"]
+    assert lines["total"] == ["15", "14", "1"]
+
+
+@pytest.mark.parametrize("make,fragment", [
+    (lambda p: write(p / "in", "accounts.csv", "account_id,consumer_id,placed_date,timezone\nA1,C1,2025-01-02,UTC\n"),
+     "accounts.csv: required column 'placed_balance' is missing"),
+    (lambda p: None, "does not exist"),
+])
+def test_the_command_reports_a_mistake_in_one_line_with_exit_status_2(tmp_path, make, fragment):
+    make(tmp_path)
+    done = cli(str(tmp_path / "in"), "--db", str(tmp_path / "db.duckdb"))
+    assert done.returncode == 2
+    assert fragment in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert not (tmp_path / "db.duckdb").exists()
