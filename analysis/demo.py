@@ -88,6 +88,7 @@ PAYER_P = np.array([0.20, 0.24])
 COMPLAINT_P = np.array([0.010, 0.022])
 
 CHUNK_ACCOUNTS = 25_000
+_DEMO_COLUMNS = {"complaints": 9}  # the demo fills the contract's first nine complaint columns, not CFPB's
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,6 +183,19 @@ def _choice(rng, p: np.ndarray, n: int) -> np.ndarray:
     return np.minimum((u[:, None] >= cum).sum(axis=1), cum.shape[1] - 1)
 
 
+def _at_least(rng, mask: np.ndarray, k: int) -> np.ndarray:
+    """`mask` with random rows switched on until at least k are on (or all are), so that even a
+    small demo has every segment the rules need."""
+    k = min(k, len(mask))
+    missing = k - int(mask.sum())
+    if missing <= 0:
+        return mask
+    off = np.flatnonzero(~mask)
+    mask = mask.copy()
+    mask[rng.choice(off, missing, replace=False)] = True
+    return mask
+
+
 def _group_positions(counts: np.ndarray) -> np.ndarray:
     """1-based position of each row within its group, for rows laid out by np.repeat(counts)."""
     starts = np.repeat(np.cumsum(counts) - counts, counts)
@@ -253,6 +267,7 @@ class _Builder:
         placed = rng.integers(START_DAY - 150, END_DAY - 20, n)
         balance = np.clip(np.round(rng.lognormal(np.log(900), 0.9, n) * 100), 5_000, 6_000_000).astype(np.int64)
         state = _choice(rng, np.array([s[3] for s in STATES]), n)
+        state = np.where(_at_least(rng, state == STATE_MA, 6), STATE_MA, state)
         zone = np.array([s[1] for s in STATES])[state]
         # Phone: mostly a local area code; some numbers kept from another state (phone zone differs).
         has_phone = rng.random(n) < 0.9
@@ -269,7 +284,7 @@ class _Builder:
         portfolio = _choice(rng, np.array([p[2] for p in PORTFOLIOS]), n)
         product = np.array([PRODUCTS.index(p[1]) for p in PORTFOLIOS])[portfolio]
         strategy = (rng.random(n) < 0.45).astype(np.int64)
-        vulnerable = rng.random(n) < 0.05
+        vulnerable = _at_least(rng, rng.random(n) < 0.05, 8)
         team = _choice(rng, np.array([t[2] for t in TEAMS]), n)
         team = np.where(vulnerable & (rng.random(n) < 0.7), HARDSHIP_TEAM, team)
         team = np.where((balance > 500_000) & (rng.random(n) < 0.5), HIGH_BALANCE_TEAM, team)
@@ -313,18 +328,18 @@ class _Builder:
     def _consents_and_preferences(self, rng, A) -> None:
         n = A["n"]
         # Consents: direct prior consent to be called (opens a 7-day window of calls that do not count).
-        c_acct = np.flatnonzero(rng.random(n) < 0.05)
+        c_acct = np.flatnonzero(_at_least(rng, rng.random(n) < 0.05, 4))
         given = self._random_instant(rng, A, c_acct, 0.05, 0.9)
         self._insert("consents", pd.DataFrame({"num": A["num"][c_acct], "ts": given}),
                      "select printf('A%07d', num), to_timestamp(ts) from df")
         # Medium opt-outs (call/sms/email) and written requests to cease communication.
         opt = np.full((n, len(CHANNELS)), NEVER, dtype=np.int64)
-        o_acct = np.flatnonzero(rng.random(n) < 0.07)
+        o_acct = np.flatnonzero(_at_least(rng, rng.random(n) < 0.07, 8))
         o_chan = np.array([CALL, SMS, EMAIL])[_choice(rng, np.array([0.3, 0.45, 0.25]), len(o_acct))]
         o_ts = self._random_instant(rng, A, o_acct, 0.0, 0.8)
         opt[o_acct, o_chan] = o_ts
         cease = np.full(n, NEVER, dtype=np.int64)
-        x_acct = np.flatnonzero(rng.random(n) < 0.015)
+        x_acct = np.flatnonzero(_at_least(rng, rng.random(n) < 0.015, 5))
         x_ts = self._random_instant(rng, A, x_acct, 0.1, 0.8)
         cease[x_acct] = x_ts
         A["opt"], A["cease"] = opt, cease
@@ -367,7 +382,7 @@ class _Builder:
         r_src = np.flatnonzero(inbound & np.isin(chan, [SMS, EMAIL, CHAT]) & (rng.random(k) < 0.6))
         r_delay = rng.integers(60, 7200, len(r_src))
         # Bursts: 8-11 unanswered calls within 6 days (the dialer retrying), breaking the 7-in-7 cap.
-        b_acct = np.flatnonzero((rng.random(n) < BURST_P[strat]) & (span >= 14))
+        b_acct = np.flatnonzero(_at_least(rng, rng.random(n) < BURST_P[strat], 3) & (span >= 14))
         b_n = rng.integers(8, 12, len(b_acct))
         b_rows = np.repeat(b_acct, b_n)
         b_start = A["active_start"][b_acct] + ((span[b_acct] - 7) * rng.random(len(b_acct))).astype(np.int64)
@@ -702,18 +717,16 @@ class _Builder:
 
     # -- loading ------------------------------------------------------------------------------
     def _insert(self, table: str, df: pd.DataFrame, select_sql: str) -> None:
+        """Insert the rows of `select_sql` (reading the frame as `df`) into the contract's columns
+        of `table`, in the order the contract lists them; columns past the select's stay empty
+        (the CFPB-only columns of complaints)."""
         from analysis.schema import TABLES
 
-        cols = [c.name for c in TABLES[table].columns]
-        n_select = len(cols)
-        if table == "complaints":  # the CFPB-only columns stay empty in the demo
-            n_select = 9
-        if table == "accounts" and "phone" not in cols:
-            raise RuntimeError("schema changed: accounts.phone missing")
+        cols = [c.name for c in TABLES[table].columns][:_DEMO_COLUMNS.get(table, 99)]
         cur = self.con.cursor()
         try:
             cur.register("df", df)
-            cur.execute(f"insert into {table} ({', '.join(cols[:n_select])}) {select_sql}")
+            cur.execute(f"insert into {table} ({', '.join(cols)}) {select_sql}")
             cur.unregister("df")
         finally:
             cur.close()
