@@ -14,19 +14,9 @@ from analysis import access  # noqa: E402
 from analysis.errors import UserError  # noqa: E402
 from dashboard.data import db_path  # noqa: E402
 from dashboard.filters import sidebar_filters  # noqa: E402
+from dashboard.ui import TITLES  # noqa: E402
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
-TITLES = {
-    "scorecard": ("Scorecard", ":material/summarize:"),
-    "balance": ("Balance", ":material/balance:"),
-    "repayments": ("Repayments", ":material/payments:"),
-    "experience": ("Customer experience", ":material/sentiment_satisfied:"),
-    "complaints": ("Complaints", ":material/report:"),
-    "benchmark": ("CFPB benchmark", ":material/public:"),
-    "conversations": ("Conversations", ":material/forum:"),
-    "compliance": ("Compliance", ":material/gavel:"),
-    "data": ("Data", ":material/database:"),
-}
 
 st.set_page_config(page_title="Collections analytics", page_icon=":material/analytics:", layout="wide")
 

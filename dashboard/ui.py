@@ -6,6 +6,19 @@ import streamlit as st
 from analysis import access, catalog
 from dashboard.data import load
 
+# Navigation title and icon of each page key of access.PAGE_ROLES (app.py builds st.navigation from these).
+TITLES = {
+    "scorecard": ("Scorecard", ":material/summarize:"),
+    "balance": ("Balance", ":material/balance:"),
+    "repayments": ("Repayments", ":material/payments:"),
+    "experience": ("Customer experience", ":material/sentiment_satisfied:"),
+    "complaints": ("Complaints", ":material/report:"),
+    "benchmark": ("CFPB benchmark", ":material/public:"),
+    "conversations": ("Conversations", ":material/forum:"),
+    "compliance": ("Compliance", ":material/gavel:"),
+    "data": ("Data", ":material/database:"),
+}
+
 
 def role() -> str:
     return st.session_state["user"]["role"]
