@@ -1,0 +1,134 @@
+"""`python -m analysis sentiment`: add sentiment_score (-1..1) and sentiment_label to every row of a CSV.
+
+Streams the file in chunks (any size), keeps every column and row as read (all values as text),
+writes UTF-8 to a temporary file beside --out and renames it into place, so a failure never leaves
+a half-written output. Encodings: UTF-8 (with or without BOM) and UTF-16 with BOM; a file that is
+not valid UTF-8 is read as latin-1 with a warning (or as --encoding says). Empty texts score 0,
+neutral.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import os
+import sys
+from pathlib import Path
+
+from analysis.errors import UserError
+from analysis.sentiment import MODELS
+
+BLOCK = 1 << 20
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--in", dest="inp", required=True, metavar="FILE.csv", help="input CSV with a header row")
+    parser.add_argument("--text-column", required=True, metavar="COL", help="the column holding the text to score")
+    parser.add_argument("--model", choices=MODELS, default="vader", help="vader (fast, default) or transformer")
+    parser.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV (written whole or not at all)")
+    parser.add_argument("--encoding", default=None, help="input encoding; default: detect UTF-8/UTF-16 BOM, else UTF-8, else latin-1 with a warning")
+    parser.add_argument("--chunk-rows", type=int, default=20_000, help="rows per chunk (memory use)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def sniff_encoding(path: Path) -> tuple[str, int, bool]:
+    """(encoding, approximate line count, fell back to latin-1) after one streaming pass over the bytes."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            encoding = "utf-8-sig"
+        elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16", 0, False
+        else:
+            encoding = "utf-8"
+        f.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        lines, valid = 0, True
+        while block := f.read(BLOCK):
+            lines += block.count(b"\n")
+            if valid:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    valid = False
+        if valid:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                valid = False
+    return (encoding, lines, False) if valid else ("latin-1", lines, True)
+
+
+def run(args) -> int:
+    import pandas as pd
+    from tqdm import tqdm
+
+    from analysis.sentiment import load_model
+
+    src, out = Path(args.inp), Path(args.out)
+    if not src.is_file():
+        raise UserError(f"input file {src} not found: give an existing CSV with --in")
+    if not out.parent.exists():
+        raise UserError(f"output folder {out.parent} does not exist: create it or choose another --out")
+    if args.chunk_rows < 1:
+        raise UserError("--chunk-rows must be at least 1")
+    if args.encoding:
+        try:
+            codecs.lookup(args.encoding)
+        except LookupError:
+            raise UserError(f"unknown encoding {args.encoding!r}: use e.g. utf-8, latin-1, cp1252, utf-16") from None
+        encoding, lines, fallback = args.encoding, 0, False
+    else:
+        encoding, lines, fallback = sniff_encoding(src)
+    if fallback:
+        print(f"warning: {src} is not valid UTF-8; read it as latin-1 (pass --encoding to choose another)", file=sys.stderr)
+
+    def chunks():
+        try:
+            return pd.read_csv(src, dtype=str, keep_default_na=False, encoding=encoding, chunksize=args.chunk_rows)
+        except pd.errors.EmptyDataError:
+            raise UserError(f"{src} is empty: it needs a header row naming the columns") from None
+        except UnicodeError as exc:
+            raise UserError(f"cannot read {src} as {encoding} ({exc.reason}): pass the right --encoding") from None
+
+    reader = chunks()
+    model = None
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    rows_done = 0
+    bar = tqdm(total=max(lines - 1, 0) or None, unit="rows", file=sys.stderr, disable=args.quiet, desc=f"sentiment ({args.model})")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as sink:
+            first = True
+            while True:
+                try:
+                    chunk = next(reader)
+                except StopIteration:
+                    break
+                except pd.errors.ParserError as exc:
+                    raise UserError(f"{src} is not a well-formed CSV ({str(exc).splitlines()[0]}): fix the file") from None
+                except UnicodeError as exc:
+                    raise UserError(f"cannot read {src} as {encoding} ({exc.reason}): pass the right --encoding") from None
+                if first and args.text_column not in chunk.columns:
+                    cols = ", ".join(list(chunk.columns)[:20])
+                    raise UserError(f"column {args.text_column!r} not in {src} (columns: {cols}): pass --text-column with one of them")
+                if model is None:
+                    model = load_model(args.model)
+                scores, labels = model.score(chunk[args.text_column].tolist())
+                chunk["sentiment_score"] = [f"{s:.4f}" for s in scores]
+                chunk["sentiment_label"] = labels
+                chunk.to_csv(sink, index=False, header=first, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+                first = False
+                rows_done += len(chunk)
+                bar.update(len(chunk))
+            if first:  # header only: still write the header with the two new columns
+                header = pd.read_csv(src, dtype=str, nrows=0, encoding=encoding)
+                if args.text_column not in header.columns:
+                    cols = ", ".join(list(header.columns)[:20])
+                    raise UserError(f"column {args.text_column!r} not in {src} (columns: {cols}): pass --text-column with one of them")
+                header.assign(sentiment_score=[], sentiment_label=[]).to_csv(sink, index=False)
+        os.replace(tmp, out)
+    finally:
+        bar.close()
+        if tmp.exists():
+            tmp.unlink()
+    print(f"scored {rows_done:,} rows with {model.model_id if model else args.model} -> {out}", file=sys.stderr)
+    return 0
