@@ -1,32 +1,38 @@
 # The README's quick start: `make run` and `make test`. Everything else here serves those two.
-PYTHON ?= python3.11
+# Python 3.11: python3.11 if present, else python3 (checked below).
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null || echo python3.11)
 VENV := .venv
 PY := $(VENV)/bin/python
 DB ?= data/demo.duckdb
 PORT ?= 8501
+DEMO_ACCOUNTS ?=
+PYTEST_ARGS ?=
 
-.PHONY: run test install demo lint bench clean
+.PHONY: run test install demo bench clean
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "error: $(PYTHON) is not Python 3.11: run make PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing requirements.txt into $(VENV) (about a minute the first time)"
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
+# Built only when missing (a progress bar shows on stderr); `make demo` rebuilds it.
 $(DB): | $(VENV)/.installed
-	$(PY) -m analysis demo --db $(DB)
+	$(PY) -m analysis demo --db $(DB) $(if $(DEMO_ACCOUNTS),--accounts $(DEMO_ACCOUNTS))
 
 demo: $(VENV)/.installed
-	$(PY) -m analysis demo --db $(DB)
+	$(PY) -m analysis demo --db $(DB) $(if $(DEMO_ACCOUNTS),--accounts $(DEMO_ACCOUNTS))
 
 run: $(VENV)/.installed $(DB)
-	DASHBOARD_DB=$(abspath $(DB)) $(VENV)/bin/streamlit run dashboard/app.py \
+	DASHBOARD_DB=$(abspath $(DB)) exec $(VENV)/bin/streamlit run dashboard/app.py \
 		--server.address 127.0.0.1 --server.port $(PORT) --server.headless true
 
 test: $(VENV)/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
