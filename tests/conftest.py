@@ -62,50 +62,11 @@ def fresh_db():
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> Path:
     """Path of a small demo database, built once per session with the real demo builder. Read-only."""
+    from analysis.demo import build
+
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    try:
-        from analysis.demo import build
-    except ModuleNotFoundError as exc:
-        if exc.name != "analysis.demo":
-            raise
-        _tiny_db(path)  # TEMPORARY until analysis/demo.py lands (being written concurrently)
-        return path
     build(path, accounts=DEMO_ACCOUNTS, seed=DEMO_SEED, progress=False)
     return path
-
-
-def _tiny_db(path: Path) -> None:
-    """TEMPORARY stand-in for the demo builder: a few rows in every table. Removed once analysis.demo exists."""
-    con = duckdb.connect(str(path))
-    con.execute("set TimeZone = 'UTC'")
-    create_schema(con)
-    con.execute("""insert into accounts select 'A' || i, 'C' || i, date '2025-11-01' + (i % 200)::int, 100 + i,
-        'America/Chicago', null, null, case when i % 5 = 0 then 'MA' else 'TX' end,
-        ['Retail', 'Telco'][1 + i % 2], 'card', ['North', 'South'][1 + i % 2],
-        ['champion', 'challenger'][1 + i % 2], i % 17 = 0 from range(1, 41) t(i)""")
-    con.execute("""insert into agents select 'G' || i, ['North', 'South'][1 + i % 2], 'Leeds', 'Agent ' || i from range(1, 5) t(i)""")
-    con.execute("""insert into contacts select 'K' || i, 'A' || (1 + i % 40),
-        timestamptz '2025-11-03 14:00:00+00' + to_hours(i * 7), ['call', 'sms', 'email'][1 + i % 3],
-        case when i % 9 = 0 then 'inbound' else 'outbound' end,
-        case when i % 3 = 0 then ['no_answer', 'conversation', 'voicemail'][1 + i % 3] else 'sent' end,
-        'G' || (1 + i % 4), 60 from range(0, 1200) t(i)""")
-    con.execute("""insert into conversations select 'V' || i, 'A' || (1 + i % 40), timestamptz '2025-12-01 15:00:00+00' + to_days(i),
-        'call', 'G1', null from range(0, 20) t(i)""")
-    con.execute("""insert into turns select 'V' || (i // 4), i % 4, ['agent', 'customer'][1 + i % 2],
-        'This is an attempt to collect a debt. I lost my job.' from range(0, 80) t(i)""")
-    con.execute("""insert into surveys select 'S' || i, 'A' || (1 + i % 40), timestamptz '2025-12-01 15:00:00+00' + to_days(i),
-        i % 11, 1 + i % 5, 'too many calls', 'sms', 'G1' from range(0, 60) t(i)""")
-    con.execute("""insert into complaints (complaint_id, account_id, received_at, source, category, resolved_at, outcome)
-        select 'P' || i, 'A' || (1 + i % 40), timestamptz '2025-12-01 15:00:00+00' + to_days(i), 'consumer', 'contact frequency',
-        timestamptz '2025-12-01 15:00:00+00' + to_days(i * 3), 'not_upheld' from range(0, 15) t(i)""")
-    con.execute("""insert into payments select 'Y' || i, 'A' || (1 + i % 40), timestamptz '2025-12-01 15:00:00+00' + to_days(i),
-        25, 'card' from range(0, 60) t(i)""")
-    con.execute("""insert into promises select 'R' || i, 'A' || (1 + i % 40), timestamptz '2025-12-01 15:00:00+00' + to_days(i),
-        date '2025-12-10' + i::int, 25, 'G1' from range(0, 30) t(i)""")
-    con.execute("insert into consents values ('A1', timestamptz '2025-12-01 15:00:00+00')")
-    con.execute("insert into preferences values ('A2', 'sms', timestamptz '2025-12-01 15:00:00+00')")
-    con.execute("insert into meta values ('data_as_of', '2026-02-28T23:00:00+00:00')")
-    con.close()
 
 
 @pytest.fixture
