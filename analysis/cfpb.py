@@ -192,7 +192,7 @@ def import_file(con, path: Path | str, started_at: datetime | None = None, parse
         if len(good):
             newest = max(good["received_at"])
             if current is None or _as_instant(current) < newest:
-                set_meta(cur, "data_as_of", newest.isoformat())
+                set_meta(cur, "data_as_of", newest.strftime("%Y-%m-%dT%H:%M:%SZ"))  # the importer's format
         cur.execute("commit")
     except Exception:
         cur.execute("rollback")

@@ -96,10 +96,10 @@ def test_importing_twice_changes_nothing_but_the_log(tmp_path):
 def test_data_as_of_moves_forward_only(tmp_path):
     db = tmp_path / "x.duckdb"
     assert cli("import-cfpb", str(write(tmp_path, "new.csv", NEW_STYLE)), "--db", str(db)).returncode == 0
-    assert fetch(db, "select value from meta where key = 'data_as_of'") == [("2023-08-01T12:00:00+00:00",)]
+    assert fetch(db, "select value from meta where key = 'data_as_of'") == [("2023-08-01T12:00:00Z",)]
     # an older export does not set the freshness back
     assert cli("import-cfpb", str(write(tmp_path, "old.csv", OLD_STYLE)), "--db", str(db)).returncode == 0
-    assert fetch(db, "select value from meta where key = 'data_as_of'") == [("2023-08-01T12:00:00+00:00",)]
+    assert fetch(db, "select value from meta where key = 'data_as_of'") == [("2023-08-01T12:00:00Z",)]
 
 
 def test_a_file_without_the_required_columns_fails_with_one_line_exit_2_and_the_db_unchanged(tmp_path):
@@ -171,3 +171,17 @@ def test_benchmark_mix_and_timeliness_on_the_shipped_sample_match_an_independent
     assert t["disputed"].n == len(disputed)
     # the field stops in April 2017
     assert str(t["last_dispute_received"])[:7] == "2017-04"
+
+
+def test_the_readme_import_cfpb_command_runs_as_written(tmp_path):
+    # Docs are tested: run the README's command, only pointing --db at a scratch file.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Customer experience and complaints", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if "-m analysis import-cfpb" in line]
+    assert len(lines) == 1
+    args = lines[0].split()
+    assert args[:4] == [".venv/bin/python", "-m", "analysis", "import-cfpb"]
+    args[args.index("--db") + 1] = str(tmp_path / "readme.duckdb")
+    res = cli(*args[3:])
+    assert res.returncode == 0, res.stderr
+    assert "1231 read, 1231 loaded" in res.stdout

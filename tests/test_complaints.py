@@ -283,3 +283,33 @@ def test_the_benchmark_page_states_the_caveats_of_the_cfpb_data(app_test):
     assert "stops in April 2017" in text and "1,231" in text
     labels = [m.label for m in at.metric]
     assert "CFPB: timely response (15 days)" in labels and "Firm: resolved within 15 days" in labels
+
+
+@pytest.mark.parametrize("tz", ["UTC", "America/Chicago"])
+def test_the_pages_and_the_scorecard_agree_on_every_shared_metric_of_the_demo(demo_db, tz):
+    # Two independent implementations of SPEC section 3 (this page's queries and the scorecard's):
+    # every month of the demo, in two zones, must give the same figures.
+    from analysis import experience, scorecard
+    from analysis.db import connect
+
+    con = connect(demo_db, read_only=True)
+    try:
+        mine_k = complaints.monthly(con, tz=tz)
+        mine_e = experience.monthly(con, tz=tz)
+        months = sorted(set(mine_k["month"]) & set(mine_e["month"]))
+        sc = scorecard.monthly_metrics(con, months[0], months[-1], tz)
+    finally:
+        con.close()
+    sc = sc.assign(month=pd.to_datetime(sc["month_start"]).dt.date).set_index("month").loc[months]
+    k = mine_k.set_index("month").loc[months]
+    e = mine_e.set_index("month").loc[months]
+    pairs = [("nps", e["nps"]), ("nps_responses", e["nps_responses"]), ("csat_pct", e["csat_pct"]),
+             ("complaints_received", k["received"]), ("complaints_per_1000_accounts", k["complaints_per_1000_accounts"]),
+             ("complaint_median_resolution_days", k["median_resolution_days"]),
+             ("complaints_resolved_within_8_weeks_pct", k["resolved_within_8_weeks_pct"]),
+             ("complaints_open_end_of_month", k["open_end_of_month"])]
+    assert len(months) >= 3
+    for name, mine in pairs:
+        theirs = pd.to_numeric(sc[name], errors="coerce").astype("float64").to_numpy()
+        ours = pd.to_numeric(mine, errors="coerce").astype("float64").to_numpy()
+        assert ours == pytest.approx(theirs, nan_ok=True), name
