@@ -172,11 +172,9 @@ def theme_drivers(con, filters: Filters = ALL, tz: str = "UTC", themes: tuple | 
     (None when no promoter comment mentions it). Sorted by detractor share.
     `themes`: ((name, pattern), ...) to override the config file."""
     pairs = tuple(themes) if themes is not None else tuple(load_themes().items())
-    raw = query_df(con, "nps_theme_mentions", _params(
-        filters, tz, theme_names=[n for n, _ in pairs], theme_patterns=[p for _, p in pairs]))
     out = []
-    for name, _ in pairs:
-        sub = raw[raw["theme"] == name].set_index("band")
+    for name, pattern in pairs:
+        sub = query_df(con, "nps_theme_mentions", _params(filters, tz, pattern=pattern)).set_index("band")
 
         def get(band, col, sub=sub):
             return int(sub.loc[band, col]) if band in sub.index else 0

@@ -1,8 +1,9 @@
--- Comment themes by NPS band: one row per theme x band (promoter, passive, detractor).
--- A comment mentions a theme when its lower-cased text matches the theme's regular expression.
--- Parameters: $theme_names, $theme_patterns (two lists of equal length, zipped), $tz, and the
---   shared filters as in nps_csat_counts.sql ($start, $end in $tz; account portfolio/team/strategy;
---   $channels on the survey channel).
+-- Mentions of one comment theme by NPS band: one row per band with comments (promoter, passive, detractor).
+-- A comment mentions the theme when its lower-cased text matches $pattern (a regular expression).
+-- Run once per theme: a scalar pattern is compiled once, while a pattern taken from a joined
+-- list would be compiled again for every row (measured: 0.9 s vs 0.03 s per theme on 12k responses).
+-- Parameters: $pattern, $tz, and the shared filters as in nps_csat_counts.sql ($start, $end in $tz;
+--   account portfolio/team/strategy; $channels on the survey channel).
 -- Units: mentions = comments of the band that mention the theme; comments = comments of the band
 --   (non-empty text). Shares and lift are computed in Python.
 with surveys as (
@@ -15,12 +16,6 @@ accounts as (
 
 agents as (
     select agent_id, team from agents
-),
-
-themes as (
-    select
-        unnest($theme_names) as theme,
-        unnest($theme_patterns) as pattern
 ),
 
 comments as (
@@ -40,27 +35,14 @@ comments as (
         and (len($channels) = 0 or list_contains($channels, s.channel))
 ),
 
-band_totals as (
-    select band, count(*) as comments from comments group by band
-),
-
-mentions as (
-    select t.theme, c.band, count(*) as mentions
-    from comments as c
-    inner join themes as t on regexp_matches(c.comment, t.pattern)
-    group by t.theme, c.band
-),
-
 final as (
     select
-        t.theme,
-        b.band,
-        coalesce(m.mentions, 0) as mentions,
-        b.comments
-    from themes as t
-    cross join band_totals as b
-    left join mentions as m on m.theme = t.theme and m.band = b.band
+        band,
+        count(*) filter (where regexp_matches(comment, $pattern)) as mentions,
+        count(*) as comments
+    from comments
+    group by band
 )
 
 select * from final
-order by theme, band
+order by band

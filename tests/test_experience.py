@@ -167,6 +167,19 @@ def test_theme_drivers_compare_detractor_and_promoter_mentions(fresh_db):
     assert list(df.index)[0] == "Volume"
 
 
+def test_theme_mentions_query_golden_rows_one_row_per_band(fresh_db):
+    add_accounts(fresh_db)
+    for i, (nps, text) in enumerate([(2, "Too many calls"), (3, "fine"), (7, "too many"), (10, "ok"), (None, "too many")]):
+        survey(fresh_db, f"r{i}", "A1", "2025-03-10 12:00:00Z", nps, 3, comment=text)
+    df = query_df(fresh_db, "nps_theme_mentions", {**ALL.params(), "tz": "UTC", "pattern": "too many"})
+    # the response without an nps is in no band
+    assert df.to_dict("records") == [
+        {"band": "detractor", "mentions": 1, "comments": 2},
+        {"band": "passive", "mentions": 1, "comments": 1},
+        {"band": "promoter", "mentions": 0, "comments": 1},
+    ]
+
+
 def test_the_shipped_theme_config_loads_and_every_pattern_compiles_in_duckdb(fresh_db):
     themes = experience.load_themes()
     assert len(themes) >= 5
