@@ -1,0 +1,64 @@
+-- Best channel to reach: outbound contacts per channel and how many reached the right party.
+-- Grain: one row per channel with at least one outbound contact.
+-- Parameters: shared filters $start $end (UTC dates of ts) $portfolios $teams $strategies $channels.
+-- Units: counts. Reached: a call with outcome conversation; on other channels, an inbound contact of the
+-- account on the same channel within 24 hours after it (a reply). rate = reached / attempts, in Python.
+with
+
+accounts as (
+    select a.account_id
+    from accounts as a
+    where (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
+        and (len($teams) = 0 or list_contains($teams, a.team))
+        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+),
+
+outbound as (
+    select c.contact_id, c.account_id, c.ts, c.channel, c.outcome
+    from contacts as c
+    inner join accounts as a on c.account_id = a.account_id
+    where c.direction = 'outbound'
+        and (len($channels) = 0 or list_contains($channels, c.channel))
+        and cast(timezone('UTC', c.ts) as date) between $start and $end
+),
+
+inbound as (
+    select c.account_id, c.channel, c.ts
+    from contacts as c
+    where c.direction = 'inbound'
+),
+
+replied as (
+    select o.contact_id, i.ts as reply_ts
+    from outbound as o
+    asof left join inbound as i
+        on o.account_id = i.account_id
+        and o.channel = i.channel
+        and o.ts < i.ts
+),
+
+scored as (
+    select
+        o.channel,
+        o.account_id,
+        case
+            when o.channel = 'call' then o.outcome = 'conversation'
+            else r.reply_ts is not null and r.reply_ts <= o.ts + interval 24 hour
+        end as reached
+    from outbound as o
+    inner join replied as r on o.contact_id = r.contact_id
+),
+
+final as (
+    select
+        channel,
+        count(*) as attempts,
+        count(*) filter (where reached) as reached,
+        count(distinct account_id) as accounts_contacted,
+        count(distinct account_id) filter (where reached) as accounts_reached
+    from scored
+    group by channel
+)
+
+select * from final
+order by channel

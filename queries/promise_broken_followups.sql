@@ -1,0 +1,74 @@
+-- Broken promises and what followed: a complaint or a presumed contact-rule breach within 30 days.
+-- Grain: one row per broken promise: due in $start..$end, its window (due_date + 3) closed by $as_of, not kept.
+-- Parameters: $start $end $as_of (UTC dates) $portfolios $teams $strategies. Input relation `breach_events`
+-- (account_id, ts), registered by the caller from the stored breaches. Units: amounts in currency;
+-- followed_by_*: a complaint received / a breaching contact on a UTC date in (due_date, due_date + 30].
+with
+
+accounts as (
+    select a.account_id, a.team, a.strategy
+    from accounts as a
+    where (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
+        and (len($teams) = 0 or list_contains($teams, a.team))
+        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+),
+
+promises as (
+    select
+        pr.promise_id,
+        pr.account_id,
+        pr.agent_id,
+        pr.amount,
+        pr.due_date,
+        cast(timezone('UTC', pr.created_at) as date) as created_date,
+        a.team,
+        a.strategy
+    from promises as pr
+    inner join accounts as a on pr.account_id = a.account_id
+    where pr.due_date between $start and $end
+        and pr.due_date + 3 < $as_of
+),
+
+paid as (
+    select pr.promise_id, coalesce(sum(p.amount), 0) as paid_in_window
+    from promises as pr
+    left join payments as p
+        on pr.account_id = p.account_id
+        and cast(timezone('UTC', p.paid_at) as date) between pr.created_date and pr.due_date + 3
+    group by pr.promise_id
+),
+
+broken as (
+    select pr.*, pd.paid_in_window
+    from promises as pr
+    inner join paid as pd on pr.promise_id = pd.promise_id
+    where pd.paid_in_window < pr.amount
+),
+
+final as (
+    select
+        b.promise_id,
+        b.account_id,
+        b.team,
+        b.strategy,
+        b.agent_id,
+        b.due_date,
+        b.amount as promised_amount,
+        b.paid_in_window,
+        exists (
+            select 1 from complaints as k
+            where k.account_id = b.account_id
+                and cast(timezone('UTC', k.received_at) as date) > b.due_date
+                and cast(timezone('UTC', k.received_at) as date) <= b.due_date + 30
+        ) as followed_by_complaint,
+        exists (
+            select 1 from breach_events as e
+            where e.account_id = b.account_id
+                and cast(timezone('UTC', cast(e.ts as timestamptz)) as date) > b.due_date
+                and cast(timezone('UTC', cast(e.ts as timestamptz)) as date) <= b.due_date + 30
+        ) as followed_by_breach
+    from broken as b
+)
+
+select * from final
+order by due_date, promise_id
