@@ -1,14 +1,13 @@
 """`python -m analysis ingest DIR --db FILE`: import a directory in the SPEC section 1 contract.
 
 How it works, per file (all of it inside one transaction, so a failure leaves the database as it was):
-1. DuckDB reads the file as text (`read_csv(all_varchar = true, store_rejects = true)` or
-   `read_parquet`) into a staging table; rows DuckDB cannot parse (wrong number of fields, bad
-   UTF-8) land in its rejects table.
-2. One set-based query types every column (`try_cast`, regular expressions, the zone list of
-   `pg_timezone_names()`) and gives every row the list of rules it breaks; a second finds duplicate
+1. One set-based query reads the file as text (`read_csv(all_varchar = true, store_rejects = true)`
+   or `read_parquet`), types every column (`try_cast`, regular expressions, the zone list of
+   `pg_timezone_names()`) and gives every row the list of rules it breaks; rows DuckDB cannot parse
+   (wrong number of fields, bad UTF-8) land in its rejects table. A second query finds duplicate
    keys (the first valid occurrence in the file is kept).
-3. Valid rows replace the rows with the same key (delete + insert), the others go to `quarantine`
-   with their line number and raw text.
+2. Valid rows replace the rows with the same key (delete + insert), the others go to `quarantine`
+   with their line number and raw text (the file is read again for that, only when it has bad rows).
 Before any of that, every file's header is checked without touching the database, so a missing
 required column or an unreadable file fails before the database is opened for writing.
 
@@ -338,7 +337,7 @@ def checked_sql(source: Source, assume_tz: bool) -> str:
     return f"""
 create or replace temp table _ingest_checked as
 with staged as (
-    select _rec as rec, * exclude (_rec) from _ingest_raw
+    select _rec as rec, * exclude (_rec) from {_reader(source)}
 ),
 
 typed as (
@@ -452,6 +451,7 @@ def line_numbers(source: Source, good_recs: np.ndarray, reject_lines: np.ndarray
 # Phone zones
 # --------------------------------------------------------------------------------------------
 
+_NOT_DIGIT = re.compile(r"[^0-9+]")
 _NANP = re.compile(r"(?:\+1|1)?([2-9][0-9]{9})")  # a North American number, digits only: read without parsing
 
 
@@ -463,11 +463,10 @@ def phone_zone(number: str) -> str | None:
     whose subscriber part the library would call invalid still gets its area code's zone; toll-free
     and other non-geographic prefixes map to many zones and get none. National numbers are read as US.
     """
-    import phonenumbers
-    from phonenumbers import timezone as phone_tz
+    import phonenumbers  # imported here, not at module import: most commands never need it
+    import phonenumbers.timezone
 
-    digits = re.sub(r"[^0-9+]", "", number)
-    nanp = _NANP.fullmatch(digits)
+    nanp = _NANP.fullmatch(_NOT_DIGIT.sub("", number))
     if nanp:  # the common case, 10x faster than phonenumbers.parse
         parsed = phonenumbers.PhoneNumber(country_code=1, national_number=int(nanp.group(1)))
     else:
@@ -475,37 +474,54 @@ def phone_zone(number: str) -> str | None:
             parsed = phonenumbers.parse(number, "US")
         except phonenumbers.NumberParseException:
             return None
-    zones = phone_tz.time_zones_for_geographical_number(parsed)
-    if len(zones) != 1 or zones[0] == phone_tz.UNKNOWN_TIMEZONE:
+    zones = phonenumbers.timezone.time_zones_for_geographical_number(parsed)
+    if len(zones) != 1 or zones[0] == phonenumbers.timezone.UNKNOWN_TIMEZONE:
         return None
     return zones[0]
 
 
+def _nanp_prefix_digits() -> int:
+    """National digits of a North American number that libphonenumber's zone data looks at (6: area
+    code and exchange); its zone is a function of them, so one lookup serves every number sharing them."""
+    from phonenumbers.tzdata import TIMEZONE_DATA
+
+    return max(len(prefix) for prefix in TIMEZONE_DATA if prefix.startswith("1")) - 1
+
+
 def derive_phone_zones(con) -> int:
-    """Fill phone_timezone of staged valid accounts that have a phone but no zone; rows filled."""
-    numbers = [r[0] for r in con.execute(
-        "select distinct phone from _ingest_checked "
-        "where reason is null and phone_timezone is null and phone is not null").fetchall()]
-    if not numbers:
-        return 0
+    """Fill phone_timezone of staged valid accounts that have a phone but no zone; distinct numbers looked up.
+
+    North American numbers (the bulk) are grouped in SQL by area code and exchange, one library
+    lookup per group; any other number is parsed by the library one distinct number at a time.
+    """
+    con.execute(r"""
+        create or replace temp table _ingest_phones as
+        select distinct phone,
+               regexp_extract(regexp_replace(phone, '[^0-9+]', '', 'g'), '^(\+1|1)?([2-9][0-9]{9})$', 2) as nanp
+        from _ingest_checked
+        where reason is null and phone_timezone is null and phone is not null""")
+    digits = _nanp_prefix_digits()
+    prefixes = [r[0] for r in con.execute("select distinct left(nanp, $n) from _ingest_phones where nanp <> ''", {"n": digits}).fetchall()]
+    others = [r[0] for r in con.execute("select phone from _ingest_phones where nanp = ''").fetchall()]
     known = {r[0] for r in con.execute("select name from _ingest_zones").fetchall()}
     # a zone DuckDB cannot convert with would break the contact rules: keep only names it knows
-    pairs = [(n, z) for n in numbers if (z := phone_zone(n)) in known]
-    if not pairs:
-        return 0
-    import pandas as pd
-
-    frame = pd.DataFrame(pairs, columns=["number", "zone"])
-    con.register("_ingest_phone_zones", frame)
-    try:
-        con.execute("""
-            update _ingest_checked as c set phone_timezone = z.zone
-            from _ingest_phone_zones as z
-            where c.reason is null and c.phone_timezone is null
-              and c.phone = z.number""")
-    finally:
-        con.unregister("_ingest_phone_zones")
-    return len(pairs)
+    zoned_prefixes = [(p, z) for p in prefixes if (z := phone_zone("+1" + p.ljust(10, "0"))) in known]
+    zoned_numbers = [(n, z) for n in others if (z := phone_zone(n)) in known]
+    _temp_table(con, "_ingest_zone_by_prefix", {"prefix": [p for p, _ in zoned_prefixes], "zone": [z for _, z in zoned_prefixes]})
+    _temp_table(con, "_ingest_zone_by_number", {"phone": [n for n, _ in zoned_numbers], "zone": [z for _, z in zoned_numbers]})
+    con.execute("""
+        update _ingest_checked as c set phone_timezone = z.zone
+        from (
+            select p.phone, coalesce(k.zone, o.zone) as zone
+            from _ingest_phones as p
+            left join _ingest_zone_by_prefix as k on p.nanp <> '' and k.prefix = left(p.nanp, $n)
+            left join _ingest_zone_by_number as o on o.phone = p.phone
+        ) as z
+        where c.reason is null and c.phone_timezone is null and c.phone = z.phone and z.zone is not null""", {"n": digits})
+    filled = _scalar(con, "select count(*) from _ingest_checked where reason is null and phone_timezone is not null")
+    for name in ("_ingest_phones", "_ingest_zone_by_prefix", "_ingest_zone_by_number"):
+        con.execute(f"drop table {name}")
+    return filled
 
 
 # --------------------------------------------------------------------------------------------
@@ -516,6 +532,13 @@ def _scalar(con, sql: str, params=None):
     return con.execute(sql, params or []).fetchall()[0][0]
 
 
+def _temp_table(con, name: str, columns: dict[str, list]) -> None:
+    """A temp table from Python lists of equal length (bound as LIST parameters, unnested in SQL)."""
+    names = list(columns)
+    select = ", ".join(f"unnest(${c}) as {_q(c)}" for c in names)
+    con.execute(f"create or replace temp table {_q(name)} as select {select}", {c: list(v) for c, v in columns.items()})
+
+
 def _csv_field(expr: str) -> str:
     """A value written back as a CSV field (quoted when it needs to be), for the raw text."""
     return (f"case when {expr} is null then '' "
@@ -523,32 +546,37 @@ def _csv_field(expr: str) -> str:
             f"else {expr} end")
 
 
-def _stage(con, source: Source) -> None:
-    con.execute("drop table if exists _ingest_rejects")
-    con.execute("drop table if exists _ingest_rejects_scan")
-    try:
-        _read(con, source)
-    except duckdb.Error as exc:  # damaged past the header or footer the plan checked
-        raise UserError(f"cannot read {source.path}: {_first_line(exc)}; nothing was imported") from None
+def _reader(source: Source, rejects: str = "_ingest_rejects") -> str:
+    """The file as rows of text with their 0-based position `_rec` among the rows DuckDB parsed.
 
-
-def _read(con, source: Source) -> None:
+    `row_number() over ()` runs as DuckDB's streaming window, in file order. Rows it cannot parse
+    land in the `rejects` table. The path is the bound parameter $path.
+    """
     if source.kind == "csv":
-        con.execute(f"create or replace temp table _ingest_raw as select row_number() over () - 1 as _rec, * from read_csv($path, {CSV_OPTIONS})",
-                    {"path": str(source.path)})
-    else:
-        cast = ", ".join(f"cast({_q(c)} as varchar) as {_q(c)}" for c in source.file_columns)
-        con.execute(f"create or replace temp table _ingest_raw as select row_number() over () - 1 as _rec, {cast} from read_parquet($path)",
-                    {"path": str(source.path)})
+        options = CSV_OPTIONS.replace("'_ingest_rejects'", _lit(rejects)).replace("'_ingest_rejects_scan'", _lit(rejects + "_scan"))
+        return f"(select row_number() over () - 1 as _rec, * from read_csv($path, {options}))"
+    cast = ", ".join(f"cast({_q(c)} as varchar) as {_q(c)}" for c in source.file_columns)
+    return f"(select row_number() over () - 1 as _rec, {cast} from read_parquet($path))"
+
+
+def _run_reading(con, source: Source, sql: str, params: dict) -> None:
+    """Run a statement that reads the file; a file damaged past what the plan checked is a user error."""
+    try:
+        con.execute(sql, {"path": str(source.path), **params})
+    except duckdb.Error as exc:
+        if not isinstance(exc, (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)):
+            raise
+        raise UserError(f"cannot read {source.path}: {_first_line(exc)}; nothing was imported") from None
 
 
 def _load_file(con, source: Source, import_id: int, assume_tz: str | None, step) -> FileResult:
     table = source.table
-    _stage(con, source)
-    step(0.5)
-    staged = _scalar(con, "select count(*) from _ingest_raw")
+    for name in ("_ingest_rejects", "_ingest_rejects_scan", "_ingest_reread", "_ingest_reread_scan"):
+        con.execute(f"drop table if exists {name}")
     sql = checked_sql(source, assume_tz is not None)
-    con.execute(sql, {"zone": assume_tz} if "$zone" in sql else None)
+    _run_reading(con, source, sql, {"zone": assume_tz} if "$zone" in sql else {})
+    step(0.7)
+    staged = _scalar(con, "select count(*) from _ingest_checked")
 
     # Duplicate keys within the file: the first valid row of a key loads, later ones are quarantined.
     key_cols = ", ".join(_q(k) for k in table.key)
@@ -562,7 +590,7 @@ def _load_file(con, source: Source, import_id: int, assume_tz: str | None, step)
             group by {key_cols} having count(*) > 1
         ) as d
         where {key_match} and c.reason is null and c.rec > d.first_rec""")
-    step(0.3)
+    step(0.1)
     if table.name == "accounts":
         derive_phone_zones(con)
 
@@ -577,40 +605,32 @@ def _load_file(con, source: Source, import_id: int, assume_tz: str | None, step)
     loaded = _scalar(con, "select count(*) from _ingest_checked where reason is null")
 
     # Quarantine: rows that break a rule, then rows DuckDB could not parse.
-    bad = con.execute("select rec from _ingest_checked where reason is not null order by rec").fetchnumpy()["rec"]
+    bad = np.asarray(con.execute("select rec from _ingest_checked where reason is not null order by rec").fetchnumpy()["rec"], dtype=np.int64)
     rejects_exist = source.kind == "csv" and _scalar(
         con, "select count(*) from duckdb_tables() where table_name = '_ingest_rejects'")
-    reject_lines = (con.execute("select distinct line from _ingest_rejects order by line").fetchnumpy()["line"]
-                    if rejects_exist else np.zeros(0, dtype=np.int64))
+    reject_lines = np.asarray(con.execute("select distinct line from _ingest_rejects order by line").fetchnumpy()["line"]
+                              if rejects_exist else [], dtype=np.int64)
     if len(bad) or len(reject_lines):
-        good_lines, rej_lines = line_numbers(source, np.asarray(bad, dtype=np.int64),
-                                             np.asarray(reject_lines, dtype=np.int64), staged)
-        import pandas as pd
-
-        con.register("_ingest_lines", pd.DataFrame({"rec": np.asarray(bad, dtype=np.int64), "line": good_lines}))
+        good_lines, rej_lines = line_numbers(source, bad, reject_lines, staged)
+        _temp_table(con, "_ingest_lines", {"rec": bad.tolist(), "line": good_lines.tolist()})
+        # The raw text: the file is read a second time (only when it has bad rows), the same way.
         raw_text = " || ',' || ".join(_csv_field(f"r.{_q(c)}") for c in source.file_columns)
-        try:
-            con.execute(f"""
-                insert into quarantine
-                select $import_id, $table, $file, l.line, {raw_text}, c.reason
-                from _ingest_checked as c
-                join _ingest_lines as l on l.rec = c.rec
-                join _ingest_raw as r on r._rec = c.rec
-                where c.reason is not null""", {"import_id": import_id, "table": table.name, "file": source.name})
-        finally:
-            con.unregister("_ingest_lines")
+        _run_reading(con, source, f"""
+            insert into quarantine
+            select $import_id, $table, $file, l.line, {raw_text}, c.reason
+            from _ingest_checked as c
+            join _ingest_lines as l on l.rec = c.rec
+            join {_reader(source, "_ingest_reread")} as r on r._rec = c.rec
+            where c.reason is not null""", {"import_id": import_id, "table": table.name, "file": source.name})
         if len(reject_lines):
-            con.register("_ingest_reject_lines", pd.DataFrame({"duck_line": np.asarray(reject_lines, dtype=np.int64), "line": rej_lines}))
-            try:
-                con.execute("""
-                    insert into quarantine
-                    select $import_id, $table, $file, l.line, first(j.csv_line),
-                           'malformed row: ' || string_agg(distinct j.error_message, '; ')
-                    from _ingest_rejects as j
-                    join _ingest_reject_lines as l on l.duck_line = j.line
-                    group by l.line""", {"import_id": import_id, "table": table.name, "file": source.name})
-            finally:
-                con.unregister("_ingest_reject_lines")
+            _temp_table(con, "_ingest_reject_lines", {"duck_line": reject_lines.tolist(), "line": rej_lines.tolist()})
+            con.execute("""
+                insert into quarantine
+                select $import_id, $table, $file, l.line, first(j.csv_line),
+                       'malformed row: ' || string_agg(distinct j.error_message, '; ')
+                from _ingest_rejects as j
+                join _ingest_reject_lines as l on l.duck_line = j.line
+                group by l.line""", {"import_id": import_id, "table": table.name, "file": source.name})
     quarantined = len(bad) + len(reject_lines)
     step(0.2)
     return FileResult(table.name, source.name, staged + len(reject_lines), loaded, quarantined)
@@ -664,7 +684,8 @@ def import_sources(con, sources: list[Source], *, source_label: str = "", assume
         as_of = con.execute(sql_text("ingest_data_as_of")).fetchall()[0][0]
         if as_of:
             set_meta(con, "data_as_of", as_of)
-        for name in ("_ingest_raw", "_ingest_checked", "_ingest_zones", "_ingest_rejects", "_ingest_rejects_scan"):
+        for name in ("_ingest_checked", "_ingest_zones", "_ingest_lines", "_ingest_reject_lines", "_ingest_rejects",
+                     "_ingest_rejects_scan", "_ingest_reread", "_ingest_reread_scan"):
             con.execute(f"drop table if exists {name}")
         con.commit()
     except BaseException:
