@@ -6,6 +6,7 @@ on the server before anything is sent to the browser.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
@@ -44,6 +45,8 @@ WITHHELD = "[withheld]"
 
 _PREFIX = {"account_id": "acct~", "consumer_id": "cons~"}
 _key: bytes | None = None
+_session_key: bytes | None = None
+SESSION_SECONDS = 8 * 3600  # a remembered sign-in lasts a working day
 
 
 def pages_for(role: str) -> list[str]:
@@ -205,3 +208,45 @@ def user_for_email(users: dict[str, dict], email: str | None) -> dict | None:
         if str(user.get("email") or "").strip().lower() == wanted:
             return {"username": username, "name": user.get("name") or username, "role": user["role"]}
     return None
+
+
+# --- remembered sign-in (a signed token in a browser cookie) -----------------------------------
+
+
+def _session_secret() -> bytes:
+    """DASHBOARD_SESSION_KEY, else random for this process (a restart then asks everyone to sign in)."""
+    global _session_key
+    if _session_key is None:
+        configured = os.environ.get("DASHBOARD_SESSION_KEY")
+        _session_key = configured.encode() if configured else secrets.token_bytes(32)
+    return _session_key
+
+
+def session_token(user: dict, expires_at: int) -> str:
+    """A signed, expiring token naming the user and role (no password, nothing secret inside)."""
+    payload = f"{user['username']}|{user['role']}|{int(expires_at)}".encode()
+    sig = hmac.new(_session_secret(), payload, hashlib.sha256).hexdigest()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + sig
+
+
+def user_from_session_token(users: dict[str, dict], token: str | None, now: float) -> dict | None:
+    """The user a valid, unexpired token names, if the user still exists with the same role; else None."""
+    if not token or token.count(".") != 1:
+        return None
+    encoded, sig = token.split(".")
+    try:
+        payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except ValueError:
+        return None
+    expected = hmac.new(_session_secret(), payload, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, sig):
+        return None
+    try:
+        username, role, expires_at = payload.decode().rsplit("|", 2)
+        expires = int(expires_at)
+    except ValueError:
+        return None
+    user = users.get(username)
+    if expires <= now or not user or user.get("role") != role:
+        return None
+    return {"username": username, "name": user.get("name") or username, "role": role}

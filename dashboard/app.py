@@ -1,7 +1,9 @@
 """Entry point: page config, sign-in, the role's page list, the shared sidebar filters, the page."""
 from __future__ import annotations
 
+import json
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +19,7 @@ from dashboard.filters import sidebar_filters  # noqa: E402
 from dashboard.ui import TITLES  # noqa: E402
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
+COOKIE = "collections_session"
 
 st.set_page_config(page_title="Collections analytics", page_icon=":material/analytics:", layout="wide")
 
@@ -37,6 +40,18 @@ def credentials() -> dict[str, dict]:
         st.stop()
 
 
+@st.cache_resource(show_spinner=False)
+def revoked_tokens() -> set[str]:
+    """Remembered sign-ins ended by "Sign out" while this server runs (the cookie is cleared too)."""
+    return set()
+
+
+def set_cookie(value: str, max_age: int) -> None:
+    """Write (or, with max_age 0, delete) the remembered-sign-in cookie in the browser."""
+    cookie = f"{COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Strict"
+    st.html(f"<script>document.cookie = {json.dumps(cookie)};</script>", unsafe_allow_javascript=True)
+
+
 def page_list(keys) -> list:
     return [
         st.Page(PAGES_DIR / f"{key}.py", title=TITLES[key][0], icon=TITLES[key][1], url_path=key, default=(i == 0))
@@ -51,6 +66,15 @@ def sign_in() -> None:
     # (/compliance?team=North) stays in the URL through sign-in; after sign-in the role's own
     # st.navigation decides whether that page may open.
     st.navigation(page_list(TITLES), position="hidden")
+    if st.session_state.pop("_forget", False):
+        set_cookie("", 0)
+    token = st.context.cookies.get(COOKIE)
+    if token and token not in revoked_tokens() and not st.session_state.get("_signed_out"):
+        user = access.user_from_session_token(users, token, time.time())
+        if user:  # a reload or a new tab of a signed-in browser: no second sign-in
+            st.session_state["user"] = user
+            st.session_state["_token"] = token
+            return
     if oidc_configured() and st.user.get("is_logged_in"):
         user = access.user_for_email(users, st.user.get("email"))
         if user:
@@ -73,6 +97,7 @@ def sign_in() -> None:
         user = access.authenticate(users, username, password)
         if user:
             st.session_state["user"] = user
+            st.session_state["_remember"] = True
             # The query string (shared filters of a link) survives this rerun and seeds the filters.
             st.rerun()
         st.error("Wrong username or password.")
@@ -81,7 +106,12 @@ def sign_in() -> None:
 
 def sign_out() -> None:
     sso = st.session_state.get("user", {}).get("sso")
+    if st.session_state.get("_token"):
+        revoked_tokens().add(st.session_state["_token"])
     st.session_state.clear()
+    # This session must not sign in again from the cookie it started with; the browser forgets it.
+    st.session_state["_signed_out"] = True
+    st.session_state["_forget"] = True
     st.query_params.clear()
     if sso:
         st.logout()
@@ -101,6 +131,10 @@ page = st.navigation(page_list(access.pages_for(user["role"])))
 with st.sidebar:
     st.caption(f"Signed in as **{user['name']}** ({user['role']})")
     st.button("Sign out", on_click=sign_out)
+    if st.session_state.pop("_remember", False):  # remember this browser for a working day
+        token = access.session_token(user, int(time.time()) + access.SESSION_SECONDS)
+        st.session_state["_token"] = token
+        set_cookie(token, access.SESSION_SECONDS)
 try:
     st.session_state["filters"] = sidebar_filters()
     page.run()

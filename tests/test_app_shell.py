@@ -377,3 +377,23 @@ def test_the_data_page_shows_import_history_and_quarantine_reasons_after_an_impo
     rows = at.dataframe[1].value
     assert rows["line"].tolist() == [3] and "ZZ2" in rows["raw"][0]
     assert rows["reason"][0]
+
+
+# --- remembered sign-in ------------------------------------------------------------------------
+
+
+def test_a_remembered_sign_in_token_is_honoured_only_while_valid_unexpired_and_the_role_unchanged():
+    users = {"bob": {"name": "Bob", "role": "manager", "password_hash": access.hash_password("long enough")}}
+    token = access.session_token({"username": "bob", "role": "manager"}, expires_at=1_000)
+    assert access.user_from_session_token(users, token, now=999) == {"username": "bob", "name": "Bob", "role": "manager"}
+    assert access.user_from_session_token(users, token, now=1_000) is None, "expired at its expiry second"
+    promoted = {"bob": {**users["bob"], "role": "admin"}}
+    assert access.user_from_session_token(promoted, token, now=999) is None, "a role change needs a new sign-in"
+    assert access.user_from_session_token({}, token, now=999) is None, "a removed user is signed out"
+    payload, sig = token.split(".")
+    import base64
+
+    forged = base64.urlsafe_b64encode(b"bob|admin|1000").decode().rstrip("=") + "." + sig
+    assert access.user_from_session_token(promoted, forged, now=999) is None, "the signature covers the role"
+    for junk in ["", "x", "a.b.c", "!!!.sig", payload + "." + "0" * 64]:
+        assert access.user_from_session_token(users, junk, now=999) is None

@@ -68,10 +68,12 @@ def test_a_filter_change_lands_in_the_url_and_a_reload_restores_it(app_server, p
     assert urlparse(page.url).path == "/experience"
     assert query(page).get("channel") == ["sms"] and query(page).get("strategy") == ["challenger"]
 
-    # A reload starts a new session: sign in again, and the same page and filters come back.
+    # A reload starts a new Streamlit session; the remembered sign-in and the URL bring back the
+    # same user, page and filters without the form.
     url_before = page.url
     page.reload()
-    submit_sign_in(page, "manager")
+    wait_for_app(page)
+    assert page.get_by_label("Username").count() == 0
     assert page.url == url_before
     sidebar = page.locator('[data-testid="stSidebar"]')
     assert sidebar.locator('[data-testid="stMultiSelect"]').filter(has_text="Channel").inner_text().count("sms") == 1
@@ -94,10 +96,50 @@ def test_a_shared_link_opens_the_page_with_its_filters_for_another_user(app_serv
         other.close()
 
 
-def test_signing_out_returns_to_the_form_and_forgets_the_filters(app_server, page):
+def test_signing_out_returns_to_the_form_forgets_the_filters_and_a_reload_does_not_sign_in_again(app_server, page):
     sign_in(page, app_server, "admin", path="data?channel=sms")
+    assert any(c["name"] == "collections_session" for c in page.context.cookies())
     page.get_by_role("button", name="Sign out").click()
     page.get_by_label("Username").wait_for()
     wait_for_app(page)
     assert page.locator('[data-testid="stSidebarNav"]').count() == 0
     assert "channel" not in query(page)
+    page.wait_for_function("() => !document.cookie.includes('collections_session=')")
+    page.reload()
+    page.get_by_label("Username").wait_for()
+    wait_for_app(page)
+    assert page.get_by_role("button", name="Sign out").count() == 0
+
+
+def test_a_stolen_cookie_stops_working_once_its_user_signs_out(app_server, page, browser):
+    # The remembered sign-in is revoked on the server at sign-out, not only deleted in the browser.
+    sign_in(page, app_server, "compliance")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "collections_session")
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("Username").wait_for()
+    thief = browser.new_context()
+    try:
+        thief.add_cookies([cookie])
+        p2 = thief.new_page()
+        p2.goto(app_server)
+        p2.get_by_label("Username").wait_for(timeout=60_000)
+        wait_for_app(p2)
+        assert p2.get_by_role("button", name="Sign out").count() == 0
+    finally:
+        thief.close()
+
+
+def test_a_forged_cookie_does_not_sign_in(app_server, browser):
+    import base64
+
+    forged = base64.urlsafe_b64encode(b"admin|admin|9999999999").decode().rstrip("=") + "." + "0" * 64
+    context = browser.new_context()
+    try:
+        context.add_cookies([{"name": "collections_session", "value": forged, "url": app_server}])
+        p = context.new_page()
+        p.goto(app_server)
+        p.get_by_label("Username").wait_for(timeout=60_000)
+        wait_for_app(p)
+        assert p.get_by_role("button", name="Sign out").count() == 0
+    finally:
+        context.close()
