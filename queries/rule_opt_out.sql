@@ -1,16 +1,16 @@
 -- Breaches of one opt_out rule: contacts after an opt-out of the account.
 -- Grain: one row per breaching contact (contact_id unique).
+-- Reads: temp table audit_contacts (queries/audit_contacts.sql), accounts, preferences.
 -- Parameters: $rule_id; $scope ('channel': preferences rows whose channel is the contact's channel;
---   'all': preferences rows with channel 'all', any contact channel); $channels, $directions (varchar lists);
---   account filter $vulnerable, $states, $portfolios, $products, $teams, $strategies (as in rule_windowed_cap).
+--   'all': preferences rows with channel 'all', any contact channel); $channels, $directions (varchar
+--   lists); account filter $vulnerable, $states, $portfolios, $products, $teams, $strategies (as in
+--   rule_cooldown_after_event).
 -- Rule: contact ts > opted_out_at, strictly (timestamps as written); the earliest qualifying
 --   opt-out is the evidence.
 with
 
 accounts as (
-    select
-        account_id,
-        timezone
+    select account_id
     from accounts
     where ($vulnerable is null or coalesce(vulnerable, false) = $vulnerable)
         and (len($states::varchar[]) = 0 or list_contains($states::varchar[], upper(trim(state))))
@@ -26,8 +26,9 @@ contacts as (
         account_id,
         ts,
         channel,
-        direction
-    from contacts
+        direction,
+        local_ts
+    from audit_contacts
 ),
 
 preferences as (
@@ -40,12 +41,13 @@ preferences as (
 
 opt_outs as (
     select
-        account_id,
-        channel,
-        min(opted_out_at) as opted_out_at
-    from preferences
-    where ($scope = 'all' and channel = 'all') or ($scope = 'channel' and channel <> 'all')
-    group by account_id, channel
+        p.account_id,
+        p.channel,
+        min(p.opted_out_at) as opted_out_at
+    from preferences as p
+    semi join accounts as a on p.account_id = a.account_id
+    where ($scope = 'all' and p.channel = 'all') or ($scope = 'channel' and p.channel <> 'all')
+    group by p.account_id, p.channel
 ),
 
 breaching as (
@@ -53,12 +55,11 @@ breaching as (
         c.contact_id,
         c.account_id,
         c.ts,
+        c.local_ts,
         c.channel,
-        a.timezone,
         o.channel as opt_out_channel,
-        o.opted_out_at
+        strftime(timezone('UTC', o.opted_out_at), '%Y-%m-%dT%H:%M:%SZ') as opted_out_at_text
     from contacts as c
-    inner join accounts as a on c.account_id = a.account_id
     inner join opt_outs as o
         on c.account_id = o.account_id
         and ($scope = 'all' or o.channel = c.channel)
@@ -73,22 +74,11 @@ final as (
         account_id,
         $rule_id as rule_id,
         ts,
-        timezone(timezone, ts) as local_ts,
-        to_json({
-            'opt_out': {
-                'channel': opt_out_channel,
-                'at': strftime(timezone('UTC', opted_out_at), '%Y-%m-%dT%H:%M:%SZ')
-            }
-        }) as evidence,
+        local_ts,
+        to_json({'opt_out': {'channel': opt_out_channel, 'at': opted_out_at_text}}) as evidence,
         case when opt_out_channel = 'all'
-            then printf(
-                'Outbound %s after the written request to cease communication of %s.',
-                channel, strftime(timezone('UTC', opted_out_at), '%Y-%m-%dT%H:%M:%SZ')
-            )
-            else printf(
-                'Outbound %s after the consumer opted out of %s on %s.',
-                channel, opt_out_channel, strftime(timezone('UTC', opted_out_at), '%Y-%m-%dT%H:%M:%SZ')
-            )
+            then printf('Outbound %s after the written request to cease communication of %s.', channel, opted_out_at_text)
+            else printf('Outbound %s after the consumer opted out of %s on %s.', channel, opt_out_channel, opted_out_at_text)
         end as explanation
     from breaching
 )

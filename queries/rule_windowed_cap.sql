@@ -1,146 +1,172 @@
--- Breaches of one windowed_cap rule: one row per counted contact that is more than $cap-th in its window.
--- Grain: one row per breaching contact (contact_id unique).
--- Parameters: $rule_id; counted contacts: $channels, $directions, $outcomes_excluded (varchar lists),
---   $consent_exclusion (bool), $consent_window_days (int, consent window = local dates d(G) .. d(G)+n-1);
---   $window_days (int, window = local dates d(c)-n+1 .. d(c)), $cap (int); $noun ('call'/'contact');
---   account filter $vulnerable (bool or null = any), $states, $portfolios, $products, $teams, $strategies
---   (varchar lists, empty = any; state compared trimmed and upper-cased).
--- Units: ts is an instant (TIMESTAMPTZ); local_ts the account's wall time; local dates in the account's timezone.
--- Order ("at or before c") is contact order: ts, then contact_id.
+-- Breaches of windowed_cap rules that count the same contacts: a counted contact c breaches a
+-- rule when the counted contacts of its account with local date in [d(c) - $window_days + 1, d(c)]
+-- that come at or before c in contact order (ts, then contact_id) number more than the rule's cap.
+-- Grain: one row per (contact, rule) breach.
+-- Reads: temp table audit_counted (queries/audit_counted.sql: the counted contacts), accounts.
+-- Parameters: $window_days (int); $noun ('call'/'contact', for the explanation);
+--   $rules: list of struct(rule_id, cap, vulnerable, states, portfolios, products, teams, strategies),
+--   the rules sharing this counting (account filter: vulnerable null = any, empty lists = any, state
+--   compared trimmed and upper-cased).
+-- Units: ts an instant; local_ts the account's wall time; local dates in the account's timezone.
 with
 
 accounts as (
     select
         account_id,
-        timezone
+        timezone,
+        vulnerable,
+        upper(trim(state)) as state_code,
+        portfolio,
+        product,
+        team,
+        strategy
     from accounts
-    where ($vulnerable is null or coalesce(vulnerable, false) = $vulnerable)
-        and (len($states::varchar[]) = 0 or list_contains($states::varchar[], upper(trim(state))))
-        and (len($portfolios::varchar[]) = 0 or list_contains($portfolios::varchar[], portfolio))
-        and (len($products::varchar[]) = 0 or list_contains($products::varchar[], product))
-        and (len($teams::varchar[]) = 0 or list_contains($teams::varchar[], team))
-        and (len($strategies::varchar[]) = 0 or list_contains($strategies::varchar[], strategy))
 ),
 
-contacts as (
+rules as (
+    select unnest(
+        $rules::struct(
+            rule_id varchar, cap integer, vulnerable boolean, states varchar[], portfolios varchar[],
+            products varchar[], teams varchar[], strategies varchar[]
+        )[],
+        recursive := true
+    )
+),
+
+-- The rules that apply to each account, with their caps.
+account_rules as (
     select
-        contact_id,
+        a.account_id,
+        r.rule_id,
+        r.cap
+    from accounts as a
+    inner join rules as r
+        on (r.vulnerable is null or coalesce(a.vulnerable, false) = r.vulnerable)
+        and (len(r.states) = 0 or list_contains(r.states, a.state_code))
+        and (len(r.portfolios) = 0 or list_contains(r.portfolios, a.portfolio))
+        and (len(r.products) = 0 or list_contains(r.products, a.product))
+        and (len(r.teams) = 0 or list_contains(r.teams, a.team))
+        and (len(r.strategies) = 0 or list_contains(r.strategies, a.strategy))
+),
+
+account_min_cap as (
+    select
         account_id,
-        ts,
-        channel,
-        direction,
-        outcome
-    from contacts
-),
-
-consents as (
-    select
-        account_id,
-        given_at
-    from consents
-),
-
--- Contacts of the rule's channels/directions whose outcome is not excluded, with local date.
-candidates as (
-    select
-        c.contact_id,
-        c.account_id,
-        c.ts,
-        a.timezone,
-        timezone(a.timezone, c.ts) as local_ts,
-        cast(timezone(a.timezone, c.ts) as date) as local_date
-    from contacts as c
-    inner join accounts as a on c.account_id = a.account_id
-    where list_contains($channels::varchar[], c.channel)
-        and list_contains($directions::varchar[], c.direction)
-        and (c.outcome is null or not list_contains($outcomes_excluded::varchar[], c.outcome))
-),
-
--- For each consent, the latest local date of any consent given at or before it: a contact is in
--- some consent window iff its date is within the window of the consent with the latest date.
-consent_dates as (
-    select
-        g.account_id,
-        g.given_at,
-        max(cast(timezone(a.timezone, g.given_at) as date)) over (
-            partition by g.account_id order by g.given_at
-            range between unbounded preceding and current row
-        ) as latest_consent_date
-    from consents as g
-    inner join accounts as a on g.account_id = a.account_id
-    where $consent_exclusion
+        min(cap) as min_cap
+    from account_rules
+    group by account_id
 ),
 
 counted as (
     select
-        p.contact_id,
-        p.account_id,
-        p.ts,
-        p.timezone,
-        p.local_ts,
-        p.local_date,
-        p.local_date - date '1970-01-01' as day_number
-    from candidates as p
-    asof left join consent_dates as g
-        on p.account_id = g.account_id and p.ts >= g.given_at
-    where g.given_at is null
-        or p.local_date > g.latest_consent_date + ($consent_window_days - 1)
+        c.contact_id,
+        c.account_id,
+        c.ts,
+        c.local_ts,
+        c.local_date,
+        c.day_number,
+        m.min_cap
+    from audit_counted as c
+    inner join account_min_cap as m on c.account_id = m.account_id
+),
+
+-- A window of $window_days local days overlaps at most two aligned blocks of that many days, so
+-- an account whose every two neighbouring blocks hold no more than its smallest cap cannot breach.
+blocks as (
+    select
+        account_id,
+        day_number // $window_days as block,
+        count(*) as n
+    from counted
+    group by all
+),
+
+busy_accounts as (
+    select distinct b.account_id
+    from blocks as b
+    left join blocks as nb
+        on b.account_id = nb.account_id and nb.block = b.block + 1
+    inner join account_min_cap as m on b.account_id = m.account_id
+    where b.n + coalesce(nb.n, 0) > m.min_cap
 ),
 
 -- Position in contact order minus the contacts dated before the window. Local dates never go
--- back by a week along time, so this is the window count whenever local dates do not go back
--- at all (DST changes at midnight can make them go back one day); it is never below the count,
--- and the exact count is taken below for the rows it flags.
+-- back a week along time, so this is never below the window count, and equals it unless local
+-- dates go back (a DST change at midnight can move them back one day); the exact count is taken
+-- below for the contacts it flags.
 positioned as (
     select
-        *,
-        row_number() over (partition by account_id order by ts, contact_id)
+        c.*,
+        row_number() over (partition by c.account_id order by c.ts, c.contact_id)
         - count(*) over (
-            partition by account_id order by day_number
+            partition by c.account_id order by c.day_number
             range between unbounded preceding and $window_days preceding
         ) as upper_count
-    from counted
+    from counted as c
+    semi join busy_accounts as b on c.account_id = b.account_id
 ),
 
 flagged as (
     select *
     from positioned
-    where upper_count > $cap
+    where upper_count > min_cap
 ),
 
-windows as (
+-- The window of each flagged contact, exactly: counted contacts of its account dated in the
+-- window that come at or before it in contact order (an equi-join per window day).
+window_days as (
     select
         f.contact_id,
         f.account_id,
         f.ts,
+        f.day_number - unnest(range($window_days)) as window_day
+    from flagged as f
+),
+
+windows as (
+    select
+        d.contact_id,
+        list(w.contact_id order by w.ts, w.contact_id) as window_ids
+    from window_days as d
+    inner join counted as w
+        on d.account_id = w.account_id
+        and d.window_day = w.day_number
+        and (w.ts < d.ts or (w.ts = d.ts and w.contact_id <= d.contact_id))
+    group by d.contact_id
+),
+
+breaching as (
+    select
+        f.contact_id,
+        f.account_id,
+        r.rule_id,
+        r.cap,
+        f.ts,
         f.local_ts,
         f.local_date,
-        f.timezone,
-        list(w.contact_id order by w.ts, w.contact_id) as window_ids
+        w.window_ids
     from flagged as f
-    inner join counted as w
-        on f.account_id = w.account_id
-        and w.day_number between f.day_number - ($window_days - 1) and f.day_number
-        and (w.ts < f.ts or (w.ts = f.ts and w.contact_id <= f.contact_id))
-    group by all
+    inner join windows as w on f.contact_id = w.contact_id
+    inner join account_rules as r on f.account_id = r.account_id
+    where len(w.window_ids) > r.cap
 ),
 
 final as (
     select
-        contact_id,
-        account_id,
-        $rule_id as rule_id,
-        ts,
-        local_ts,
-        to_json({'contacts': window_ids}) as evidence,
+        b.contact_id,
+        b.account_id,
+        b.rule_id,
+        b.ts,
+        b.local_ts,
+        to_json({'contacts': b.window_ids}) as evidence,
         printf(
             'Counted %s number %d in the %d local days %s to %s (%s), more than the cap of %d.',
-            $noun, len(window_ids), $window_days,
-            strftime(local_date - ($window_days - 1), '%Y-%m-%d'), strftime(local_date, '%Y-%m-%d'),
-            timezone, $cap
+            $noun, len(b.window_ids), $window_days,
+            strftime(b.local_date - ($window_days - 1), '%Y-%m-%d'), strftime(b.local_date, '%Y-%m-%d'),
+            a.timezone, b.cap
         ) as explanation
-    from windows
-    where len(window_ids) > $cap
+    from breaching as b
+    inner join accounts as a on b.account_id = a.account_id
 )
 
 select * from final

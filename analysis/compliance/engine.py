@@ -15,7 +15,6 @@ import json
 import pandas as pd
 
 from analysis.compliance.rules import (
-    AccountFilter,
     CooldownAfterEvent,
     OptOut,
     QuietHours,
@@ -39,25 +38,38 @@ def _noun(channels: tuple[str, ...]) -> str:
     return channels[0] if len(channels) == 1 else "contact"
 
 
+def counting_params(p: WindowedCap | CooldownAfterEvent) -> dict:
+    """Parameters of `audit_counted`: which contacts are counted (shared by rules 1, 2, 6, 7)."""
+    return {
+        "channels": list(p.channels),
+        "directions": list(p.directions),
+        "outcomes_excluded": list(p.outcomes_excluded),
+        "consent_exclusion": p.consent_exclusion,
+        "consent_window_days": p.consent_window_days,
+    }
+
+
+def _counting_key(p) -> tuple:
+    return (p.channels, p.directions, p.outcomes_excluded, p.consent_exclusion, p.consent_window_days)
+
+
+def windowed_cap_params(rules: list[Rule]) -> dict:
+    """Bound parameters of `rule_windowed_cap` for rules that count the same contacts over the
+    same window (the window counts are computed once for all of them)."""
+    first = rules[0].params
+    members = [{"rule_id": r.rule_id, "cap": r.params.cap, **r.params.accounts.params()} for r in rules]
+    return {"window_days": first.window_days, "noun": _noun(first.channels), "rules": members}
+
+
 def rule_params(rule: Rule) -> dict:
-    """The bound parameters of the rule's kind query."""
+    """The bound parameters of the kind query of one rule (other than windowed_cap)."""
     p = rule.params
-    params = {"rule_id": rule.rule_id, **(p.accounts or AccountFilter()).params()}
-    if isinstance(p, (WindowedCap, CooldownAfterEvent)):
-        params.update(
-            channels=list(p.channels),
-            directions=list(p.directions),
-            outcomes_excluded=list(p.outcomes_excluded),
-            consent_exclusion=p.consent_exclusion,
-            consent_window_days=p.consent_window_days,
-            window_days=p.window_days,
-            noun=_noun(p.channels),
-        )
-    if isinstance(p, WindowedCap):
-        params["cap"] = p.cap
-    elif isinstance(p, CooldownAfterEvent):
+    params = {"rule_id": rule.rule_id, **p.accounts.params()}
+    if isinstance(p, CooldownAfterEvent):
         ev = p.event
         params.update(
+            window_days=p.window_days,
+            noun=_noun(p.channels),
             event_channels=list(ev.channels),
             event_directions=list(ev.directions),
             event_outcomes=list(ev.outcomes),
@@ -75,7 +87,38 @@ def rule_params(rule: Rule) -> dict:
         )
     elif isinstance(p, OptOut):
         params.update(scope=p.scope, channels=list(p.channels), directions=list(p.directions))
+    else:
+        raise TypeError(f"rule {rule.rule_id}: kind {rule.kind} runs in groups (windowed_cap_params)")
     return params
+
+
+def plan(rules: RuleSet) -> list[tuple[dict | None, str, dict]]:
+    """The queries to run: (counting parameters or None, query stem, parameters).
+
+    Rules that count contacts (windowed_cap, cooldown_after_event) are grouped by their counting
+    parameters, so `audit_counted` is built once per group; windowed_cap rules that also share the
+    window run as one query. Other rules run on their own.
+    """
+    counting_groups: dict[tuple, list[Rule]] = {}
+    others = []
+    for rule in rules.rules:
+        if rule.kind in ("windowed_cap", "cooldown_after_event"):
+            counting_groups.setdefault(_counting_key(rule.params), []).append(rule)
+        else:
+            others.append(rule)
+    steps = []
+    for group in counting_groups.values():
+        counting = counting_params(group[0].params)
+        windows: dict[int, list[Rule]] = {}
+        for rule in group:
+            if rule.kind == "windowed_cap":
+                windows.setdefault(rule.params.window_days, []).append(rule)
+            else:
+                steps.append((counting, QUERY[rule.kind], rule_params(rule)))
+        for members in windows.values():
+            steps.append((counting, "rule_windowed_cap", windowed_cap_params(members)))
+    steps += [(None, QUERY[rule.kind], rule_params(rule)) for rule in others]
+    return steps
 
 
 def empty_breaches() -> pd.DataFrame:
@@ -90,22 +133,29 @@ def empty_breaches() -> pd.DataFrame:
     })
 
 
-def _rule_breaches(cur, rule: Rule) -> pd.DataFrame:
-    return cur.execute(sql_text(QUERY[rule.kind]), rule_params(rule)).df()
-
-
 def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
     """All breaches of `rules` (default: config/rules.toml) in the database.
 
     Columns: contact_id, account_id, rule_id, ts (tz-aware UTC), local_ts (the account's wall
     time, naive), evidence (JSON text), explanation (one sentence); sorted by ts, contact_id,
-    rule_id. Works on a read-only connection (nothing is written).
+    rule_id. Works on a read-only connection: the only thing written is a temporary table of
+    the cursor it opens (contacts with their local times, `queries/audit_contacts.sql`).
     """
     rules = load_rules() if rules is None else rules
+    if not rules.rules:
+        return empty_breaches()
     cur = con.cursor()
     try:
         cur.execute("set TimeZone = 'UTC'")
-        frames = [_rule_breaches(cur, rule) for rule in rules.rules]
+        cur.execute("create or replace temp table audit_contacts as " + sql_text("audit_contacts"))
+        frames, built = [], None
+        for counting, stem, params in plan(rules):
+            if counting is not None and counting != built:
+                cur.execute("create or replace temp table audit_counted as " + sql_text("audit_counted"), counting)
+                built = counting
+            frames.append(cur.execute(sql_text(stem), params).df())
+        cur.execute("drop table if exists audit_counted")
+        cur.execute("drop table if exists audit_contacts")
     finally:
         cur.close()
     frames = [f for f in frames if len(f)]
