@@ -84,7 +84,7 @@ KEEP_IF = {
     "cease_communication": np.array([0.03, 0.10]),
     "post_conversation": np.array([0.03, 0.12]),
 }
-PAYER_P = np.array([0.20, 0.24])
+PAYER_P = np.array([0.20, 0.22])
 COMPLAINT_P = np.array([0.010, 0.022])
 
 CHUNK_ACCOUNTS = 25_000
@@ -495,7 +495,7 @@ class _Builder:
         p_friend = np.where(strat == 1, 0.22, 0.36) * np.where(flagged, 0.5, 1.0)
         u = rng.random(m)
         tone = np.where(u < p_friend, 0, np.where(u < p_friend + p_host, 2, 1))
-        promise = rng.random(m) < np.array([0.45, 0.30, 0.07])[tone] * np.where(strat == 1, 1.12, 1.0)
+        promise = rng.random(m) < np.array([0.45, 0.30, 0.07])[tone] * np.where(strat == 1, 0.9, 1.0)
         no_miranda = rng.random(m) < np.where(strat == 1, 0.14, 0.05)
         prohibited = rng.random(m) < np.where(strat == 1, 0.025, 0.004) * np.where(tone == 2, 3.0, 0.5)
         vuln = rng.random(m) < np.where(A["vulnerable"][acct], 0.35, 0.03)
@@ -644,9 +644,9 @@ class _Builder:
         ts = conv["utc"][s] + delay
         if m:
             self.max_ts = max(self.max_ts, int(ts.max()))
-        mu = np.array([8.9, 6.9, 3.0])[tone] - 0.7 * strat
+        mu = np.array([9.1, 7.6, 3.4])[tone] - 0.4 * strat
         nps = np.clip(np.round(rng.normal(mu, 1.7)), 0, 10).astype(np.int64)
-        csat = np.clip(np.round(rng.normal(np.array([4.5, 3.6, 1.9])[tone] - 0.3 * strat, 0.8)), 1, 5).astype(np.int64)
+        csat = np.clip(np.round(rng.normal(np.array([4.6, 3.9, 2.0])[tone] - 0.2 * strat, 0.8)), 1, 5).astype(np.int64)
         has_nps = rng.random(m) < 0.88
         has_csat = (rng.random(m) < 0.75) | ~has_nps
         # Comment themes follow the score and the strategy.
@@ -676,7 +676,7 @@ class _Builder:
     def _complaints(self, rng, A, C) -> None:
         n = A["n"]
         breach_acct = np.bincount(C["acct"][C["flagged"]], minlength=n) > 0
-        p = COMPLAINT_P[A["strategy"]] + 0.06 * breach_acct + 0.02 * A["vulnerable"]
+        p = COMPLAINT_P[A["strategy"]] + 0.04 * breach_acct + 0.02 * A["vulnerable"]
         cnt = np.where(rng.random(n) < p, 1 + (rng.random(n) < 0.1), 0)
         acct = np.repeat(np.arange(n), cnt)
         m = len(acct)

@@ -143,7 +143,18 @@ def per_strategy(con, sql) -> dict:
     return dict(con.cursor().execute(sql).fetchall())
 
 
-def test_the_challenger_calls_more_breaches_more_collects_more_and_draws_more_complaints(con):
+@pytest.fixture(scope="module")
+def story(tmp_path_factory):
+    """A larger demo: collections and complaints per account are too noisy to compare at 600 accounts."""
+    path = tmp_path_factory.mktemp("story") / "story.duckdb"
+    build(path, accounts=5000, seed=SEED, progress=False)
+    c = duckdb.connect(str(path), read_only=True)
+    yield c
+    c.close()
+
+
+def test_the_challenger_calls_more_breaches_more_collects_more_and_draws_more_complaints(story):
+    con = story
     calls = per_strategy(con, """select a.strategy, count(c.contact_id) / count(distinct a.account_id)
         from accounts a left join contacts c on c.account_id = a.account_id and c.channel = 'call' and c.direction = 'outbound'
         group by 1""")
