@@ -183,6 +183,10 @@ elif view == "Review log":
         st.info("No reviews yet.")
     else:
         log = log.iloc[::-1]
+        st.markdown("**Latest reviews**  \n" + "  \n".join(
+            f"{r.reviewed_at} · **{r.reviewer}** marked `{r.contact_id}` / `{r.rule_id}` **{r.state}**"
+            f" (was {r.previous_state})" + (f" · {r.reason}" if isinstance(r.reason, str) else "")
+            for r in log.head(5).itertuples()))
         st.dataframe(log, hide_index=True, key="cw_log")
         st.download_button("Download the review log (CSV)", log.to_csv(index=False).encode("utf-8"),
                            file_name="review_log.csv", mime="text/csv", key="cw_log_csv")
@@ -210,10 +214,10 @@ else:  # Policy what-if
                f"paid within {whatif.COLLECTION_DAYS} days after those contacts (whole database, shared filters not applied). "
                "Payments after a call are not necessarily caused by it.")
     rules_df = whatif.changeable_rules()
+    rule_id = st.selectbox("Rule", list(rules_df["rule_id"]), key="cw_wi_rule",
+                           format_func=lambda r: f"{r} – {rules_df.set_index('rule_id').loc[r, 'title']}")
+    row = rules_df.set_index("rule_id").loc[rule_id]
     with st.form("cw_whatif"):
-        rule_id = st.selectbox("Rule", list(rules_df["rule_id"]), key="cw_wi_rule",
-                               format_func=lambda r: f"{r} – {rules_df.set_index('rule_id').loc[r, 'title']}")
-        row = rules_df.set_index("rule_id").loc[rule_id]
         c1, c2 = st.columns(2)
         has_cap = row["kind"] == "windowed_cap"
         cap = c1.number_input("Cap (contacts per window)", min_value=0, max_value=100, step=1,
