@@ -16,8 +16,10 @@ $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "error: $(PYTHON) is not Python 3.11: run make PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "installing requirements.txt into $(VENV) (about a minute the first time)"
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@echo "installing requirements.txt into $(VENV) (a few minutes the first time)"
+	@# --no-compile: byte-compiling every file of torch and transformers up front costs minutes on 2 cores;
+	@# Python compiles the modules actually imported, once, on first use.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt
 	touch $@
 
 # Built only when missing (a progress bar shows on stderr); `make demo` rebuilds it.

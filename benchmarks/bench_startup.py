@@ -89,14 +89,20 @@ def main() -> int:
         t0 = time.perf_counter()
         subprocess.run(["git", "clone", "--quiet", args.repo, str(clone)], check=True)
         clone_s = time.perf_counter() - t0
+        # `make install` then `make run` is what one `make run` does, split to show where the time goes.
+        t0 = time.perf_counter()
+        with open(log, "ab") as out:
+            subprocess.run(["make", "install"], cwd=clone, stdout=out, stderr=subprocess.STDOUT, check=True)
+        install_s = time.perf_counter() - t0
         serve_s, proc = start_and_time(clone, log, 20 * 60)
-        fresh_s = clone_s + serve_s
+        fresh_s = clone_s + install_s + serve_s
         stop(proc)
         second_s, proc = start_and_time(clone, log, 120)
         stop(proc)
         print(f"clone: {clone_s:.1f} s")
-        print(f"fresh clone to serving (clone + make run: venv, pip install, demo build, start): {fresh_s:.1f} s "
-              f"(target <= {FRESH_TARGET_S} s)")
+        print(f"install (venv + pip install -r requirements.txt): {install_s:.1f} s")
+        print(f"demo build + first start (make run until /_stcore/health answers): {serve_s:.1f} s")
+        print(f"fresh clone to serving: {fresh_s:.1f} s (target <= {FRESH_TARGET_S} s)")
         print(f"second start (make run, all installed and built): {second_s:.1f} s (target <= {SECOND_TARGET_S} s)")
         print(f"log: {log}" if args.keep else "(machine shared with other work: figures are noisy)")
     finally:
