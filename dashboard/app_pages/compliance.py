@@ -236,7 +236,7 @@ else:  # Policy what-if
             st.stop()
         now, then = res.loc["current"], res.loc["what_if"]
         st.markdown(f"**{rid}**: cap {cap_text(now['cap'])} → {cap_text(then['cap'])}, "
-                    f"window {now['window_days']} → {then['window_days']} days")
+                    f"window {int(now['window_days'])} → {int(then['window_days'])} days")
         m1, m2, m3 = st.columns(3)
         m1.metric("Contacts that would breach", f"{int(then['breaches']):,}",
                   delta=f"{int(then['breaches'] - now['breaches']):+,} vs now {int(now['breaches']):,}", delta_color="off")
