@@ -313,3 +313,12 @@ def test_the_pages_and_the_scorecard_agree_on_every_shared_metric_of_the_demo(de
         theirs = pd.to_numeric(sc[name], errors="coerce").astype("float64").to_numpy()
         ours = pd.to_numeric(mine, errors="coerce").astype("float64").to_numpy()
         assert ours == pytest.approx(theirs, nan_ok=True), name
+
+
+def test_resolution_histogram_bands_include_their_upper_edge():
+    days = pd.Series([0.5, 3.0, 3.0001, 56.0, 56.00001, 91.0])
+    bins = complaints.histogram(days)
+    got = dict(zip(bins["band"], bins["complaints"]))
+    assert got == {"up to 3 days": 2, "3-7 days": 1, "7-14 days": 0, "14-28 days": 0, "28-56 days": 1,
+                   "56-90 days": 1, "over 90 days": 1}
+    assert bins["complaints"].sum() == len(days)
