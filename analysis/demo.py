@@ -218,7 +218,6 @@ class _Builder:
         self.progress = progress
         self.frag = _fragments()
         self.counters = dict(contact=0, conversation=0, response=0, complaint=0, payment=0, promise=0)
-        self.max_ts = 0
 
     # -- agents ------------------------------------------------------------------------------
     def agents(self) -> None:
@@ -467,8 +466,6 @@ class _Builder:
         dur = np.where((chan == CHAT) & inbound, lg * 2, dur)
         num = self.counters["contact"] + np.arange(k)
         self.counters["contact"] += k
-        if k:
-            self.max_ts = max(self.max_ts, int(utc.max()))
         df = pd.DataFrame({
             "num": num, "acct": A["num"][acct], "ts": utc,
             "channel": pd.Categorical.from_codes(chan, CHANNELS),
@@ -624,8 +621,6 @@ class _Builder:
         acct_all, amt_all, ts, method = acct_all[o], amt_all[o], ts[o], method[o]
         num = self.counters["payment"] + np.arange(len(ts))
         self.counters["payment"] += len(ts)
-        if len(ts):
-            self.max_ts = max(self.max_ts, int(ts.max()))
         self._insert("payments", pd.DataFrame({
             "num": num, "acct": A["num"][acct_all], "ts": ts, "amount": amt_all,
             "method": pd.Categorical.from_codes(method, METHODS)}), """
@@ -642,8 +637,6 @@ class _Builder:
         tone = conv["tone"][s]
         strat = conv["strat"][s]
         ts = conv["utc"][s] + delay
-        if m:
-            self.max_ts = max(self.max_ts, int(ts.max()))
         mu = np.array([9.1, 7.6, 3.4])[tone] - 0.4 * strat
         nps = np.clip(np.round(rng.normal(mu, 1.7)), 0, 10).astype(np.int64)
         csat = np.clip(np.round(rng.normal(np.array([4.6, 3.9, 2.0])[tone] - 0.2 * strat, 0.8)), 1, 5).astype(np.int64)
@@ -697,8 +690,6 @@ class _Builder:
         redress = np.where(((outcome == 0) | (outcome == 1)) & (rng.random(m) < 0.6),
                            np.round(rng.uniform(25, 500, m)) * 100, -1).astype(np.int64)
         ok = received < END_TS
-        if ok.any():
-            self.max_ts = max(self.max_ts, int(received[ok].max()))
         num = self.counters["complaint"] + np.arange(int(ok.sum()))
         self.counters["complaint"] += len(num)
         self._insert("complaints", pd.DataFrame({
@@ -734,7 +725,7 @@ class _Builder:
 
 def build(path, accounts: int = 20000, seed: int = 42, progress: bool = True) -> dict:
     """Build the demo database at `path` (replacing it). Returns row counts per table."""
-    from analysis.db import connect, set_meta
+    from analysis.db import connect, query_rows, set_meta
     from analysis.pipeline import refresh
     from analysis.schema import TABLES, create_schema
 
@@ -768,8 +759,8 @@ def build(path, accounts: int = 20000, seed: int = 42, progress: bool = True) ->
             bar.update(n)
         bar.close()
         con.execute("drop table demo_fragments")
-        as_of = pd.Timestamp(b.max_ts, unit="s", tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
-        set_meta(con, "data_as_of", as_of)
+        # The importer's definition of freshness (newest event of any table), so both agree.
+        set_meta(con, "data_as_of", query_rows(con, "ingest_data_as_of")[0][0])
         set_meta(con, "demo_seed", str(seed))
         set_meta(con, "demo_accounts", str(accounts))
         set_meta(con, "source", "demo")

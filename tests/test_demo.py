@@ -134,7 +134,10 @@ def test_the_data_spans_more_than_twelve_months_and_ends_on_the_fixed_date(con):
 def test_meta_records_the_newest_event_and_the_seed(con):
     newest = one(con, """select strftime(max(t), '%Y-%m-%dT%H:%M:%SZ') from (
         select max(ts) t from contacts union all select max(paid_at) from payments
-        union all select max(responded_at) from surveys union all select max(received_at) from complaints)""")
+        union all select max(responded_at) from surveys union all select max(received_at) from complaints
+        union all select max(resolved_at) from complaints union all select max(created_at) from promises
+        union all select max(given_at) from consents union all select max(opted_out_at) from preferences)""")
+    assert newest < "2026-11-01"
     assert one(con, "select value from meta where key = 'data_as_of'") == newest
     assert one(con, "select value from meta where key = 'demo_seed'") == str(SEED)
 
