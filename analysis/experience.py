@@ -118,6 +118,20 @@ def _with_changes(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=cols)
 
 
+def segment_monthly(con, filters: Filters = ALL, dimension: str = "team", segment: str = "", tz: str = "UTC") -> pd.DataFrame:
+    """`monthly` for one segment of `dimension` (e.g. one team): same columns, months without
+    responses of that segment listed with empty figures, changes tested within the segment."""
+    if dimension not in DIMENSIONS:
+        raise UserError(f"unknown dimension {dimension!r}: use one of {', '.join(DIMENSIONS)}")
+    raw = counts(con, filters, dimension, tz)
+    spine = pd.DataFrame({"month": _month_spine(list(raw["month"]), filters)})
+    mine = raw[raw["segment"] == segment].drop(columns="segment")
+    df = spine.merge(mine, on="month", how="left")
+    for c in COUNT_COLUMNS:
+        df[c] = df[c].fillna(0).astype("int64")
+    return _with_changes(df)
+
+
 def by_segment(con, filters: Filters = ALL, dimension: str = "team", tz: str = "UTC") -> pd.DataFrame:
     """One row per segment of `dimension` over the whole filter range: NPS and CSAT with intervals
     and counts. Ranks (1 = best) are given only to segments that are not small samples; small ones

@@ -127,6 +127,17 @@ def test_segments_use_the_agents_team_else_the_accounts_and_small_ones_are_not_r
     assert list(df.index) == ["North", "South", "East"]
 
 
+def test_one_segments_months_are_its_own_with_empty_months_listed(fresh_db):
+    add_accounts(fresh_db)
+    survey(fresh_db, "a", "A1", "2025-01-10 12:00:00Z", 10, 5)   # North
+    survey(fresh_db, "b", "A2", "2025-02-10 12:00:00Z", 0, 1)    # South only in February
+    survey(fresh_db, "c", "A1", "2025-03-10 12:00:00Z", 0, 1)    # North
+    df = experience.segment_monthly(fresh_db, dimension="team", segment="North")
+    assert list(df["month"]) == [date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)]
+    assert df["nps_responses"].tolist() == [1, 0, 1]
+    assert df["nps"].iloc[0] == 100.0 and pd.isna(df["nps"].iloc[1]) and df["nps"].iloc[2] == -100.0
+
+
 def test_filters_apply_to_the_account_and_the_survey_channel(fresh_db):
     add_accounts(fresh_db)
     survey(fresh_db, "a", "A1", "2025-03-10 12:00:00Z", 10, 5, channel="sms")

@@ -88,6 +88,11 @@ elif view == "By segment":
                                 "CSAT %": st.column_config.NumberColumn(format="%.1f")})
     st.caption("Segments with fewer than 30 responses keep their figures but are not ranked (and not charted). "
                "Team: the answering agent's team, else the account's team.")
+    if not seg.empty:
+        one = st.selectbox(f"Month by month for one {experience.DIMENSIONS[dim].lower()}", list(seg["segment"]), key="cx_segment")
+        st.dataframe(experience.month_table(load(experience.segment_monthly, filters, dim, one, tz)), hide_index=True,
+                     width="stretch", column_config={"NPS": st.column_config.NumberColumn(format="%.1f"),
+                                                     "CSAT %": st.column_config.NumberColumn(format="%.1f")})
 
 elif view == "Drivers":
     drivers = load(experience.theme_drivers, filters, tz)
