@@ -86,7 +86,7 @@ def monthly(con, filters: Filters = ALL, tz: str = "UTC") -> pd.DataFrame:
     the change from the previous calendar month with its significance. A month without responses is
     listed with empty figures (None), never 0."""
     raw = counts(con, filters, "all", tz)
-    spine = pd.DataFrame({"month": _month_spine(list(raw["month"]), filters)})
+    spine = pd.DataFrame({"month": pd.Series(_month_spine(list(raw["month"]), filters), dtype=object)})
     df = spine.merge(raw.drop(columns="segment"), on="month", how="left")
     for c in COUNT_COLUMNS:
         df[c] = df[c].fillna(0).astype("int64")
@@ -124,7 +124,7 @@ def segment_monthly(con, filters: Filters = ALL, dimension: str = "team", segmen
     if dimension not in DIMENSIONS:
         raise UserError(f"unknown dimension {dimension!r}: use one of {', '.join(DIMENSIONS)}")
     raw = counts(con, filters, dimension, tz)
-    spine = pd.DataFrame({"month": _month_spine(list(raw["month"]), filters)})
+    spine = pd.DataFrame({"month": pd.Series(_month_spine(list(raw["month"]), filters), dtype=object)})
     mine = raw[raw["segment"] == segment].drop(columns="segment")
     df = spine.merge(mine, on="month", how="left")
     for c in COUNT_COLUMNS:

@@ -322,3 +322,43 @@ def test_resolution_histogram_bands_include_their_upper_edge():
     assert got == {"up to 3 days": 2, "3-7 days": 1, "7-14 days": 0, "14-28 days": 0, "28-56 days": 1,
                    "56-90 days": 1, "over 90 days": 1}
     assert bins["complaints"].sum() == len(days)
+
+
+def test_a_database_without_complaints_gives_empty_figures_not_errors(fresh_db):
+    add_accounts(fresh_db)
+    s = complaints.summary(fresh_db)
+    assert (s["received"], s["resolved"], s["open_at_end"]) == (0, 0, 0)
+    assert s["per_1000_accounts"] is None and s["median_resolution_days"] is None
+    assert s["within_8_weeks"].value is None
+    assert complaints.monthly(fresh_db).empty
+    assert complaints.by_segment(fresh_db).empty
+    assert complaints.backlog_ageing(fresh_db)["open_complaints"].sum() == 0
+    assert complaints.cfpb_timeliness(fresh_db)["within_15_days"].value is None
+
+
+@pytest.mark.parametrize("page_key", ["experience", "complaints", "benchmark"])
+def test_the_pages_run_on_a_database_with_no_surveys_or_complaints(tmp_path, monkeypatch, page_key):
+    # A firm that imports only accounts and contacts must get "nothing here" messages, not a traceback.
+    from streamlit.testing.v1 import AppTest
+
+    from analysis.db import ROOT, connect
+    from analysis.schema import create_schema
+
+    db = tmp_path / "bare.duckdb"
+    con = connect(db)
+    create_schema(con)
+    con.execute("insert into accounts (account_id, consumer_id, placed_date, placed_balance, timezone) "
+                "values ('A1', 'C1', date '2025-01-01', 10, 'UTC')")
+    con.execute("insert into contacts (contact_id, account_id, ts, channel, direction, outcome) "
+                "values ('k1', 'A1', timestamptz '2025-02-01 10:00:00+00', 'call', 'outbound', 'no_answer')")
+    con.close()
+    monkeypatch.setenv("DASHBOARD_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
+    at.session_state["user"] = {"username": "admin", "name": "Admin", "role": "admin"}
+    at.run()
+    at.switch_page(f"app_pages/{page_key}.py").run()
+    assert not at.exception
+    if page_key == "experience":
+        assert "No survey responses" in " ".join(i.value for i in at.info)
+    if page_key == "complaints":
+        assert {m.label: m.value for m in at.metric}["Received"] == "0"

@@ -94,6 +94,14 @@ def test_a_month_without_responses_has_empty_figures_not_zero(fresh_db):
     assert pd.isna(df.loc[date(2025, 3, 1), "nps_change"])
 
 
+def test_a_database_without_surveys_gives_empty_tables_not_errors(fresh_db):
+    add_accounts(fresh_db)
+    assert experience.monthly(fresh_db).empty
+    assert experience.segment_monthly(fresh_db, dimension="team", segment="North").empty
+    assert experience.by_segment(fresh_db, dimension="team").empty
+    assert experience.theme_drivers(fresh_db)["detractor_share_pct"].isna().all()
+
+
 def test_month_over_month_change_is_significant_only_when_the_test_says_so(fresh_db):
     add_accounts(fresh_db)
     i = 0
