@@ -119,10 +119,13 @@ class Fragments:
 
 
 def _fragments() -> Fragments:
+    assert len(T.CHAT_GREETING_FORMS) == len(T.GREETING_FORMS)  # one greeting form index serves both
     f = Fragments()
     f.add("greet", [form.format(name=n) for n in T.AGENT_FIRST_NAMES for form in T.GREETING_FORMS])
     f.add("miranda", T.MIRANDA)
+    f.add("greet_chat", [form.format(name=n) for n in T.AGENT_FIRST_NAMES for form in T.CHAT_GREETING_FORMS])
     f.add("purpose", T.PURPOSE)
+    f.add("purpose_chat", T.CHAT_PURPOSE)
     for tone in range(3):
         f.add(f"cust_open{tone}", T.CUSTOMER_OPEN[tone])
         f.add(f"agent_lead{tone}", T.AGENT_LEAD[tone])
@@ -525,10 +528,12 @@ class _Builder:
         u1, u2, u3 = rng.random(t), rng.random(t), rng.random(t)
         first = pos == 1
         name_idx = self.agent_first[np.maximum(agent, 0)][ci]
-        greet = f.pools["greet"][0] + name_idx * len(T.GREETING_FORMS) + (u1 * len(T.GREETING_FORMS)).astype(np.int64)
+        chat = (C["chan"][sel] == CHAT)[ci]
+        greet_form = (u1 * len(T.GREETING_FORMS)).astype(np.int64)
+        greet = np.where(chat, f.pools["greet_chat"][0], f.pools["greet"][0]) + name_idx * len(T.GREETING_FORMS) + greet_form
         a = np.where(first, greet, a)
         b = np.where(first & ~no_miranda[ci], f.pick("miranda", u2), b)
-        c = np.where(first, f.pick("purpose", u3), c)
+        c = np.where(first, np.where(chat, f.pick("purpose_chat", u3), f.pick("purpose", u3)), c)
         second = pos == 2
         a = np.where(second, f.pick_by("cust_open", tn, u1), a)
         mid_agent = is_agent & ~first & ~last_agent

@@ -21,10 +21,18 @@ AGENT_LAST_NAMES = (
 # Agent openings: one form per name, so the agent says their own name.
 GREETING_FORMS = (
     "Hi, this is {name} calling from " + COMPANY + ".",
-    "Good morning, my name is {name} and I'm with " + COMPANY + ".",
+    "Hello, my name is {name} and I'm with " + COMPANY + ".",
     "Hello, {name} here from " + COMPANY + ".",
     "Hi there, you're speaking with {name} at " + COMPANY + ".",
-    "Good afternoon, this is {name} with " + COMPANY + ".",
+    "Hi, it's {name} with " + COMPANY + ".",
+)
+
+CHAT_GREETING_FORMS = (
+    "Hi, you're chatting with {name} from " + COMPANY + ".",
+    "Hello, this is {name} at " + COMPANY + ", thanks for getting in touch.",
+    "Hi, {name} here from " + COMPANY + ". Thanks for your message.",
+    "Welcome, my name is {name} and I'll be helping you today on behalf of " + COMPANY + ".",
+    "Thanks for waiting, this is {name} with " + COMPANY + ".",
 )
 
 # The mini-Miranda disclosure (15 U.S.C. 1692e(11)) and variants an agent might use.
@@ -34,7 +42,14 @@ MIRANDA = (
     "I'm required to tell you this is an attempt to collect a debt and any information obtained will be used for that purpose.",
     "This communication is from a debt collector. This is an attempt to collect a debt and any information obtained will be used for that purpose.",
     "Please be aware that this is an attempt to collect a debt and any information obtained will be used for that purpose.",
-    "Just so you know, this call is from a debt collector and is an attempt to collect a debt; any information obtained will be used for that purpose.",
+    "Just so you know, we are a debt collector and this is an attempt to collect a debt; any information obtained will be used for that purpose.",
+)
+
+CHAT_PURPOSE = (
+    "How can I help you with your account today?",
+    "I can see you have a question about your balance.",
+    "Before we start, can you confirm your postcode and date of birth?",
+    "What would you like to discuss today?",
 )
 
 PURPOSE = (
@@ -60,7 +75,7 @@ CUSTOMER_OPEN = (
         "Yes, this is them. What is it about?",
         "Okay. Which account is this?",
         "I've got a few minutes. Go ahead.",
-        "Yes. I saw a missed call from this number.",
+        "Yes. I got a message about an account.",
         "Right, I'm listening.",
     ),
     (
