@@ -9,8 +9,9 @@
 with
 
 breaches as (
-    select contact_id, rule_id
+    select contact_id, count(*) as breaches
     from breaches
+    group by contact_id
 ),
 
 contacts as (
@@ -49,10 +50,10 @@ per_contact as (
         t.agent,
         t.team,
         t.is_placed_call,
-        count(b.rule_id) filter (where len($channels) = 0 or list_contains($channels, t.channel)) as breaches
+        case when len($channels) = 0 or list_contains($channels, t.channel) then coalesce(b.breaches, 0) else 0 end
+            as breaches
     from attributed as t
     left join breaches as b on b.contact_id = t.contact_id
-    group by t.contact_id, t.agent, t.team, t.is_placed_call
 ),
 
 final as (

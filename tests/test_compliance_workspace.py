@@ -349,3 +349,16 @@ def test_the_evidence_pack_pdf_has_the_rule_text_evidence_the_timeline_image_and
         assert expected in text, expected
     images = [img for p in reader.pages for img in p.images]
     assert images and images[0].image.width > 1000  # the kaleido-rendered timeline
+
+
+def test_a_link_with_a_breach_opens_that_breach(app_test, review_log, demo_db):
+    import duckdb
+
+    con = duckdb.connect(str(demo_db), read_only=True)
+    contact_id, rule_id = con.execute("select contact_id, rule_id from breaches order by ts limit 1").fetchall()[0]
+    con.close()
+    at = app_test("compliance", "compliance", query_params={"breach": f"{contact_id}|{rule_id}"})
+    at.segmented_control(key="cw_view").set_value("Breaches").run()
+    assert not at.exception
+    assert at.selectbox(key="cw_pick").value == f"{contact_id}|{rule_id}"
+    assert any(h.value == f"{rule_id} · contact {contact_id}" for h in at.subheader)

@@ -230,7 +230,8 @@ else:  # Policy what-if
             st.session_state["cw_wi_result"] = (rule_id, int(cap) if has_cap else None, int(window))
         rid, wcap, wwin = st.session_state["cw_wi_result"]
         try:
-            res = load(whatif.simulate, rid, wcap, wwin).set_index("scenario")
+            with st.spinner("Applying both versions of the rule to every contact..."):
+                res = load(whatif.simulate, rid, wcap, wwin).set_index("scenario")
         except UserError as exc:
             st.error(str(exc))
             st.stop()
