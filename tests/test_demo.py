@@ -242,11 +242,18 @@ def _failing_step(con):
     raise RuntimeError("step failed")
 
 
-def test_the_command_line_reports_a_bad_path_in_one_line(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "analysis", "demo", "--db", str(tmp_path / "missing" / "x.duckdb"),
-                          "--accounts", "20"], cwd=ROOT, capture_output=True, text=True)
+@pytest.mark.parametrize("args, message", [
+    (["--db", "{tmp}/missing/x.duckdb", "--accounts", "20"], "does not exist"),
+    (["--db", "{tmp}", "--accounts", "20"], "is a directory"),
+    (["--db", "{tmp}/x.duckdb", "--accounts", "3"], "too small"),
+    (["--db", "{tmp}/x.duckdb", "--seed", "-1"], "negative"),
+])
+def test_the_command_line_reports_a_mistake_in_one_line_and_writes_nothing(tmp_path, args, message):
+    args = [a.format(tmp=tmp_path) for a in args]
+    out = subprocess.run([sys.executable, "-m", "analysis", "demo", *args], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 2
-    assert out.stderr.strip().count("\n") == 0 and "does not exist" in out.stderr and "Traceback" not in out.stderr
+    assert out.stderr.strip().count("\n") == 0 and message in out.stderr and "Traceback" not in out.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_command_line_builds_a_small_database(tmp_path):
