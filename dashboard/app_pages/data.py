@@ -39,7 +39,7 @@ elif view == "Quarantine":
         st.dataframe(ui.masked(load(catalog.quarantine, 1000)), hide_index=True, width="stretch")
 else:
     st.subheader("Contract tables")
-    st.dataframe(counts, hide_index=True, width="stretch", column_config={
+    st.dataframe(counts, hide_index=True, width="stretch", height=38 + 35 * len(counts), column_config={
         "table_name": "table", "row_count": st.column_config.NumberColumn("rows", format="localized"),
     })
     derived = load(catalog.derived_tables)
