@@ -41,7 +41,10 @@ for tile, fig in zip(tiles, experience.headline(months)):
 
 def band_chart(x, y, low, high, name, y_title, y_range):
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=list(x) + list(x)[::-1], y=list(high) + list(low)[::-1], fill="toself",
+    # the shaded band joins only months that have an interval (an empty month would tear the polygon)
+    keep = [i for i, (lo, hi) in enumerate(zip(low, high)) if lo == lo and hi == hi and lo is not None and hi is not None]
+    bx, blo, bhi = [list(x)[i] for i in keep], [list(low)[i] for i in keep], [list(high)[i] for i in keep]
+    fig.add_trace(go.Scatter(x=bx + bx[::-1], y=bhi + blo[::-1], fill="toself",
                              fillcolor="rgba(31,119,180,0.15)", line={"width": 0}, hoverinfo="skip",
                              name="95% interval"))
     fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=name, line={"color": "#1f77b4"}))
