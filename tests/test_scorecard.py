@@ -399,3 +399,41 @@ def test_the_scorecard_table_has_previous_month_year_earlier_and_a_12_month_tren
     # Recovery to date 60 / 1000 = 6%: below the 10% target, above the 5% amber edge of config/targets.toml.
     assert card.loc["recovery_rate_pct", "value"] == pytest.approx(6.0)
     assert card.loc["recovery_rate_pct", "status"] == scorecard.status(6.0, scorecard.load_targets()["recovery_rate_pct"])
+
+
+# --- house rules for this part of the code ----------------------------------------------------------
+
+MY_QUERIES = ("scorecard_*.sql", "repayment*.sql", "liquidation*.sql", "promise*.sql", "balance_*.sql", "contactability*.sql")
+MY_MODULES = ("scorecard.py", "repayments.py", "balance.py")
+
+
+def test_every_query_of_the_scorecard_repayments_and_balance_opens_with_grain_and_parameters():
+    from analysis.db import QUERIES
+
+    paths = sorted({p for pattern in MY_QUERIES for p in QUERIES.glob(pattern)})
+    assert len(paths) == 18  # a new query file of these families must meet the same rules
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        header = lines[:next(i for i, line in enumerate(lines) if not line.startswith("--"))]
+        assert any("Grain:" in line for line in header) and any("Parameters:" in line for line in header), path.name
+        assert "select * from final" in text, path.name
+        code = "\n".join(line.split("--")[0] for line in lines).lower()
+        assert not any(clock in code for clock in ("now()", "current_date", "current_timestamp", "today()")), path.name
+
+
+def test_the_modules_never_read_the_clock_nor_import_streamlit():
+    import ast
+
+    from analysis.db import ROOT
+
+    for name in MY_MODULES:
+        tree = ast.parse((ROOT / "analysis" / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] + [getattr(node, "module", "") or ""]
+                assert not any(n.split(".")[0] == "streamlit" for n in names), name
+            if isinstance(node, ast.Attribute) and node.attr in ("now", "today", "utcnow"):
+                raise AssertionError(f"{name}:{node.lineno} reads the clock")
+            if isinstance(node, ast.Attribute) and node.attr == "time" and getattr(node.value, "id", "") == "time":
+                raise AssertionError(f"{name}:{node.lineno} reads the clock")
