@@ -41,7 +41,7 @@ CSV_OPTIONS = (
     "store_rejects = true, rejects_table = '_ingest_rejects', rejects_scan = '_ingest_rejects_scan'"
 )
 
-# Values of the contract's types, as regular expressions matched against the trimmed text.
+# Values of the contract's types, as regular expressions (matched allowing blanks around the value).
 INT_RE = r"[+-]?[0-9]+"
 AMOUNT_RE = r"[+-]?([0-9]+([.][0-9]{0,2})?|[.][0-9]{1,2})"
 DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
@@ -433,16 +433,14 @@ def line_numbers(source: Source, good_recs: np.ndarray, reject_lines: np.ndarray
     rejects = np.sort(reject_lines)
     newlines, ends_with_newline = _count_newlines(source.path)
     records = staged + len(rejects)
+    # One record per line: rows DuckDB parsed fill the lines the rejected ones leave free.
+    one_per_line = good_recs + 2 + np.searchsorted(rejects - 2 - np.arange(len(rejects)), good_recs, side="right")
     if newlines == records + (1 if ends_with_newline else 0):
-        # One record per line: rows DuckDB parsed fill the lines the rejected ones leave free.
-        free_before = rejects - 2 - np.arange(len(rejects))
-        return good_recs + 2 + np.searchsorted(free_before, good_recs, side="right"), rejects
+        return one_per_line, rejects
     duck, phys = _record_lines(source.path)
-    is_rejected = np.isin(duck, rejects)
-    good_phys = phys[~is_rejected]
-    if len(good_phys) != staged:  # the two readers disagree on the records: fall back to DuckDB's count
-        free_before = rejects - 2 - np.arange(len(rejects))
-        return good_recs + 2 + np.searchsorted(free_before, good_recs, side="right"), rejects
+    good_phys = phys[~np.isin(duck, rejects)]
+    if len(good_phys) != staged:  # the two readers disagree on the records: keep DuckDB's numbering
+        return one_per_line, rejects
     reject_phys = phys[np.searchsorted(duck, rejects).clip(0, len(phys) - 1)] if len(phys) else rejects
     return good_phys[good_recs], reject_phys
 
@@ -610,16 +608,17 @@ def _load_file(con, source: Source, import_id: int, assume_tz: str | None, step)
                               if rejects_exist else [], dtype=np.int64)
     if len(bad) or len(reject_lines):
         good_lines, rej_lines = line_numbers(source, bad, reject_lines, staged)
-        _temp_table(con, "_ingest_lines", {"rec": bad.tolist(), "line": good_lines.tolist()})
-        # The raw text: the file is read a second time (only when it has bad rows), the same way.
-        raw_text = " || ',' || ".join(_csv_field(f"r.{_q(c)}") for c in source.file_columns)
-        _run_reading(con, source, f"""
-            insert into quarantine
-            select $import_id, $table, $file, l.line, {raw_text}, c.reason
-            from _ingest_checked as c
-            join _ingest_lines as l on l.rec = c.rec
-            join {_reader(source, "_ingest_reread")} as r on r._rec = c.rec
-            where c.reason is not null""", {"import_id": import_id, "table": table.name, "file": source.name})
+        if len(bad):
+            _temp_table(con, "_ingest_lines", {"rec": bad.tolist(), "line": good_lines.tolist()})
+            # The raw text: the file is read a second time (only when it has bad rows), the same way.
+            raw_text = " || ',' || ".join(_csv_field(f"r.{_q(c)}") for c in source.file_columns)
+            _run_reading(con, source, f"""
+                insert into quarantine
+                select $import_id, $table, $file, l.line, {raw_text}, c.reason
+                from _ingest_checked as c
+                join _ingest_lines as l on l.rec = c.rec
+                join {_reader(source, "_ingest_reread")} as r on r._rec = c.rec
+                where c.reason is not null""", {"import_id": import_id, "table": table.name, "file": source.name})
         if len(reject_lines):
             _temp_table(con, "_ingest_reject_lines", {"duck_line": reject_lines.tolist(), "line": rej_lines.tolist()})
             con.execute("""
@@ -635,12 +634,12 @@ def _load_file(con, source: Source, import_id: int, assume_tz: str | None, step)
 
 
 def import_sources(con, sources: list[Source], *, source_label: str = "", assume_timezone: str | None = None,
-                   progress: bool = False, refresh: bool = True) -> ImportResult:
-    """Import checked sources into an open read-write database, all or nothing.
+                   progress: bool = False) -> ImportResult:
+    """Import checked sources (see `plan`) into an open read-write database, all or nothing.
 
     Runs in one transaction: on any error the database is rolled back and the error re-raised.
-    After the commit the derived tables are recomputed (`analysis.pipeline.refresh`); those steps
-    read through their own cursors, which do not see uncommitted rows, so they cannot run inside.
+    The derived tables are the caller's to recompute afterwards (`analysis.pipeline.refresh`): its
+    steps read through their own cursors, which do not see this transaction's rows.
     """
     from tqdm import tqdm
 
@@ -691,10 +690,6 @@ def import_sources(con, sources: list[Source], *, source_label: str = "", assume
         raise
     finally:
         bar.close()
-    if refresh:
-        from analysis.pipeline import refresh as refresh_derived
-
-        refresh_derived(con, progress=progress)
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -720,7 +715,7 @@ def import_directory(directory: str | Path, db_path: str | Path, *, assume_timez
     con = connect(db_path)
     try:
         result = import_sources(con, sources, source_label=str(Path(directory).resolve()),
-                                assume_timezone=assume_timezone, progress=progress, refresh=refresh)
+                                assume_timezone=assume_timezone, progress=progress)
     except BaseException:
         con.close()
         if not existed:
@@ -728,8 +723,14 @@ def import_directory(directory: str | Path, db_path: str | Path, *, assume_timez
                 if leftover.exists():
                     leftover.unlink()
         raise
-    con.close()
     result.ignored = ignored
+    try:
+        if refresh:  # after the commit: the import stands even if a derived step fails (rerun: refresh)
+            from analysis.pipeline import refresh as refresh_derived
+
+            refresh_derived(con, progress=progress)
+    finally:
+        con.close()
     return result
 
 
