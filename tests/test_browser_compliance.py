@@ -52,6 +52,17 @@ def test_a_compliance_officer_reviews_a_breach_and_sees_it_in_the_log(page, comp
     page.get_by_text("Recorded: dismissed by compliance (was unreviewed).").wait_for()
     page.screenshot(path=str(tmp_path / "breaches.png"), full_page=True)
 
+    # The examiner's PDF is made on click (kaleido renders the timeline inside the server).
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("button", name="Evidence pack (PDF)").click()
+    pdf = tmp_path / "pack.pdf"
+    download.value.save_as(pdf)
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert f"Evidence pack: {rule_id} on contact {contact_id}" in text
+    assert "reply to consumer" in text  # the review just recorded is in the pack
+
     choose_view(page, "Review log")
     latest = page.locator('[data-testid="stMarkdown"]').filter(has_text="Latest reviews")
     latest.wait_for()

@@ -69,10 +69,12 @@ def timeline_figure(detail: dict, height: int = 420) -> go.Figure:
     for s in detail["spans"].itertuples():
         end = hi if s.end_local is None or pd.isna(s.end_local) else s.end_local
         spans.append((s.kind, s.start_local, end, s.label))
-    shown = set()
+    shown, shapes = set(), []
     for kind, start, end, label in spans:
         fill, legend = SPAN_STYLE.get(kind, ("rgba(31,119,180,0.12)", kind))
-        fig.add_vrect(x0=start, x1=end, fillcolor=fill, line_width=0, layer="below")
+        # Shapes as plain dicts set once: add_vrect re-validates the whole layout on every call.
+        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": start, "x1": end, "y0": 0, "y1": 1,
+                       "fillcolor": fill, "line": {"width": 0}, "layer": "below"})
         if kind not in shown:  # a legend entry per kind of span (shapes have no legend of their own)
             shown.add(kind)
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=legend,
@@ -100,6 +102,7 @@ def timeline_figure(detail: dict, height: int = 420) -> go.Figure:
         x=this["local_ts"], y=this["channel"], mode="markers", name="this breach",
         marker={"symbol": "circle-open", "size": 22, "color": "#d62728", "line": {"width": 3}}, hoverinfo="skip"))
     fig.update_layout(
+        shapes=shapes,
         height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, template="plotly_white",
         title={"text": f"Account {b['account_id']}: contacts in local time ({tz}); ▶ outbound ◀ inbound, red outline = breach",
                "font": {"size": 13}},

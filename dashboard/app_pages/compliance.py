@@ -91,13 +91,14 @@ elif view == "Breaches":
     shown = ui.masked(listed[LIST_COLUMNS])
     table = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row", key="cw_table",
                          height=320, column_config={"review_state": "review", "local_time": "local time"})
-    st.download_button("Download the list (CSV)", shown.to_csv(index=False).encode("utf-8"),
+    # Callables: the file is made when the button is clicked, not on every run.
+    st.download_button("Download the list (CSV)", lambda: shown.to_csv(index=False).encode("utf-8"),
                        file_name="breaches.csv", mime="text/csv", key="cw_list_csv")
     if listed.empty:
         st.info("No breaches for these filters.")
         st.stop()
 
-    keys = [f"{c}|{r}" for c, r in zip(listed["contact_id"], listed["rule_id"])]
+    keys = (listed["contact_id"] + "|" + listed["rule_id"]).tolist()
     rows = table.selection.rows if table and table.selection else []
     picked = keys[rows[0]] if rows else None
     if picked and picked != st.session_state.get("cw_table_last"):  # a click in the table opens that breach
@@ -109,9 +110,11 @@ elif view == "Breaches":
     options = keys[:MAX_PICK]
     if st.session_state["cw_pick"] not in options:
         options = [st.session_state["cw_pick"], *options]
-    labels = dict(zip(keys, [f"{c} · {r} · {t} ({s})" for c, r, t, s in
-                             zip(listed["contact_id"], listed["rule_id"], listed["local_time"], listed["review_state"])]))
-    pick = st.selectbox("Open a breach (or select a row above)", options, key="cw_pick", format_func=labels.get)
+    head = listed.head(MAX_PICK)
+    labels = dict(zip(keys, (head["contact_id"] + " · " + head["rule_id"] + " · " + head["local_time"]
+                             + " (" + head["review_state"] + ")").tolist()))
+    pick = st.selectbox("Open a breach (or select a row above)", options, key="cw_pick",
+                        format_func=lambda k: labels.get(k, k.replace("|", " · ")))
     st.query_params["breach"] = pick
     contact_id, rule_id = pick.split("|", 1)
     detail = load(workspace.breach_detail, contact_id, rule_id)
@@ -167,14 +170,10 @@ elif view == "Breaches":
     p1, p2 = st.columns(2)
     p1.download_button("Evidence pack (CSV)", evidence.evidence_csv(detail, history),
                        file_name=f"evidence_{rule_id}_{contact_id}.csv", mime="text/csv", key="cw_pack_csv")
-    pdf_key = f"cw_pdf::{pick}::{len(history)}"
-    if p2.button("Prepare the PDF", key="cw_pack_pdf_build"):
-        with st.spinner("Rendering the timeline..."):
-            st.session_state[pdf_key] = evidence.evidence_pdf(
-                detail, history, datetime.now(timezone.utc), st.session_state["user"]["username"])
-    if pdf_key in st.session_state:
-        p2.download_button("Evidence pack (PDF)", st.session_state[pdf_key], mime="application/pdf",
-                           file_name=f"evidence_{rule_id}_{contact_id}.pdf", key="cw_pack_pdf")
+    reviewer = st.session_state["user"]["username"]
+    # Made on click (kaleido renders the timeline in a few seconds), stamped with the click's time.
+    p2.download_button("Evidence pack (PDF)", lambda: evidence.evidence_pdf(detail, history, datetime.now(timezone.utc), reviewer),
+                       mime="application/pdf", file_name=f"evidence_{rule_id}_{contact_id}.pdf", key="cw_pack_pdf")
 
 elif view == "Review log":
     st.caption(f"Append-only log of every review, newest first (stored in `{review_log.name}`, outside the analytics database).")
@@ -206,7 +205,7 @@ elif view == "Risk signals":
     listed = ui.masked(load(workspace.signal_list, f, tuple(chosen)))
     st.caption(f"{len(listed):,} signals")
     st.dataframe(listed, hide_index=True, key="cw_signal_table")
-    st.download_button("Download the signals (CSV)", listed.to_csv(index=False).encode("utf-8"),
+    st.download_button("Download the signals (CSV)", lambda: listed.to_csv(index=False).encode("utf-8"),
                        file_name="risk_signals.csv", mime="text/csv", key="cw_signals_csv")
 
 else:  # Policy what-if
