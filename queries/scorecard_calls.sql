@@ -11,20 +11,24 @@ months as (
 ),
 
 placed_calls as (
+    -- counted per 15-minute bucket first, so that the zone conversion runs once per bucket:
+    -- every zone's local midnight falls on a 15-minute boundary, so a bucket never spans two months
     select
-        c.outcome,
-        cast(date_trunc('month', timezone($tz, c.ts)) as date) as month_start
+        time_bucket(interval 15 minute, c.ts) as bucket,
+        count(*) as calls,
+        count(*) filter (where c.outcome = 'conversation') as right_party
     from contacts as c
     where c.channel = 'call' and c.direction = 'outbound'
+    group by bucket
 ),
 
 per_month as (
     select
-        month_start,
-        count(*) as calls_placed,
-        count(*) filter (where outcome = 'conversation') as calls_right_party
+        cast(date_trunc('month', timezone($tz, bucket)) as date) as month_start,
+        sum(calls) as calls_placed,
+        sum(right_party) as calls_right_party
     from placed_calls
-    group by month_start
+    group by 1
 ),
 
 final as (

@@ -1,13 +1,16 @@
 -- Months of the reporting zone in which anything happened: the months a scorecard can be asked for.
 -- Grain: one row per month (month_start: first day of the month in zone $tz) with at least one event.
 -- Parameters: $tz (IANA zone). Events: account placed, contact, survey response, complaint received
--- or resolved, payment, promise created or due. Units: event counts.
+-- or resolved, payment, promise created or due. Units: event counts (contacts counted once per
+-- 15-minute bucket, which is all this query's callers need: whether a month has events).
 with
 
 events as (
     select cast(date_trunc('month', a.placed_date) as date) as month_start from accounts as a
     union all
-    select cast(date_trunc('month', timezone($tz, c.ts)) as date) from contacts as c
+    -- contacts are many: convert each distinct 15-minute bucket once (every zone's midnight falls on one)
+    select cast(date_trunc('month', timezone($tz, q.bucket)) as date)
+    from (select distinct time_bucket(interval 15 minute, c.ts) as bucket from contacts as c) as q
     union all
     select cast(date_trunc('month', timezone($tz, s.responded_at)) as date) from surveys as s
     union all

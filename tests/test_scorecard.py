@@ -437,3 +437,15 @@ def test_the_modules_never_read_the_clock_nor_import_streamlit():
                 raise AssertionError(f"{name}:{node.lineno} reads the clock")
             if isinstance(node, ast.Attribute) and node.attr == "time" and getattr(node.value, "id", "") == "time":
                 raise AssertionError(f"{name}:{node.lineno} reads the clock")
+
+
+def test_calls_are_assigned_to_months_exactly_in_a_zone_with_a_45_minute_offset(fresh_db):
+    # Kathmandu is UTC+05:45: 18:14:59Z on 31 Jan is 23:59:59 local, 18:15:00Z is 00:00 on 1 Feb.
+    # (The query counts per 15-minute bucket before converting; this pins that it stays exact.)
+    con = fresh_db
+    add_accounts(con, ("A1", date(2026, 1, 5), 100))
+    add_contact(con, "K1", "A1", "2026-01-31T18:14:59Z", "call", "outbound", "conversation")
+    add_contact(con, "K2", "A1", "2026-01-31T18:15:00Z", "call", "outbound", "no_answer")
+    df = golden(con, "scorecard_calls", "Asia/Kathmandu", date(2026, 1, 1), FEB)
+    assert df.to_dict("list") == {"month_start": [date(2026, 1, 1), FEB], "calls_placed": [1, 1], "calls_right_party": [1, 0]}
+    assert scorecard.data_months(con, "Asia/Kathmandu") == [date(2026, 1, 1), FEB]
