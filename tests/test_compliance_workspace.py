@@ -345,7 +345,7 @@ def test_the_evidence_pack_pdf_has_the_rule_text_evidence_the_timeline_image_and
     reader = PdfReader(io.BytesIO(pdf))
     text = "".join(p.extract_text() for p in reader.pages)
     for expected in ("Evidence pack: state_ma_2in7 on contact k3", "not a legal finding", "940 CMR 7.04(1)(f)",
-                     "Counted call number 3", "2026-01-05 09:00:00", "confirmed", "unreviewed", "Generated 2026-03-02 10:00"):
+                     "Counted call number 3", "2026-01-05 09:00:00", "2026-03-01 09:00:00 UTC, alice: confirmed (was unreviewed)", "Generated 2026-03-02 10:00"):
         assert expected in text, expected
     images = [img for p in reader.pages for img in p.images]
     assert images and images[0].image.width > 1000  # the kaleido-rendered timeline
@@ -362,3 +362,14 @@ def test_a_link_with_a_breach_opens_that_breach(app_test, review_log, demo_db):
     assert not at.exception
     assert at.selectbox(key="cw_pick").value == f"{contact_id}|{rule_id}"
     assert any(h.value == f"{rule_id} · contact {contact_id}" for h in at.subheader)
+
+
+def test_the_cooldown_named_in_the_evidence_stands_out_from_the_accounts_other_cooldowns(db):
+    from analysis.compliance import evidence
+
+    db.execute("""insert into contacts (contact_id, account_id, ts, channel, direction, outcome, agent_id)
+        values ('k0', 'A1', '2026-01-02T15:00:00Z', 'call', 'inbound', 'conversation', null)""")
+    fig = evidence.timeline_figure(workspace.breach_detail(db, "k3", "regf_post_conversation"))
+    fills = {str(pd.Timestamp(s.x0)): s.fillcolor for s in fig.layout.shapes}
+    assert fills["2026-01-06 09:00:00"] == evidence.SPAN_STYLE["cooldown"][0]  # after k2, the evidence
+    assert fills["2026-01-02 09:00:00"] == evidence.SPAN_STYLE["cooldown_other"][0]  # after k0

@@ -27,7 +27,8 @@ OUTCOME_COLOURS = {
 }
 SPAN_STYLE = {  # kind -> (fill colour, legend label)
     "window": ("rgba(214, 39, 40, 0.14)", "counting window of this breach"),
-    "cooldown": ("rgba(255, 127, 14, 0.16)", "cooldown after a conversation"),
+    "cooldown": ("rgba(255, 127, 14, 0.30)", "cooldown after the conversation in the evidence"),
+    "cooldown_other": ("rgba(255, 127, 14, 0.08)", "cooldowns after other conversations"),
     "consent_window": ("rgba(44, 160, 44, 0.14)", "consent window (calls not counted)"),
     "opt_out": ("rgba(127, 127, 127, 0.16)", "after an opt-out of a channel"),
     "cease": ("rgba(0, 0, 0, 0.12)", "after a request to cease communication"),
@@ -66,9 +67,12 @@ def timeline_figure(detail: dict, height: int = 420) -> go.Figure:
     fig = go.Figure()
 
     spans = [("window", detail["window"][0], detail["window"][1], "counting window")] if detail.get("window") else []
+    in_evidence = set(detail["evidence_contacts"]["contact_id"])
     for s in detail["spans"].itertuples():
         end = hi if s.end_local is None or pd.isna(s.end_local) else s.end_local
-        spans.append((s.kind, s.start_local, end, s.label))
+        # The cooldown this breach falls in stands out; the account's other cooldowns stay faint.
+        kind = "cooldown_other" if s.kind == "cooldown" and s.source_id not in in_evidence else s.kind
+        spans.append((kind, s.start_local, end, s.label))
     shown, shapes = set(), []
     for kind, start, end, label in spans:
         fill, legend = SPAN_STYLE.get(kind, ("rgba(31,119,180,0.12)", kind))
@@ -238,8 +242,9 @@ def evidence_pdf(detail: dict, history: pd.DataFrame, generated_at: datetime, ge
     if history.empty:
         para("Not reviewed yet.")
     else:
-        table(["when (UTC)", "reviewer", "state", "was", "reason", "note"],
-              [(str(r.reviewed_at).replace("T", " ").removesuffix("+00:00"), r.reviewer, r.state, r.previous_state, r.reason if isinstance(r.reason, str) else "-",
-                r.note or "") for r in history.itertuples()],
-              [38, 26, 20, 22, 36, 48])
+        for r in history.itertuples():  # paragraphs, not a table: notes are kept whole
+            when = str(r.reviewed_at).replace("T", " ").removesuffix("+00:00")
+            para(f"{when} UTC, {r.reviewer}: {r.state} (was {r.previous_state})"
+                 + (f"; reason: {r.reason}" if isinstance(r.reason, str) else "")
+                 + (f"; note: {r.note}" if r.note else ""))
     return bytes(pdf.output())
