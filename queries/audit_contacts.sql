@@ -33,19 +33,27 @@ localised as (
         c.channel,
         c.direction,
         c.outcome,
-        timezone(a.timezone, c.ts) as local_ts,
-        case
-            when a.phone_timezone is null then null
-            when a.phone_timezone = a.timezone then timezone(a.timezone, c.ts)
-            else timezone(a.phone_timezone, c.ts)
-        end as phone_local_ts
+        a.timezone,
+        a.phone_timezone,
+        timezone(a.timezone, c.ts) as local_ts
     from contacts as c
     inner join accounts as a on c.account_id = a.account_id
 ),
 
 final as (
     select
-        *,
+        contact_id,
+        account_id,
+        ts,
+        channel,
+        direction,
+        outcome,
+        local_ts,
+        case
+            when phone_timezone is null then null
+            when phone_timezone = timezone then local_ts
+            else timezone(phone_timezone, ts)
+        end as phone_local_ts,
         cast(local_ts as date) as local_date,
         cast(local_ts as date) - date '1970-01-01' as day_number
     from localised

@@ -70,45 +70,52 @@ counted as (
     inner join account_min_cap as m on c.account_id = m.account_id
 ),
 
--- A window of $window_days local days overlaps at most two aligned blocks of that many days, so
--- an account whose every two neighbouring blocks hold no more than its smallest cap cannot breach.
-blocks as (
+-- Counted contacts per account and local day, and how many fall on the $window_days - 1 days before.
+day_counts as (
     select
         account_id,
-        day_number // $window_days as block,
+        day_number,
+        any_value(min_cap) as min_cap,
         count(*) as n
     from counted
-    group by all
+    group by account_id, day_number
 ),
 
-busy_accounts as (
-    select distinct b.account_id
-    from blocks as b
-    left join blocks as nb
-        on b.account_id = nb.account_id and nb.block = b.block + 1
-    inner join account_min_cap as m on b.account_id = m.account_id
-    where b.n + coalesce(nb.n, 0) > m.min_cap
-),
-
--- Position in contact order minus the contacts dated before the window. Local dates never go
--- back a week along time, so this is never below the window count, and equals it unless local
--- dates go back (a DST change at midnight can move them back one day); the exact count is taken
--- below for the contacts it flags.
-positioned as (
+day_windows as (
     select
-        c.*,
-        row_number() over (partition by c.account_id order by c.ts, c.contact_id)
-        - count(*) over (
-            partition by c.account_id order by c.day_number
-            range between unbounded preceding and $window_days preceding
-        ) as upper_count
-    from counted as c
-    semi join busy_accounts as b on c.account_id = b.account_id
+        *,
+        coalesce(sum(n) over (
+            partition by account_id order by day_number
+            range between ($window_days - 1) preceding and 1 preceding
+        ), 0) as n_before
+    from day_counts
 ),
 
+-- Days on which some contact can be over the smallest cap of its account.
+hot_days as (
+    select
+        account_id,
+        day_number,
+        n_before
+    from day_windows
+    where n_before + n > min_cap
+),
+
+-- The contacts of earlier days in the window plus the position on its own day in contact order.
+-- When local dates only go forward along time this is the window count; where they go back (a DST
+-- change at midnight can move them back one day) it can only be larger, so the exact count is
+-- taken below for the contacts it flags.
 flagged as (
     select *
-    from positioned
+    from (
+        select
+            c.*,
+            h.n_before + row_number() over (
+                partition by c.account_id, c.day_number order by c.ts, c.contact_id
+            ) as upper_count
+        from counted as c
+        inner join hot_days as h on c.account_id = h.account_id and c.day_number = h.day_number
+    )
     where upper_count > min_cap
 ),
 
@@ -119,6 +126,8 @@ window_days as (
         f.contact_id,
         f.account_id,
         f.ts,
+        f.local_ts,
+        f.local_date,
         f.day_number - unnest(range($window_days)) as window_day
     from flagged as f
 ),
@@ -126,7 +135,14 @@ window_days as (
 windows as (
     select
         d.contact_id,
-        list(w.contact_id order by w.ts, w.contact_id) as window_ids
+        any_value(d.account_id) as account_id,
+        any_value(d.ts) as ts,
+        any_value(d.local_ts) as local_ts,
+        any_value(d.local_date) as local_date,
+        -- list_sort orders the structs by ts, then contact_id: contact order (faster than an
+        -- ordered aggregate).
+        list_transform(list_sort(list({'ts': w.ts, 'contact_id': w.contact_id})), lambda x: x.contact_id)
+            as window_ids
     from window_days as d
     inner join counted as w
         on d.account_id = w.account_id
@@ -137,17 +153,16 @@ windows as (
 
 breaching as (
     select
-        f.contact_id,
-        f.account_id,
+        w.contact_id,
+        w.account_id,
         r.rule_id,
         r.cap,
-        f.ts,
-        f.local_ts,
-        f.local_date,
+        w.ts,
+        w.local_ts,
+        w.local_date,
         w.window_ids
-    from flagged as f
-    inner join windows as w on f.contact_id = w.contact_id
-    inner join account_rules as r on f.account_id = r.account_id
+    from windows as w
+    inner join account_rules as r on w.account_id = r.account_id
     where len(w.window_ids) > r.cap
 ),
 
