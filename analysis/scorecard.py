@@ -436,10 +436,10 @@ def section_figures(card: pd.DataFrame, months: list[str]) -> dict:
             fig.add_trace(go.Scatter(x=months, y=y, mode="lines+markers", line={"color": "#1f77b4", "width": 2},
                                      marker={"size": 4}, connectgaps=False, showlegend=False),
                           row=i // cols + 1, col=i % cols + 1)
-        fig.update_layout(width=1400, height=330 * nrows, margin={"l": 40, "r": 20, "t": 40, "b": 40},
-                          template="plotly_white", font={"size": 12})
-        fig.update_annotations(font_size=12)
-        fig.update_xaxes(tickangle=-45, tickfont={"size": 9}, type="category")
+        fig.update_layout(width=1400, height=380 * nrows, margin={"l": 50, "r": 20, "t": 50, "b": 60},
+                          template="plotly_white", font={"size": 16})
+        fig.update_annotations(font_size=18)
+        fig.update_xaxes(tickangle=-45, tickfont={"size": 12}, type="category")
         figs[section] = fig
     return figs
 
@@ -452,7 +452,10 @@ def _chart_pngs(figs: dict) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         paths = [str(Path(tmp) / f"{i}.png") for i in range(len(figs))]
-        pio.write_images(list(figs.values()), paths, format="png", scale=1)
+        figures = list(figs.values())
+        # kaleido ignores the layout's size here: pass it, or every chart comes out 700 x 500
+        pio.write_images(figures, paths, format="png", scale=1, width=[f.layout.width for f in figures],
+                         height=[f.layout.height for f in figures])
         return {name: Path(path).read_bytes() for name, path in zip(figs, paths)}
 
 
@@ -499,10 +502,10 @@ def pdf_bytes(card: pd.DataFrame, month: str, tz: str = "UTC") -> bytes:
             pdf.ln()
         top = pdf.get_y() + 4
         avail_h, avail_w = 200 - top, 277
-        img = io.BytesIO(pngs[section])
-        fig_rows = -(-len(rows_) // 4)
-        ratio = (330 * fig_rows) / 1400
-        w = min(avail_w, avail_h / ratio)
+        png = pngs[section]
+        px_w, px_h = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")  # PNG IHDR
+        w = min(avail_w, avail_h * px_w / px_h)
+        img = io.BytesIO(png)
         pdf.image(img, x=10, y=top, w=w)
     return bytes(pdf.output())
 
