@@ -1,7 +1,10 @@
 """The contact-rule engine: every (contact, rule) breach of a rule set, with its evidence.
 
 Each rule kind is one parametrised, set-based query in `queries/rule_<kind>.sql`; a rule is that
-query run with the rule's parameters (bound, never interpolated). `find_breaches` returns the
+query run with the rule's parameters (bound, never interpolated). Two preparation queries run once
+per audit: `audit_contacts` (every contact with its local wall times) and `audit_counted` (the
+counted contacts, per distinct counting definition), so the seven default rules convert time zones
+and apply consent windows once. `find_breaches` returns the
 breaches as a DataFrame; `refresh` (a pipeline step) stores them in the table `breaches` so the
 read-only dashboard can show them, with the rule set that produced them in meta `rule_set`.
 
@@ -138,8 +141,9 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
 
     Columns: contact_id, account_id, rule_id, ts (tz-aware UTC), local_ts (the account's wall
     time, naive), evidence (JSON text), explanation (one sentence); sorted by ts, contact_id,
-    rule_id. Works on a read-only connection: the only thing written is a temporary table of
-    the cursor it opens (contacts with their local times, `queries/audit_contacts.sql`).
+    rule_id. Works on a read-only connection: all it writes are temporary tables of the cursor
+    it opens (`audit_contacts`: contacts with their local times; `audit_counted`: the counted
+    contacts of the rules that count), dropped before it returns.
     """
     rules = load_rules() if rules is None else rules
     if not rules.rules:
