@@ -117,3 +117,12 @@ def test_a_hundred_thousand_rows_stream_through_in_chunks(tmp_path):
     assert labels == {phrases[0]: "positive", phrases[1]: "negative", phrases[2]: "neutral", "": "neutral"}
     assert all(got[i]["sentiment_label"] == labels[phrases[i % 4]] for i in range(0, 100_000, 997))
     assert "100,000 rows" in done.stderr
+
+
+def test_a_header_only_file_gives_a_header_only_output_with_the_new_columns(tmp_path):
+    src = tmp_path / "header.csv"
+    src.write_text("id,text\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    done = run_cli("--in", src, "--text-column", "text", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert out.read_text(encoding="utf-8").splitlines() == ["id,text,sentiment_score,sentiment_label"]

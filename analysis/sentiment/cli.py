@@ -90,8 +90,17 @@ def run(args) -> int:
         except UnicodeError as exc:
             raise UserError(f"cannot read {src} as {encoding} ({exc.reason}): pass the right --encoding") from None
 
+    try:
+        header = pd.read_csv(src, dtype=str, nrows=0, encoding=encoding)
+    except pd.errors.EmptyDataError:
+        raise UserError(f"{src} is empty: it needs a header row naming the columns") from None
+    except (UnicodeError, pd.errors.ParserError) as exc:
+        raise UserError(f"cannot read the header of {src} as {encoding} ({str(exc).splitlines()[0]}): fix the file or pass --encoding") from None
+    if args.text_column not in header.columns:
+        cols = ", ".join(list(header.columns)[:20])
+        raise UserError(f"column {args.text_column!r} not in {src} (columns: {cols}): pass --text-column with one of them")
+    model = load_model(args.model)  # before the progress bar: loading the transformer takes seconds
     reader = chunks()
-    model = None
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     rows_done = 0
     bar = tqdm(total=max(lines - 1, 0) or None, unit="rows", file=sys.stderr, disable=args.quiet, desc=f"sentiment ({args.model})")
@@ -107,11 +116,6 @@ def run(args) -> int:
                     raise UserError(f"{src} is not a well-formed CSV ({str(exc).splitlines()[0]}): fix the file") from None
                 except UnicodeError as exc:
                     raise UserError(f"cannot read {src} as {encoding} ({exc.reason}): pass the right --encoding") from None
-                if first and args.text_column not in chunk.columns:
-                    cols = ", ".join(list(chunk.columns)[:20])
-                    raise UserError(f"column {args.text_column!r} not in {src} (columns: {cols}): pass --text-column with one of them")
-                if model is None:
-                    model = load_model(args.model)
                 scores, labels = model.score(chunk[args.text_column].tolist())
                 chunk["sentiment_score"] = [f"{s:.4f}" for s in scores]
                 chunk["sentiment_label"] = labels
@@ -120,15 +124,11 @@ def run(args) -> int:
                 rows_done += len(chunk)
                 bar.update(len(chunk))
             if first:  # header only: still write the header with the two new columns
-                header = pd.read_csv(src, dtype=str, nrows=0, encoding=encoding)
-                if args.text_column not in header.columns:
-                    cols = ", ".join(list(header.columns)[:20])
-                    raise UserError(f"column {args.text_column!r} not in {src} (columns: {cols}): pass --text-column with one of them")
                 header.assign(sentiment_score=[], sentiment_label=[]).to_csv(sink, index=False)
         os.replace(tmp, out)
     finally:
         bar.close()
         if tmp.exists():
             tmp.unlink()
-    print(f"scored {rows_done:,} rows with {model.model_id if model else args.model} -> {out}", file=sys.stderr)
+    print(f"scored {rows_done:,} rows with {model.model_id} -> {out}", file=sys.stderr)
     return 0
