@@ -542,5 +542,9 @@ def run(args) -> int:
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write via a temporary file so that a failure never leaves half a file behind."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}; choose another --out") from None

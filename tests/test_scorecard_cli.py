@@ -191,8 +191,10 @@ def test_an_unknown_time_zone_a_missing_database_or_folder_are_one_line_errors(d
         (["--db", str(demo_db), "--month", "2026-01", "--out", str(tmp_path / "no" / "c.csv")],
          "output folder"),
     ]
+    (tmp_path / "taken").mkdir()  # --out naming a folder
+    cases.append((["--db", str(demo_db), "--month", "2026-01", "--out", str(tmp_path / "taken")], "cannot write"))
     for args, fragment in cases:
         done = cli(*args)
         assert done.returncode == 2, args
         assert fragment in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"] and not any((tmp_path / "taken").iterdir())
