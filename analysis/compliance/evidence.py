@@ -185,7 +185,7 @@ def evidence_pdf(detail: dict, history: pd.DataFrame, generated_at: datetime, ge
         pdf.set_font(family, "", 9)
 
     def para(s: str) -> None:
-        pdf.multi_cell(width, 5, text(s), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, 5, text(s), align="L", new_x="LMARGIN", new_y="NEXT")  # justified text copies with doubled spaces
 
     def table(heads, rows, widths) -> None:
         pdf.set_font(family, "B", 8)
