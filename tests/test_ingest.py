@@ -387,6 +387,7 @@ def test_a_failure_while_loading_rolls_back_every_table_of_the_import(tmp_path):
     ingest(tmp_path / "first", db)
     before = snapshot(db)
     log_before = query(db, "select count(*) from import_log")
+    digest = sha256(db)
     # A Parquet file whose footer is intact (so its columns check out) but whose data pages are
     # damaged: the read fails after accounts.csv has been loaded in the same transaction.
     bad = tmp_path / "bad"
@@ -405,6 +406,7 @@ def test_a_failure_while_loading_rolls_back_every_table_of_the_import(tmp_path):
         ingest(bad, db)
     assert snapshot(db) == before
     assert query(db, "select count(*) from import_log") == log_before
+    assert sha256(db) == digest  # rolled back before anything reached the file
 
 
 def test_a_failed_import_into_a_new_database_leaves_no_database_file(tmp_path):
