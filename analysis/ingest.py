@@ -145,7 +145,7 @@ def inspect_source(con, table: str, path: Path) -> Source:
     try:
         if kind == "csv" and path.stat().st_size == 0:
             raise UserError(f"cannot read {path}: the file is empty (it needs at least the header row)")
-        described = con.execute(f"describe select * from {reader}", {"path": str(path)}).fetchall()
+        described = con.execute("describe select * from " + reader, {"path": str(path)}).fetchall()
     except duckdb.Error as exc:
         raise UserError(f"cannot read {path}: {_first_line(exc)}") from None
     except OSError as exc:
@@ -367,6 +367,38 @@ def _stored_value(table: Table, col: Column) -> str:
     return name
 
 
+def duplicates_sql(table: Table) -> str:
+    """Duplicate keys within the file: the first valid row of a key loads, later ones are quarantined."""
+    key_cols = ", ".join(_q(k) for k in table.key)
+    key_match = " and ".join(f"c.{_q(k)} = d.{_q(k)}" for k in table.key)
+    reason = _lit("duplicate key (" + ", ".join(table.key) + "): an earlier row of this file has the same; the first is kept")
+    return f"""
+update _ingest_checked as c
+set reason = {reason}
+from (
+    select {key_cols}, min(rec) as first_rec
+    from _ingest_checked where reason is null
+    group by {key_cols} having count(*) > 1
+) as d
+where {key_match} and c.reason is null and c.rec > d.first_rec"""
+
+
+def upsert_sql(table: Table) -> str:
+    """Valid rows replace the stored rows with the same key (keys are unique within the file by now).
+
+    INSERT OR REPLACE, not delete + insert: deleting and re-adding a million keys of the primary
+    key's index made the commit ~20 times slower (DuckDB 2.0, measured with benchmarks/bench_ingest.py).
+    """
+    cols = ", ".join(_q(c.name) for c in table.columns)
+    values = ", ".join(_stored_value(table, c) for c in table.columns)
+    return f"insert or replace into {_q(table.name)} ({cols}) select {values} from _ingest_checked where reason is null"
+
+
+def _drop(con, *names: str) -> None:
+    for name in names:
+        con.execute("drop table if exists " + _q(name))
+
+
 # A naive wall time in a zone -> the instant. ICU's timezone() maps a nonexistent wall time (DST gap)
 # forward and an ambiguous one (DST overlap) to its later instant. We keep the earlier instant of an
 # ambiguous time (Python's zoneinfo fold=0) and return NULL for a nonexistent one (quarantined).
@@ -517,8 +549,7 @@ def derive_phone_zones(con) -> int:
         ) as z
         where c.reason is null and c.phone_timezone is null and c.phone = z.phone and z.zone is not null""", {"n": digits})
     filled = _scalar(con, "select count(*) from _ingest_checked where reason is null and phone_timezone is not null")
-    for name in ("_ingest_phones", "_ingest_zone_by_prefix", "_ingest_zone_by_number"):
-        con.execute(f"drop table {name}")
+    _drop(con, "_ingest_phones", "_ingest_zone_by_prefix", "_ingest_zone_by_number")
     return filled
 
 
@@ -534,7 +565,8 @@ def _temp_table(con, name: str, columns: dict[str, list]) -> None:
     """A temp table from Python lists of equal length (bound as LIST parameters, unnested in SQL)."""
     names = list(columns)
     select = ", ".join(f"unnest(${c}) as {_q(c)}" for c in names)
-    con.execute(f"create or replace temp table {_q(name)} as select {select}", {c: list(v) for c, v in columns.items()})
+    sql = f"create or replace temp table {_q(name)} as select {select}"
+    con.execute(sql, {c: list(v) for c, v in columns.items()})
 
 
 def _csv_field(expr: str) -> str:
@@ -569,35 +601,18 @@ def _run_reading(con, source: Source, sql: str, params: dict) -> None:
 
 def _load_file(con, source: Source, import_id: int, assume_tz: str | None, step) -> FileResult:
     table = source.table
-    for name in ("_ingest_rejects", "_ingest_rejects_scan", "_ingest_reread", "_ingest_reread_scan"):
-        con.execute(f"drop table if exists {name}")
+    _drop(con, "_ingest_rejects", "_ingest_rejects_scan", "_ingest_reread", "_ingest_reread_scan")
     sql = checked_sql(source, assume_tz is not None)
     _run_reading(con, source, sql, {"zone": assume_tz} if "$zone" in sql else {})
     step(0.7)
     staged = _scalar(con, "select count(*) from _ingest_checked")
 
-    # Duplicate keys within the file: the first valid row of a key loads, later ones are quarantined.
-    key_cols = ", ".join(_q(k) for k in table.key)
-    key_match = " and ".join(f"c.{_q(k)} = d.{_q(k)}" for k in table.key)
-    con.execute(f"""
-        update _ingest_checked as c
-        set reason = {_lit('duplicate key (' + ', '.join(table.key) + '): an earlier row of this file has the same; the first is kept')}
-        from (
-            select {key_cols}, min(rec) as first_rec
-            from _ingest_checked where reason is null
-            group by {key_cols} having count(*) > 1
-        ) as d
-        where {key_match} and c.reason is null and c.rec > d.first_rec""")
+    con.execute(duplicates_sql(table))
     step(0.1)
     if table.name == "accounts":
         derive_phone_zones(con)
 
-    # Upsert: rows whose key exists are replaced by the file's version (keys are unique by now).
-    # INSERT OR REPLACE, not delete + insert: deleting and re-adding a million keys of the primary
-    # key's index made the commit ~20 times slower (DuckDB 2.0, measured by benchmarks/bench_ingest.py).
-    cols = ", ".join(_q(c.name) for c in table.columns)
-    values = ", ".join(_stored_value(table, c) for c in table.columns)
-    con.execute(f"insert or replace into {_q(table.name)} ({cols}) select {values} from _ingest_checked where reason is null")
+    con.execute(upsert_sql(table))
     loaded = _scalar(con, "select count(*) from _ingest_checked where reason is null")
 
     # Quarantine: rows that break a rule, then rows DuckDB could not parse.
@@ -681,9 +696,8 @@ def import_sources(con, sources: list[Source], *, source_label: str = "", assume
         as_of = con.execute(sql_text("ingest_data_as_of")).fetchall()[0][0]
         if as_of:
             set_meta(con, "data_as_of", as_of)
-        for name in ("_ingest_checked", "_ingest_zones", "_ingest_lines", "_ingest_reject_lines", "_ingest_rejects",
-                     "_ingest_rejects_scan", "_ingest_reread", "_ingest_reread_scan"):
-            con.execute(f"drop table if exists {name}")
+        _drop(con, "_ingest_checked", "_ingest_zones", "_ingest_lines", "_ingest_reject_lines", "_ingest_rejects",
+              "_ingest_rejects_scan", "_ingest_reread", "_ingest_reread_scan")
         con.commit()
     except BaseException:
         con.rollback()
