@@ -509,3 +509,19 @@ def test_the_demo_database_exported_as_csv_imports_back_row_for_row(tmp_path):
         expected_zone = row[zone_col] if row[zone_col] is not None or row[phone_col] is None else phone_zone(row[phone_col])
         assert got[:zone_col] + got[zone_col + 1:] == row[:zone_col] + row[zone_col + 1:]
         assert got[zone_col] == expected_zone
+
+
+def test_the_readme_import_command_runs_on_the_shipped_example(tmp_path):
+    # Docs are tested: the README's command, as written, except that the database goes to tmp_path.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Importing your data", 1)[1].split("\n## ", 1)[0]
+    command = next(line for line in section.splitlines() if " -m analysis ingest " in line).split()
+    assert command[:4] == [".venv/bin/python", "-m", "analysis", "ingest"]
+    db = tmp_path / "example.duckdb"
+    args = command[4:]
+    args[args.index("--db") + 1] = str(db)
+    done = cli(*args)
+    assert done.returncode == 0, done.stderr
+    assert [(line, reason) for line, reason, _ in quarantine(db, "contacts")] == [
+        (6, "outcome: required for calls"), (7, "account_id: unknown account")]
+    assert query(db, "select count(*) from accounts") == [(4,)]
