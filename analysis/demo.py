@@ -748,6 +748,9 @@ def build(path, accounts: int = 20000, seed: int = 42, progress: bool = True) ->
     t0 = time.perf_counter()
     con = connect(tmp)
     try:
+        # The machine is shared (and a 1M-account build's derived steps are large): cap DuckDB at
+        # half the memory so it spills to disk instead of starving other processes.
+        con.execute("set memory_limit = ?", [f"{_half_memory_mb()}MB"])
         create_schema(con)
         b = _Builder(con, accounts, seed, progress)
         frag = b.frag.frame()
@@ -791,6 +794,13 @@ def build(path, accounts: int = 20000, seed: int = 42, progress: bool = True) ->
     if progress:
         print(f"  demo database {path} built in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
     return counts
+
+
+def _half_memory_mb() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**21)
+    except (ValueError, OSError, AttributeError):
+        return 4096
 
 
 def _progress(total: int, enabled: bool):
