@@ -12,7 +12,8 @@
     .venv/bin/python benchmarks/bench_audit.py [--contacts 3000000] [--big 10000000]
         [--demo-accounts 5000] [--no-pandas] [--no-big] [--no-demo]
 
-Figures are wall-clock seconds on this machine, single run each, so they move with other load.
+Figures are wall-clock and CPU seconds on this machine, single run each; wall-clock figures move
+with other load on the machine (`uptime` before and after tells how much).
 """
 from __future__ import annotations
 
@@ -216,10 +217,12 @@ def load_frames(con) -> tuple[pd.DataFrame, ...]:
 # --- running --------------------------------------------------------------------------------
 
 def timed(label: str, fn, *args):
-    t0 = time.perf_counter()
+    """Run and print wall-clock seconds and this process's CPU seconds (all threads): on a shared
+    machine the CPU figure moves less with other people's load than the wall-clock one."""
+    t0, c0 = time.perf_counter(), time.process_time()
     result = fn(*args)
-    elapsed = time.perf_counter() - t0
-    print(f"  {label:<46} {elapsed:8.2f} s")
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(f"  {label:<46} {elapsed:8.2f} s wall {cpu:8.2f} s cpu", flush=True)
     return result, elapsed
 
 

@@ -197,7 +197,7 @@ def test_the_clock_check_itself_catches_a_clock_read(tmp_path):
 
 
 def test_every_rule_query_opens_with_its_grain_and_parameters():
-    paths = sorted((ROOT / "queries").glob("rule_*.sql")) + [ROOT / "queries" / "audit_contacts.sql"]
+    paths = sorted((ROOT / "queries").glob("rule_*.sql")) + sorted((ROOT / "queries").glob("audit_*.sql"))
     for path in paths:
         text = path.read_text(encoding="utf-8")
         lines = text.splitlines()
