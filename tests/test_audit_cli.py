@@ -4,6 +4,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -12,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from analysis.compliance.rules import load_rules
 from analysis.schema import create_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,3 +125,28 @@ def test_a_file_that_is_not_our_database_is_a_one_line_error(tmp_path):
     duckdb.connect(str(other)).close()
     done = audit("--db", str(other), "--out", str(tmp_path / "b.csv"))
     one_line_error(done, "no accounts table")
+
+
+def _readme_section() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme.split("## Contact rules in brief", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_readme_audit_commands_run(db, tmp_path):
+    # Docs are tested: the commands of the README section, on a small database instead of the demo.
+    block = re.search(r"```sh\n(.*?)```", _readme_section(), re.S).group(1)
+    commands = [line.strip() for line in block.splitlines() if line.strip()]
+    assert commands and all(c.startswith(".venv/bin/python -m analysis audit") for c in commands)
+    for command in commands:
+        args = shlex.split(command.replace("data/demo.duckdb", str(db)).replace("breaches.csv", str(tmp_path / "b.csv")))
+        done = subprocess.run([sys.executable, *args[1:]], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / "b.csv").read_text(encoding="utf-8").startswith(",".join(SPEC_COLUMNS))
+
+
+def test_the_readme_rule_example_is_a_valid_rule(tmp_path):
+    block = re.search(r"```toml\n(.*?)```", _readme_section(), re.S).group(1)
+    path = tmp_path / "firm.toml"
+    path.write_text('name = "Firm"\n' + block, encoding="utf-8")
+    rules = load_rules(path)
+    assert rules.ids == ("sms_3in7",) and rules.rule("sms_3in7").params.cap == 3
