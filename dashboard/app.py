@@ -53,10 +53,18 @@ def set_cookie(value: str, max_age: int) -> None:
 
 
 def page_list(keys) -> list:
-    return [
-        st.Page(PAGES_DIR / f"{key}.py", title=TITLES[key][0], icon=TITLES[key][1], url_path=key, default=(i == 0))
-        for i, key in enumerate(keys)
-    ]
+    """The pages for `keys`, each at its own /<key> URL, behind a hidden home page at /.
+
+    Streamlit serves the default page at / only, so a link to /<key> of a role's landing page would
+    say "page not found". A hidden default page that forwards to the first key keeps every page
+    reachable at its own URL, and a typed URL outside the role lands on the role's first page.
+    """
+    pages = [st.Page(PAGES_DIR / f"{key}.py", title=TITLES[key][0], icon=TITLES[key][1], url_path=key) for key in keys]
+
+    def home() -> None:
+        st.switch_page(pages[0], query_params=[(k, v) for k in st.query_params for v in st.query_params.get_all(k)])
+
+    return [st.Page(home, title="Home", url_path="home", default=True, visibility="hidden"), *pages]
 
 
 def sign_in() -> None:
@@ -131,12 +139,15 @@ page = st.navigation(page_list(access.pages_for(user["role"])))
 with st.sidebar:
     st.caption(f"Signed in as **{user['name']}** ({user['role']})")
     st.button("Sign out", on_click=sign_out)
-    if st.session_state.pop("_remember", False):  # remember this browser for a working day
-        token = access.session_token(user, int(time.time()) + access.SESSION_SECONDS)
-        st.session_state["_token"] = token
-        set_cookie(token, access.SESSION_SECONDS)
 try:
     st.session_state["filters"] = sidebar_filters()
     page.run()
 except UserError as exc:  # e.g. the database cannot be opened: one line, no traceback
     st.error(str(exc))
+# Remember this browser for a working day. Done at the end of a run that got this far: a run that
+# switched pages (the home page forwards) is replaced before the browser would run the script.
+if st.session_state.pop("_remember", False):
+    token = access.session_token(user, int(time.time()) + access.SESSION_SECONDS)
+    st.session_state["_token"] = token
+    with st.sidebar:
+        set_cookie(token, access.SESSION_SECONDS)

@@ -45,13 +45,25 @@ def test_a_wrong_password_keeps_the_visitor_on_the_sign_in_form(app_server, page
     assert page.locator('[data-testid="stSidebarNav"]').count() == 0
 
 
+@pytest.mark.parametrize("role", ["executive", "compliance"])
+def test_every_page_of_a_role_opens_at_its_own_url_without_a_not_found_dialog(app_server, page, role):
+    # Streamlit serves its default page only at /; the landing page must still open at /<key>.
+    sign_in(page, app_server, role)
+    assert urlparse(page.url).path == "/" + access.pages_for(role)[0], "/ forwards to the landing page"
+    for key in access.pages_for(role)[:2]:
+        page.goto(f"{app_server}/{key}")
+        wait_for_app(page)
+        assert urlparse(page.url).path == "/" + key
+        assert page.get_by_text("Page not found").count() == 0, key
+
+
 def test_a_typed_url_of_a_page_outside_the_role_shows_the_landing_page_instead(app_server, page):
     sign_in(page, app_server, "executive", path="compliance")
     main = page.locator('[data-testid="stMain"]').inner_text()
     assert "Compliance" not in nav_labels(page)
     landing_title = page.locator('[data-testid="stMain"] h1').first.inner_text()
     assert landing_title and landing_title != "Compliance", main[:300]
-    assert urlparse(page.url).path.rstrip("/") in ("", "/" + access.pages_for("executive")[0])
+    assert urlparse(page.url).path == "/" + access.pages_for("executive")[0]
 
 
 def test_a_filter_change_lands_in_the_url_and_a_reload_restores_it(app_server, page):
