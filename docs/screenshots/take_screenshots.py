@@ -15,7 +15,7 @@ from tests.browser import sign_in, wait_for_app, goto
 from playwright.sync_api import sync_playwright
 db = Path(sys.argv[1]); out = Path(sys.argv[2]); out.mkdir(parents=True, exist_ok=True)
 shots = [s.split(":") for s in sys.argv[3:]]  # role:page_key:name
-proc, url = start_server(db, Path("/tmp/shell/shots-server.log"))
+proc, url = start_server(db, out / "server.log.tmp")
 try:
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -38,3 +38,4 @@ try:
             print("saved", name)
 finally:
     stop_server(proc)
+    (out / "server.log.tmp").unlink(missing_ok=True)
