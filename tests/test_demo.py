@@ -256,11 +256,13 @@ def test_the_command_line_reports_a_mistake_in_one_line_and_writes_nothing(tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_command_line_builds_a_small_database(tmp_path):
+def test_the_command_line_builds_a_small_database_and_replaces_an_older_one(tmp_path):
     db = tmp_path / "cli.duckdb"
-    out = subprocess.run([sys.executable, "-m", "analysis", "demo", "--db", str(db), "--accounts", "40", "--seed", "5", "--quiet"],
-                         cwd=ROOT, capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    c = duckdb.connect(str(db), read_only=True)
-    assert c.execute("select count(*) from accounts").fetchall()[0][0] == 40
-    c.close()
+    for accounts in (40, 30):
+        out = subprocess.run([sys.executable, "-m", "analysis", "demo", "--db", str(db), "--accounts", str(accounts),
+                              "--seed", "5", "--quiet"], cwd=ROOT, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        c = duckdb.connect(str(db), read_only=True)
+        assert c.execute("select count(*) from accounts").fetchall()[0][0] == accounts
+        c.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cli.duckdb"]
