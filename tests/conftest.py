@@ -137,15 +137,16 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     raise RuntimeError(f"streamlit not healthy at {url} after {timeout:.0f}s")
 
 
-def start_server(db: Path, log_path: Path, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
-    """`streamlit run dashboard/app.py` on a free port of 127.0.0.1; returns the process and base URL."""
-    port = free_port()
+def start_server(db: Path, log_path: Path, extra_env: dict | None = None, port: int | None = None,
+                 extra_args: list[str] | None = None) -> tuple[subprocess.Popen, str]:
+    """`streamlit run dashboard/app.py` on 127.0.0.1 (a free port unless given); returns the process and base URL."""
+    port = port or free_port()
     env = {**os.environ, "DASHBOARD_DB": str(db), **(extra_env or {})}
     log = open(log_path, "wb")  # noqa: SIM115 - closed with the process below
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(APP),
          "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false", *(extra_args or [])],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     proc._log = log  # type: ignore[attr-defined]
