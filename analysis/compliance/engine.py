@@ -160,7 +160,7 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
                 built = counting
             cur.execute("insert into audit_breaches select " + ", ".join(COLUMNS) + " from (" + sql_text(stem) + ")", params)
         # Sorting and handing over through Arrow is cheaper than sorting in pandas and `.df()`.
-        out = cur.execute("select * from audit_breaches order by ts, contact_id, rule_id").to_arrow_table().to_pandas()
+        out = cur.sql("select * from audit_breaches order by ts, contact_id, rule_id").to_arrow_table().to_pandas()
         for table in ("audit_breaches", "audit_counted", "audit_contacts"):
             cur.execute(f"drop table if exists {table}")
     finally:
