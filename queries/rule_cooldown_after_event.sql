@@ -1,8 +1,8 @@
 -- Breaches of one cooldown_after_event rule: counted contacts placed within $window_days local days
 -- after an event (default: a telephone conversation, either direction); the event's date is day 1.
 -- Grain: one row per breaching contact (contact_id unique).
--- Reads: temp tables audit_contacts (queries/audit_contacts.sql) and audit_counted
---   (queries/audit_counted.sql: the counted contacts), accounts.
+-- Reads: temp tables breach_contacts (queries/breach_contacts.sql) and breach_counted
+--   (queries/breach_counted.sql: the counted contacts), accounts.
 -- Parameters: $rule_id; event: $event_channels, $event_directions, $event_outcomes (varchar lists);
 --   $window_days (int); $noun ('call'/'contact') and $event_noun (e.g.
 --   'telephone conversation') for the explanation; account filter $vulnerable (bool or null = any),
@@ -34,7 +34,7 @@ contacts as (
         outcome,
         local_ts,
         local_date
-    from audit_contacts
+    from breach_contacts
 ),
 
 -- For each event, the latest local date among the account's events up to its timestamp (ties
@@ -62,7 +62,7 @@ events as (
 
 counted as (
     select c.*
-    from audit_counted as c
+    from breach_counted as c
     semi join events as e on c.account_id = e.account_id
 ),
 

@@ -1,6 +1,6 @@
 -- Breaches of one opt_out rule: contacts after an opt-out of the account.
 -- Grain: one row per breaching contact (contact_id unique).
--- Reads: temp table audit_contacts (queries/audit_contacts.sql), accounts, preferences.
+-- Reads: temp table breach_contacts (queries/breach_contacts.sql), accounts, preferences.
 -- Parameters: $rule_id; $scope ('channel': preferences rows whose channel is the contact's channel;
 --   'all': preferences rows with channel 'all', any contact channel); $channels, $directions (varchar
 --   lists); account filter $vulnerable, $states, $portfolios, $products, $teams, $strategies (as in
@@ -28,7 +28,7 @@ contacts as (
         channel,
         direction,
         local_ts
-    from audit_contacts
+    from breach_contacts
 ),
 
 preferences as (

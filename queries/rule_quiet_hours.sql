@@ -1,7 +1,7 @@
 -- Breaches of one quiet_hours rule: contacts whose wall time is before $start or at/after $end in
 -- the account's timezone or (when $zones includes it and it is given) its phone_timezone.
 -- Grain: one row per breaching contact (contact_id unique).
--- Reads: temp table audit_contacts (queries/audit_contacts.sql), accounts.
+-- Reads: temp table breach_contacts (queries/breach_contacts.sql), accounts.
 -- Parameters: $rule_id; $channels, $directions (varchar lists); $start, $end (time, 'HH:MM:SS');
 --   $zones (varchar list of 'timezone', 'phone_timezone'); $reply_exemption_hours (int, 0 = none);
 --   account filter $vulnerable, $states, $portfolios, $products, $teams, $strategies (as in
@@ -36,7 +36,7 @@ contacts as (
         direction,
         local_ts,
         phone_local_ts
-    from audit_contacts
+    from breach_contacts
     where list_contains($channels::varchar[], channel)
 ),
 

@@ -2,7 +2,7 @@
 -- rule when the counted contacts of its account with local date in [d(c) - $window_days + 1, d(c)]
 -- that come at or before c in contact order (ts, then contact_id) number more than the rule's cap.
 -- Grain: one row per (contact, rule) breach.
--- Reads: temp table audit_counted (queries/audit_counted.sql: the counted contacts), accounts.
+-- Reads: temp table breach_counted (queries/breach_counted.sql: the counted contacts), accounts.
 -- Parameters: $window_days (int); $noun ('call'/'contact', for the explanation);
 --   $rules: list of struct(rule_id, cap, vulnerable, states, portfolios, products, teams, strategies),
 --   the rules sharing this counting (account filter: vulnerable null = any, empty lists = any, state
@@ -66,7 +66,7 @@ counted as (
         c.local_date,
         c.day_number,
         m.min_cap
-    from audit_counted as c
+    from breach_counted as c
     inner join account_min_cap as m on c.account_id = m.account_id
 ),
 

@@ -2,7 +2,7 @@
 
 Each rule kind is one parametrised, set-based query in `queries/rule_<kind>.sql`; a rule is that
 query run with the rule's parameters (bound, never interpolated). Two preparation queries run once
-per audit: `audit_contacts` (every contact with its local wall times) and `audit_counted` (the
+per audit: `breach_contacts` (every contact with its local wall times) and `breach_counted` (the
 counted contacts, per distinct counting definition), so the seven default rules convert time zones
 and apply consent windows once. `find_breaches` returns the
 breaches as a DataFrame; `refresh` (a pipeline step) stores them in the table `breaches` so the
@@ -42,7 +42,7 @@ def _noun(channels: tuple[str, ...]) -> str:
 
 
 def counting_params(p: WindowedCap | CooldownAfterEvent) -> dict:
-    """Parameters of `audit_counted`: which contacts are counted (shared by rules 1, 2, 6, 7)."""
+    """Parameters of `breach_counted`: which contacts are counted (shared by rules 1, 2, 6, 7)."""
     return {
         "channels": list(p.channels),
         "directions": list(p.directions),
@@ -99,7 +99,7 @@ def plan(rules: RuleSet) -> list[tuple[dict | None, str, dict]]:
     """The queries to run: (counting parameters or None, query stem, parameters).
 
     Rules that count contacts (windowed_cap, cooldown_after_event) are grouped by their counting
-    parameters, so `audit_counted` is built once per group; windowed_cap rules that also share the
+    parameters, so `breach_counted` is built once per group; windowed_cap rules that also share the
     window run as one query. Other rules run on their own.
     """
     counting_groups: dict[tuple, list[Rule]] = {}
@@ -142,7 +142,7 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
     Columns: contact_id, account_id, rule_id, ts (tz-aware UTC), local_ts (the account's wall
     time, naive), evidence (JSON text), explanation (one sentence); sorted by ts, contact_id,
     rule_id. Works on a read-only connection: all it writes are temporary tables of the cursor
-    it opens (`audit_contacts`: contacts with their local times; `audit_counted`: the counted
+    it opens (`breach_contacts`: contacts with their local times; `breach_counted`: the counted
     contacts of the rules that count), dropped before it returns.
     """
     rules = load_rules() if rules is None else rules
@@ -151,17 +151,17 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
     cur = con.cursor()
     try:
         cur.execute("set TimeZone = 'UTC'")
-        cur.execute("create or replace temp table audit_contacts as " + sql_text("audit_contacts"))
-        cur.execute(AUDIT_BREACHES_DDL)
+        cur.execute("create or replace temp table breach_contacts as " + sql_text("breach_contacts"))
+        cur.execute(BREACH_FOUND_DDL)
         built = None
         for counting, stem, params in plan(rules):
             if counting is not None and counting != built:
-                cur.execute("create or replace temp table audit_counted as " + sql_text("audit_counted"), counting)
+                cur.execute("create or replace temp table breach_counted as " + sql_text("breach_counted"), counting)
                 built = counting
-            cur.execute("insert into audit_breaches select " + ", ".join(COLUMNS) + " from (" + sql_text(stem) + ")", params)
+            cur.execute("insert into breach_found select " + ", ".join(COLUMNS) + " from (" + sql_text(stem) + ")", params)
         # Sorting and handing over through Arrow is cheaper than sorting in pandas and `.df()`.
-        out = cur.sql("select * from audit_breaches order by ts, contact_id, rule_id").to_arrow_table().to_pandas()
-        for table in ("audit_breaches", "audit_counted", "audit_contacts"):
+        out = cur.sql("select * from breach_found order by ts, contact_id, rule_id").to_arrow_table().to_pandas()
+        for table in ("breach_found", "breach_counted", "breach_contacts"):
             cur.execute(f"drop table if exists {table}")
     finally:
         cur.close()
@@ -171,7 +171,7 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
     return out
 
 
-AUDIT_BREACHES_DDL = """create or replace temp table audit_breaches (
+BREACH_FOUND_DDL = """create or replace temp table breach_found (
     contact_id varchar, account_id varchar, rule_id varchar, ts timestamptz,
     local_ts timestamp, evidence varchar, explanation varchar)"""
 BREACHES_DDL = """create or replace table breaches (

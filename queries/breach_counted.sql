@@ -2,7 +2,7 @@
 -- (SPEC section 2: a placed call whose outcome is not busy or not_connected and that is not in a
 -- consent window, for the default rules).
 -- Grain: one row per counted contact (contact_id unique).
--- Reads: temp table audit_contacts (queries/audit_contacts.sql), accounts, consents.
+-- Reads: temp table breach_contacts (queries/breach_contacts.sql), accounts, consents.
 -- Parameters: $channels, $directions, $outcomes_excluded (varchar lists); $consent_exclusion (bool);
 --   $consent_window_days (int): a consent given at G covers contacts with ts >= G and
 --   d(c) <= d(G) + $consent_window_days - 1, d() the local date in the account's timezone.
@@ -26,7 +26,7 @@ contacts as (
         local_ts,
         local_date,
         day_number
-    from audit_contacts
+    from breach_contacts
 ),
 
 consents as (
