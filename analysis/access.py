@@ -222,11 +222,16 @@ def _session_secret() -> bytes:
     return _session_key
 
 
-def session_token(user: dict, expires_at: int) -> str:
+def _token_sig(payload: bytes, password_hash: str) -> str:
+    # The user's current password hash is signed along (not sent): changing the password ends
+    # every remembered sign-in of that user.
+    return hmac.new(_session_secret(), payload + b"|" + password_hash.encode(), hashlib.sha256).hexdigest()
+
+
+def session_token(user: dict, expires_at: int, password_hash: str) -> str:
     """A signed, expiring token naming the user and role (no password, nothing secret inside)."""
     payload = f"{user['username']}|{user['role']}|{int(expires_at)}".encode()
-    sig = hmac.new(_session_secret(), payload, hashlib.sha256).hexdigest()
-    return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + sig
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + _token_sig(payload, password_hash)
 
 
 def user_from_session_token(users: dict[str, dict], token: str | None, now: float) -> dict | None:
@@ -238,15 +243,14 @@ def user_from_session_token(users: dict[str, dict], token: str | None, now: floa
         payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
     except ValueError:
         return None
-    expected = hmac.new(_session_secret(), payload, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, sig):
-        return None
     try:
         username, role, expires_at = payload.decode().rsplit("|", 2)
         expires = int(expires_at)
     except ValueError:
         return None
     user = users.get(username)
-    if expires <= now or not user or user.get("role") != role:
+    if not user or not hmac.compare_digest(_token_sig(payload, str(user.get("password_hash", ""))), sig):
+        return None
+    if expires <= now or user.get("role") != role:
         return None
     return {"username": username, "name": user.get("name") or username, "role": role}

@@ -48,7 +48,8 @@ def revoked_tokens() -> set[str]:
 
 def set_cookie(value: str, max_age: int) -> None:
     """Write (or, with max_age 0, delete) the remembered-sign-in cookie in the browser."""
-    cookie = f"{COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Strict"
+    secure = "; Secure" if (st.context.url or "").startswith("https://") else ""
+    cookie = f"{COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Strict{secure}"
     st.html(f"<script>document.cookie = {json.dumps(cookie)};</script>", unsafe_allow_javascript=True)
 
 
@@ -147,7 +148,8 @@ except UserError as exc:  # e.g. the database cannot be opened: one line, no tra
 # Remember this browser for a working day. Done at the end of a run that got this far: a run that
 # switched pages (the home page forwards) is replaced before the browser would run the script.
 if st.session_state.pop("_remember", False):
-    token = access.session_token(user, int(time.time()) + access.SESSION_SECONDS)
+    token = access.session_token(user, int(time.time()) + access.SESSION_SECONDS,
+                                 credentials().get(user["username"], {}).get("password_hash", ""))
     st.session_state["_token"] = token
     with st.sidebar:
         set_cookie(token, access.SESSION_SECONDS)

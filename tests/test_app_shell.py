@@ -384,12 +384,14 @@ def test_the_data_page_shows_import_history_and_quarantine_reasons_after_an_impo
 
 def test_a_remembered_sign_in_token_is_honoured_only_while_valid_unexpired_and_the_role_unchanged():
     users = {"bob": {"name": "Bob", "role": "manager", "password_hash": access.hash_password("long enough")}}
-    token = access.session_token({"username": "bob", "role": "manager"}, expires_at=1_000)
+    token = access.session_token({"username": "bob", "role": "manager"}, 1_000, users["bob"]["password_hash"])
     assert access.user_from_session_token(users, token, now=999) == {"username": "bob", "name": "Bob", "role": "manager"}
     assert access.user_from_session_token(users, token, now=1_000) is None, "expired at its expiry second"
     promoted = {"bob": {**users["bob"], "role": "admin"}}
     assert access.user_from_session_token(promoted, token, now=999) is None, "a role change needs a new sign-in"
     assert access.user_from_session_token({}, token, now=999) is None, "a removed user is signed out"
+    new_password = {"bob": {**users["bob"], "password_hash": access.hash_password("another one")}}
+    assert access.user_from_session_token(new_password, token, now=999) is None, "a password change signs out"
     payload, sig = token.split(".")
     import base64
 
