@@ -205,7 +205,7 @@ def _group_positions(counts: np.ndarray) -> np.ndarray:
     return np.arange(int(counts.sum())) - starts + 1
 
 
-# Local hour weights 0..23: mostly 08-21, a few minutes outside it.
+# Local hour weights 0..23: mostly 08-21, about 1 % of outbound contacts outside it.
 OUT_HOUR_W = np.array([0, 0, 0, 0, 0, 0, 0.03, 0.5, 4, 7, 8, 8, 7, 7, 7, 7, 7, 8, 8.5, 7.5, 5, 0.7, 0.15, 0.02])
 IN_HOUR_W = np.array([0.1, 0.05, 0, 0, 0, 0.05, 0.3, 1.5, 4, 6, 7, 7, 7, 6, 6, 6, 6, 6, 6, 6, 5, 3.5, 2, 0.8])
 LETTER_HOUR_W = np.array([0] * 9 + [3, 3, 3, 3, 3, 3, 3, 3] + [0] * 7, dtype=float)
