@@ -110,3 +110,19 @@ def test_an_unknown_model_name_is_a_user_error():
 
 def test_the_model_id_names_the_head_so_a_retrained_head_is_not_served_from_cache(transformer):
     assert "+head-" in transformer.model_id and transformer.model_id != load_model("vader").model_id
+
+
+def test_the_pipeline_step_scores_conversations_with_the_transformer_when_configured_so(transformer, fresh_db):
+    from datetime import datetime, timezone
+
+    from analysis.db import rows
+    from analysis.sentiment.conversations import refresh
+
+    fresh_db.execute("""insert into accounts (account_id, consumer_id, placed_date, placed_balance, timezone)
+                        values ('A1', 'P1', date '2026-01-01', 100, 'UTC')""")
+    fresh_db.execute("insert into conversations values ('C1', 'A1', ?, 'chat', null, null)", [datetime(2026, 2, 1, tzinfo=timezone.utc)])
+    for i, (speaker, text) in enumerate([("agent", "Hello."), ("customer", NEGATIVE[0]), ("customer", NEGATIVE[1])], start=1):
+        fresh_db.execute("insert into turns values ('C1', ?, ?, ?)", [i, speaker, text])
+    stats = refresh(fresh_db, transformer)
+    assert stats["texts_scored"] == 3 and stats["model_id"] == transformer.model_id
+    assert rows(fresh_db, "select label, model_id from conversation_sentiment") == [("negative", transformer.model_id)]
