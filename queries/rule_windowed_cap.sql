@@ -65,63 +65,113 @@ counted as (
         c.local_ts,
         c.local_date,
         c.day_number,
+        floor(c.day_number / $window_days)::bigint as bucket,
         m.min_cap
     from breach_counted as c
     inner join account_min_cap as m on c.account_id = m.account_id
 ),
 
--- Counted contacts per account and local day, and how many fall on the $window_days - 1 days before.
-day_counts as (
+-- Pruning: a window [d - $window_days + 1, d] lies in the $window_days-day buckets k - 1 and k of d
+-- (k = d div $window_days), so a contact can be over its account's smallest cap only when those two
+-- buckets hold more counted contacts than that cap. The contacts of such buckets and of the bucket
+-- before them hold every window that can breach (a contact outside them counts at most as many
+-- here as in full, so it is never flagged wrongly).
+bucket_counts as (
     select
         account_id,
-        day_number,
+        bucket,
         any_value(min_cap) as min_cap,
         count(*) as n
     from counted
-    group by account_id, day_number
+    group by account_id, bucket
 ),
 
-day_windows as (
+hot_buckets as (
+    select
+        b.account_id,
+        b.bucket
+    from bucket_counts as b
+    left join bucket_counts as p on b.account_id = p.account_id and p.bucket = b.bucket - 1
+    where b.n + coalesce(p.n, 0) > b.min_cap
+),
+
+needed_buckets as (
+    select account_id, bucket from hot_buckets
+    union
+    select account_id, bucket - 1 from hot_buckets
+),
+
+pruned as (
+    select c.*
+    from counted as c
+    semi join needed_buckets as b on c.account_id = b.account_id and c.bucket = b.bucket
+),
+
+-- Per contact, with one sort of the account's contacts by local date: the contacts dated in the
+-- window on earlier days plus its place on its own day in contact order (n), its place in the
+-- account's (local date, ts, contact_id) order (pos), and whether an earlier local date holds a later
+-- instant (local dates going back along time, e.g. a DST change at midnight).
+ranked as (
     select
         *,
-        coalesce(sum(n) over (
-            partition by account_id order by day_number
-            range between ($window_days - 1) preceding and 1 preceding
-        ), 0) as n_before
-    from day_counts
+        count(*) over (by_day range between ($window_days - 1) preceding and current row)
+            - count(*) over same_day + row_number() over same_day_ordered as n,
+        count(*) over (by_day range between unbounded preceding and current row)
+            - count(*) over same_day + row_number() over same_day_ordered as pos,
+        max(ts) over (by_day range between unbounded preceding and 1 preceding) > ts as goes_back
+    from pruned
+    window
+        by_day as (partition by account_id order by day_number),
+        same_day as (partition by account_id, day_number),
+        same_day_ordered as (partition by account_id, day_number order by ts, contact_id)
 ),
 
--- Days on which some contact can be over the smallest cap of its account.
-hot_days as (
-    select
-        account_id,
-        day_number,
-        n_before
-    from day_windows
-    where n_before + n > min_cap
+-- Accounts whose local dates never go back along contact order: there n is the exact window count
+-- and the window is the n contacts up to pos in (local date, ts, contact_id) order, which is
+-- contact order. Elsewhere n can only be larger, so the exact window is taken below for the
+-- contacts it flags.
+irregular_accounts as (
+    select distinct account_id
+    from ranked
+    where goes_back
 ),
 
--- The contacts of earlier days in the window plus the position on its own day in contact order.
--- When local dates only go forward along time this is the window count; where they go back (a DST
--- change at midnight can move them back one day) it can only be larger, so the exact count is
--- taken below for the contacts it flags.
 flagged as (
     select *
-    from (
-        select
-            c.*,
-            h.n_before + row_number() over (
-                partition by c.account_id, c.day_number order by c.ts, c.contact_id
-            ) as upper_count
-        from counted as c
-        inner join hot_days as h on c.account_id = h.account_id and c.day_number = h.day_number
-    )
-    where upper_count > min_cap
+    from ranked
+    where n > min_cap
 ),
 
--- The window of each flagged contact, exactly: counted contacts of its account dated in the
--- window that come at or before it in contact order (an equi-join per window day).
-window_days as (
+regular_flagged as (
+    select f.*
+    from flagged as f
+    anti join irregular_accounts as i on f.account_id = i.account_id
+),
+
+account_lists as (
+    select
+        p.account_id,
+        list(p.contact_id order by p.pos) as ids
+    from ranked as p
+    semi join regular_flagged as f on p.account_id = f.account_id
+    group by p.account_id
+),
+
+regular_windows as (
+    select
+        f.contact_id,
+        f.account_id,
+        f.ts,
+        f.local_ts,
+        f.local_date,
+        list_slice(l.ids, f.pos - f.n + 1, f.pos) as window_ids
+    from regular_flagged as f
+    inner join account_lists as l on f.account_id = l.account_id
+),
+
+-- The window of each flagged contact of an irregular account, exactly: counted contacts of its
+-- account dated in the window that come at or before it in contact order (an equi-join per day).
+irregular_window_days as (
     select
         f.contact_id,
         f.account_id,
@@ -130,25 +180,31 @@ window_days as (
         f.local_date,
         f.day_number - unnest(range($window_days)) as window_day
     from flagged as f
+    semi join irregular_accounts as i on f.account_id = i.account_id
 ),
 
-windows as (
+irregular_windows as (
     select
         d.contact_id,
         any_value(d.account_id) as account_id,
         any_value(d.ts) as ts,
         any_value(d.local_ts) as local_ts,
         any_value(d.local_date) as local_date,
-        -- list_sort orders the structs by ts, then contact_id: contact order (faster than an
-        -- ordered aggregate).
+        -- list_sort orders the structs by ts, then contact_id: contact order.
         list_transform(list_sort(list({'ts': w.ts, 'contact_id': w.contact_id})), lambda x: x.contact_id)
             as window_ids
-    from window_days as d
-    inner join counted as w
+    from irregular_window_days as d
+    inner join pruned as w
         on d.account_id = w.account_id
         and d.window_day = w.day_number
         and (w.ts < d.ts or (w.ts = d.ts and w.contact_id <= d.contact_id))
     group by d.contact_id
+),
+
+windows as (
+    select * from regular_windows
+    union all
+    select * from irregular_windows
 ),
 
 breaching as (
