@@ -53,26 +53,39 @@ outside as (
             false
         ) as phone_zone_outside
     from contacts as c
-    semi join accounts as a on c.account_id = a.account_id
     where list_contains($directions::varchar[], c.direction)
 ),
 
 candidates as (
-    select *
-    from outside
-    where account_zone_outside or phone_zone_outside
+    select o.*
+    from outside as o
+    semi join accounts as a on o.account_id = a.account_id
+    where o.account_zone_outside or o.phone_zone_outside
 ),
 
--- Every contact on the channels of (account, channel) pairs that have a candidate, with its
--- predecessor on the same channel in contact order.
+-- The UTC days (epoch days: every bucket at least 24 hours long) a reply exemption can reach back
+-- into: a candidate's own day and the day before.
+reach as (
+    select distinct
+        account_id,
+        channel,
+        epoch_us(ts) // 86400000000 - unnest([0, 1]) as utc_day
+    from candidates
+),
+
+-- The contacts of those (account, channel, day)s, with their predecessor on the same channel in
+-- contact order. This holds every contact of the channel within the hours before a candidate, so a
+-- candidate's predecessor here is its real one whenever that one is within the hours; otherwise
+-- the predecessor seen here is also older than the hours (or missing) and exempts nothing.
 sequenced as (
     select
         c.contact_id,
         lag(c.direction) over by_channel as previous_direction,
         lag(c.ts) over by_channel as previous_ts
-    from contacts as c
-    semi join (select distinct account_id, channel from candidates) as k
-        on c.account_id = k.account_id and c.channel = k.channel
+    -- read afresh, not from the CTE contacts, which would then be materialised
+    from breach_contacts as c
+    semi join reach as k
+        on c.account_id = k.account_id and c.channel = k.channel and epoch_us(c.ts) // 86400000000 = k.utc_day
     window by_channel as (partition by c.account_id, c.channel order by c.ts, c.contact_id)
 ),
 
