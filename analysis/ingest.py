@@ -301,7 +301,7 @@ def _reasons(table: Table, col: Column, raw: str, typed: str, present: bool, ass
 def checked_sql(source: Source, assume_tz: bool) -> str:
     """The query typing every column of the staged file and listing the rules each row breaks."""
     table = source.table
-    raw_cols, typed_cols, oks, reasons = [], [], [], []
+    raw_cols, typed_cols, oks, reasons, after_typed = [], [], [], [], []
     for col in table.columns:
         present = col.name in source.columns
         if present:
@@ -312,8 +312,10 @@ def checked_sql(source: Source, assume_tz: bool) -> str:
         reasons += _reasons(table, col, f"t.{_q('raw_' + col.name)}", f"t.{_q(col.name)}", present, assume_tz)
     if table.name == "contacts":
         # outcome: for calls one of the call outcomes (typed like an enum), for other channels free text
-        raw = f"s.{_q(source.columns['outcome'])}" if "outcome" in source.columns else "null::varchar"
-        typed_cols.append(f"{_enum(raw, CALL_OUTCOMES)} as outcome_call")
+        # (typed only on call rows, from the typed channel: on the others it is never read, and the
+        # enum's lower/trim fallback on their free text was a tenth of the query)
+        raw = _q("raw_outcome") if "outcome" in source.columns else "null::varchar"
+        after_typed.append(f"case when channel = 'call' then {_enum(raw, CALL_OUTCOMES)} end as outcome_call")
         oks.append("(t.channel <> 'call' or t.outcome_call is not null)")
         reasons.append(f"case when t.channel = 'call' and t.outcome is null then 'outcome: required for calls' "
                        f"when t.channel = 'call' and t.outcome_call is null "
@@ -341,8 +343,8 @@ with staged as (
 ),
 
 typed as (
-    select s.rec, {', '.join(raw_cols + typed_cols)}
-    from staged as s
+    select *{''.join(', ' + c for c in after_typed)}
+    from (select s.rec, {', '.join(raw_cols + typed_cols)} from staged as s)
 ),
 
 final as (
@@ -394,25 +396,46 @@ def upsert_sql(table: Table) -> str:
     return f"insert or replace into {_q(table.name)} ({cols}) select {values} from _ingest_checked where reason is null"
 
 
-def first_load_sql(table: Table) -> list[str]:
-    """Statements loading valid rows into an EMPTY table: the same table, its primary key built last.
+def rebuild_sql(table: Table, keep_stored: bool) -> list[str]:
+    """Statements refilling a table with its primary key built last: the stored rows whose key the
+    file does not have (`keep_stored`; none when the table is empty), then the file's valid rows.
 
-    Inserting row by row into the primary key's index was half of an import's CPU time; DuckDB
-    builds the index of a filled table in one sorted pass (`alter table ... add primary key`),
-    ~2 CPU-seconds less for 3M contacts (benchmarks/bench_ingest.py). The table is recreated
-    unkeyed within the import's transaction; afterwards its DDL and constraints are those of
-    `schema.table_ddl` (same columns, same primary key). Keys are unique and not null by now
-    (required columns, duplicates quarantined), so adding the key cannot fail on them.
+    Inserting row by row into the primary key's index (INSERT OR REPLACE, or a plain INSERT) was
+    about half of an import's CPU time; DuckDB builds the index of a filled table in one sorted
+    pass (`alter table ... add primary key`): for 3M contacts ~2 CPU-seconds less on a first
+    import and ~4 on a re-import (benchmarks/bench_ingest.py). The table is recreated unkeyed inside
+    the import's transaction; afterwards its DDL and constraints are those of `schema.table_ddl`
+    (same columns, same primary key) and it holds the same rows the upsert would leave. Keys are
+    unique and not null by now (required columns, duplicates quarantined), so the key cannot fail.
     """
+    name = _q(table.name)
     cols = ", ".join(_q(c.name) for c in table.columns)
     values = ", ".join(_stored_value(table, c) for c in table.columns)
     columns = ", ".join(f"{_q(c.name)} {SQL_TYPES[c.type]}" for c in table.columns)
-    return [
-        f"drop table {_q(table.name)}",
-        f"create table {_q(table.name)} ({columns})",
-        f"insert into {_q(table.name)} ({cols}) select {values} from _ingest_checked where reason is null",
-        f"alter table {_q(table.name)} add primary key ({', '.join(_q(k) for k in table.key)})",
+    key_match = " and ".join(f"c.{_q(k)} = o.{_q(k)}" for k in table.key)
+    keep = [f"""create or replace temp table _ingest_kept as
+        select {cols} from {name} as o
+        where not exists (select 1 from _ingest_checked as c where c.reason is null and {key_match})"""]
+    return (keep if keep_stored else []) + [
+        f"drop table {name}",
+        f"create table {name} ({columns})",
+    ] + ([f"insert into {name} ({cols}) select {cols} from _ingest_kept"] if keep_stored else []) + [
+        f"insert into {name} ({cols}) select {values} from _ingest_checked where reason is null",
+        f"alter table {name} add primary key ({', '.join(_q(k) for k in table.key)})",
     ]
+
+
+def _rebuildable(con, table: Table) -> bool:
+    """The stored table is exactly the contract's (columns in order, types) with no index of its own,
+    so recreating it from `rebuild_sql` changes nothing but the rows."""
+    stored = con.execute("select column_name, data_type from duckdb_columns() "
+                         "where schema_name = 'main' and table_name = $t and database_name = current_database() "
+                         "order by column_index", {"t": table.name}).fetchall()
+    spelled = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}  # as duckdb_columns() writes it
+    wanted = [(c.name, spelled.get(SQL_TYPES[c.type], SQL_TYPES[c.type])) for c in table.columns]
+    indexes = _scalar(con, "select count(*) from duckdb_indexes() where table_name = $t and database_name = current_database()",
+                      {"t": table.name})
+    return stored == wanted and indexes == 0
 
 
 def _drop(con, *names: str) -> None:
@@ -633,12 +656,16 @@ def _load_file(con, source: Source, import_id: int, assume_tz: str | None, step)
     if table.name == "accounts":
         derive_phone_zones(con)
 
-    if _scalar(con, f"select count(*) = 0 from {_q(table.name)}"):
-        for statement in first_load_sql(table):
+    loaded = _scalar(con, "select count(*) from _ingest_checked where reason is null")
+    stored = _scalar(con, f"select count(*) from {_q(table.name)}")
+    # Rebuilding rewrites every stored row: worth it when the file brings at least as many rows
+    # as the table holds (a first import, a full re-import), not for a small update of a big table.
+    if loaded and loaded >= stored and _rebuildable(con, table):
+        for statement in rebuild_sql(table, keep_stored=stored > 0):
             con.execute(statement)
+        _drop(con, "_ingest_kept")
     else:
         con.execute(upsert_sql(table))
-    loaded = _scalar(con, "select count(*) from _ingest_checked where reason is null")
 
     # Quarantine: rows that break a rule, then rows DuckDB could not parse.
     bad = np.asarray(con.execute("select rec from _ingest_checked where reason is not null order by rec").fetchnumpy()["rec"], dtype=np.int64)

@@ -12,7 +12,7 @@ import pytest
 
 from analysis.errors import UserError
 from analysis.ingest import import_directory, phone_zone
-from analysis.schema import TABLES
+from analysis.schema import TABLES, create_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -312,6 +312,43 @@ def test_a_row_whose_key_exists_is_replaced_by_the_newer_version(tmp_path):
     ingest(newer, db)
     assert query(db, "select account_id, placed_balance::varchar, timezone from accounts order by 1") == [
         ("A1", "100.00", "America/New_York"), ("A2", "99.99", "America/Denver"), ("A3", "5.00", "UTC")]
+
+
+def test_a_small_update_of_a_bigger_table_replaces_its_row_and_keeps_the_others(tmp_path):
+    # fewer rows than the table holds: the upsert path (a file as big as the table rebuilds it instead)
+    src = tmp_path / "in"
+    write(src, "accounts.csv", ACCOUNTS + "A3,C3,2025-03-01,7,UTC\n")
+    db = tmp_path / "db.duckdb"
+    ingest(src, db)
+    write(tmp_path / "newer", "accounts.csv", "account_id,consumer_id,placed_date,placed_balance,timezone\nA1,C1,2025-01-02,1.25,UTC\n")
+    ingest(tmp_path / "newer", db)
+    assert query(db, "select account_id, placed_balance::varchar, timezone from accounts order by 1") == [
+        ("A1", "1.25", "UTC"), ("A2", "250.50", "America/Chicago"), ("A3", "7.00", "UTC")]
+
+
+def test_every_table_keeps_the_schemas_definition_and_primary_key_after_imports(tmp_path):
+    # the importer recreates a table to build its key in one pass: it must come out as schema.py makes it
+    src = tmp_path / "in"
+    full_directory(src)
+    db = tmp_path / "db.duckdb"
+    reference = duckdb.connect()
+    create_schema(reference)
+    expected = reference.execute("select table_name, sql from duckdb_tables() order by 1").fetchall()
+    expected_keys = reference.execute("select table_name, constraint_text from duckdb_constraints() "
+                                      "where constraint_type = 'PRIMARY KEY' order by 1").fetchall()
+    reference.close()
+    for _ in range(2):  # first import, then a re-import of every key
+        ingest(src, db)
+        assert query(db, "select table_name, sql from duckdb_tables() order by 1") == expected
+        assert query(db, "select table_name, constraint_text from duckdb_constraints() "
+                         "where constraint_type = 'PRIMARY KEY' order by 1") == expected_keys
+    con = duckdb.connect(str(db))
+    try:
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("insert into accounts (account_id, consumer_id, placed_date, placed_balance) "
+                        "select account_id, consumer_id, placed_date, placed_balance from accounts limit 1")
+    finally:
+        con.close()
 
 
 def test_a_directory_without_accounts_imports_into_a_database_that_has_them(tmp_path):
