@@ -6,7 +6,8 @@ How it works, per file (all of it inside one transaction, so a failure leaves th
    `pg_timezone_names()`) and gives every row the list of rules it breaks; rows DuckDB cannot parse
    (wrong number of fields, bad UTF-8) land in its rejects table. A second query finds duplicate
    keys (the first valid occurrence in the file is kept).
-2. Valid rows replace the rows with the same key (delete + insert), the others go to `quarantine`
+2. Valid rows replace the rows with the same key (INSERT OR REPLACE, or for a file at least as big
+   as its table a rebuild of the table with the primary key built last: `rebuild_sql`), the others go to `quarantine`
    with their line number and raw text (the file is read again for that, only when it has bad rows).
 Before any of that, every file's header is checked without touching the database, so a missing
 required column or an unreadable file fails before the database is opened for writing.
