@@ -60,10 +60,28 @@ events as (
     )
 ),
 
+-- Pruning: an event v can only reach counted contacts whose local date is within $window_days days
+-- of its own (and the buckets either side also cover local dates going back by up to a week), so a counted contact
+-- needs an event of its account in its $window_days-day bucket (k = d div $window_days) or the one
+-- before or after it.
+event_buckets as (
+    select distinct
+        account_id,
+        floor(local_date_number / $window_days)::bigint + unnest([-1, 0, 1]) as bucket
+    from (
+        select
+            account_id,
+            latest_event_date - date '1970-01-01' as local_date_number
+        from events
+    )
+),
+
 counted as (
     select c.*
     from breach_counted as c
-    semi join events as e on c.account_id = e.account_id
+    semi join event_buckets as e
+        on c.account_id = e.account_id
+        and floor(c.day_number / $window_days)::bigint = e.bucket
 ),
 
 matched as (
