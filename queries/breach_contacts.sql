@@ -1,6 +1,7 @@
 -- Contacts prepared for the rule queries: one row per contact of a known account, with its wall
 -- time in the account's timezone and in its phone_timezone (when given).
--- Grain: one row per contact (contact_id unique). Parameters: none.
+-- Grain: one row per contact (contact_id unique). Parameters: none. account_key: an integer per
+--   account, valid within this table only.
 -- Units: ts an instant (TIMESTAMPTZ); local_ts / phone_local_ts naive wall times (ICU time zones,
 --   `timezone(zone, ts)`); local_date the date of local_ts; day_number = local_date - 1970-01-01
 --   in days (for RANGE frames).
@@ -10,7 +11,9 @@ accounts as (
     select
         account_id,
         timezone,
-        phone_timezone
+        phone_timezone,
+        -- an integer key for partitions and joins in the rule queries (cheaper than the text id)
+        cast(row_number() over () as integer) as account_key
     from accounts
 ),
 
@@ -29,6 +32,7 @@ localised as (
     select
         c.contact_id,
         c.account_id,
+        a.account_key,
         c.ts,
         c.channel,
         c.direction,
@@ -44,6 +48,7 @@ final as (
     select
         contact_id,
         account_id,
+        account_key,
         ts,
         channel,
         direction,

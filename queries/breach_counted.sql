@@ -19,6 +19,7 @@ contacts as (
     select
         contact_id,
         account_id,
+        account_key,
         ts,
         channel,
         direction,
@@ -40,6 +41,7 @@ candidates as (
     select
         contact_id,
         account_id,
+        account_key,
         ts,
         local_ts,
         local_date,

@@ -31,6 +31,7 @@ contacts as (
     select
         contact_id,
         account_id,
+        account_key,
         ts,
         channel,
         direction,
@@ -67,7 +68,7 @@ candidates as (
 -- into: a candidate's own day and the day before.
 reach as (
     select distinct
-        account_id,
+        account_key,
         channel,
         epoch_us(ts) // 86400000000 - unnest([0, 1]) as utc_day
     from candidates
@@ -85,8 +86,8 @@ sequenced as (
     -- read afresh, not from the CTE contacts, which would then be materialised
     from breach_contacts as c
     semi join reach as k
-        on c.account_id = k.account_id and c.channel = k.channel and epoch_us(c.ts) // 86400000000 = k.utc_day
-    window by_channel as (partition by c.account_id, c.channel order by c.ts, c.contact_id)
+        on c.account_key = k.account_key and c.channel = k.channel and epoch_us(c.ts) // 86400000000 = k.utc_day
+    window by_channel as (partition by c.account_key, c.channel order by c.ts, c.contact_id)
 ),
 
 breaching as (

@@ -61,6 +61,7 @@ counted as (
     select
         c.contact_id,
         c.account_id,
+        c.account_key,
         c.ts,
         c.local_ts,
         c.local_date,
@@ -78,33 +79,33 @@ counted as (
 -- here as in full, so it is never flagged wrongly).
 bucket_counts as (
     select
-        account_id,
+        account_key,
         bucket,
         any_value(min_cap) as min_cap,
         count(*) as n
     from counted
-    group by account_id, bucket
+    group by account_key, bucket
 ),
 
 hot_buckets as (
     select
-        b.account_id,
+        b.account_key,
         b.bucket
     from bucket_counts as b
-    left join bucket_counts as p on b.account_id = p.account_id and p.bucket = b.bucket - 1
+    left join bucket_counts as p on b.account_key = p.account_key and p.bucket = b.bucket - 1
     where b.n + coalesce(p.n, 0) > b.min_cap
 ),
 
 needed_buckets as (
-    select account_id, bucket from hot_buckets
+    select account_key, bucket from hot_buckets
     union
-    select account_id, bucket - 1 from hot_buckets
+    select account_key, bucket - 1 from hot_buckets
 ),
 
 pruned as (
     select c.*
     from counted as c
-    semi join needed_buckets as b on c.account_id = b.account_id and c.bucket = b.bucket
+    semi join needed_buckets as b on c.account_key = b.account_key and c.bucket = b.bucket
 ),
 
 -- Per contact, with one sort of the account's contacts by local date: the contacts dated in the
@@ -121,9 +122,9 @@ ranked as (
         max(ts) over (by_day range between unbounded preceding and 1 preceding) > ts as goes_back
     from pruned
     window
-        by_day as (partition by account_id order by day_number),
-        same_day as (partition by account_id, day_number),
-        same_day_ordered as (partition by account_id, day_number order by ts, contact_id)
+        by_day as (partition by account_key order by day_number),
+        same_day as (partition by account_key, day_number),
+        same_day_ordered as (partition by account_key, day_number order by ts, contact_id)
 ),
 
 -- Accounts whose local dates never go back along contact order: there n is the exact window count
@@ -131,7 +132,7 @@ ranked as (
 -- contact order. Elsewhere n can only be larger, so the exact window is taken below for the
 -- contacts it flags.
 irregular_accounts as (
-    select distinct account_id
+    select distinct account_key
     from ranked
     where goes_back
 ),
@@ -145,16 +146,16 @@ flagged as (
 regular_flagged as (
     select f.*
     from flagged as f
-    anti join irregular_accounts as i on f.account_id = i.account_id
+    anti join irregular_accounts as i on f.account_key = i.account_key
 ),
 
 account_lists as (
     select
-        p.account_id,
+        p.account_key,
         list(p.contact_id order by p.pos) as ids
     from ranked as p
-    semi join regular_flagged as f on p.account_id = f.account_id
-    group by p.account_id
+    semi join regular_flagged as f on p.account_key = f.account_key
+    group by p.account_key
 ),
 
 regular_windows as (
@@ -166,7 +167,7 @@ regular_windows as (
         f.local_date,
         list_slice(l.ids, f.pos - f.n + 1, f.pos) as window_ids
     from regular_flagged as f
-    inner join account_lists as l on f.account_id = l.account_id
+    inner join account_lists as l on f.account_key = l.account_key
 ),
 
 -- The window of each flagged contact of an irregular account, exactly: counted contacts of its
@@ -175,12 +176,13 @@ irregular_window_days as (
     select
         f.contact_id,
         f.account_id,
+        f.account_key,
         f.ts,
         f.local_ts,
         f.local_date,
         f.day_number - unnest(range($window_days)) as window_day
     from flagged as f
-    semi join irregular_accounts as i on f.account_id = i.account_id
+    semi join irregular_accounts as i on f.account_key = i.account_key
 ),
 
 irregular_windows as (
@@ -195,7 +197,7 @@ irregular_windows as (
             as window_ids
     from irregular_window_days as d
     inner join pruned as w
-        on d.account_id = w.account_id
+        on d.account_key = w.account_key
         and d.window_day = w.day_number
         and (w.ts < d.ts or (w.ts = d.ts and w.contact_id <= d.contact_id))
     group by d.contact_id
