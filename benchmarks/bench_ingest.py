@@ -2,7 +2,7 @@
 
 Prints rows per second of the import itself (read, type and validate, quarantine, upsert, commit);
 the derived tables of `analysis.pipeline` are not recomputed here (they have their own benchmarks).
-Then re-imports the CSV into the same database (every key exists: the upsert path).
+Then re-imports the CSV into the same database (every key exists: the table is rebuilt, see DECISIONS "Upsert").
 
 Besides wall time it prints the process's CPU time: on a shared machine wall time mostly measures
 the neighbours, while CPU time / cores is what the import would take with the machine to itself.
@@ -94,7 +94,7 @@ def main() -> int:
             result = import_directory(tmp / kind, db, refresh=False)
             cpu = cpu_seconds() - cpu0
             rows = result.read
-            label = f"{kind} re-import (upsert)" if again else kind
+            label = f"{kind} re-import (same keys)" if again else kind
             contacts = next(f for f in result.files if f.table == "contacts")
             print(f"{label:22s} {rows:>10,} rows in {result.seconds:5.2f}s wall = {rows / result.seconds:>10,.0f} rows/s; "
                   f"{cpu:5.2f} CPU-s = {rows / (cpu / cores):>10,.0f} rows/s on {cores} idle cores "
