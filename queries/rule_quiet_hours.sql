@@ -65,12 +65,13 @@ candidates as (
 ),
 
 -- The UTC days (epoch days: every bucket at least 24 hours long) a reply exemption can reach back
--- into: a candidate's own day and the day before.
+-- into: a candidate's own day and the ceil($reply_exemption_hours / 24) days before it.
 reach as (
     select distinct
         account_key,
         channel,
-        epoch_us(ts) // 86400000000 - unnest([0, 1]) as utc_day
+        epoch_us(ts) // 86400000000
+            - unnest(range(cast(ceil($reply_exemption_hours / 24) as bigint) + 1)) as utc_day
     from candidates
 ),
 
