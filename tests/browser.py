@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 RUN_DONE = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   if (!app) return false;
@@ -21,12 +23,39 @@ RUN_DONE = """() => {
 }"""
 
 
-def wait_for_app(page, timeout: float = 60_000, settle_ms: int = 300) -> None:
-    """Wait until the script run is over and the main block has rendered (twice, to ride out a quick rerun)."""
+# Counts changes of the app's script state in this document (a MutationObserver sees every one,
+# however short the run). Returns true when the watch was just installed (a new document).
+WATCH = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app) return true;
+  if (window.__stWatch && window.__stWatch.app === app) return false;
+  const w = {app: app, changes: 0, baseline: 0};
+  new MutationObserver(records => { w.changes += records.length; })
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  window.__stWatch = w;
+  return true;
+}"""
+
+
+def wait_for_app(page, timeout: float = 60_000, settle_ms: int = 300, rerun_grace_ms: int = 2_000) -> None:
+    """Wait until the script run is over and the main block has rendered.
+
+    Called again in the same document (after a click, say), it first gives the rerun that the click
+    triggers up to `rerun_grace_ms` to start: on a busy machine the rerun can begin well after the
+    click returns, and asserting before it would read the previous run's page.
+    """
+    fresh = page.evaluate(WATCH)
+    if not fresh:
+        try:
+            page.wait_for_function("() => window.__stWatch.changes > window.__stWatch.baseline", timeout=rerun_grace_ms)
+        except PlaywrightTimeout:
+            pass  # nothing reran: the action did not change a widget
     page.wait_for_function(RUN_DONE, timeout=timeout)
     # A widget change or st.rerun can start a new run right after one ends; check again after a pause.
     page.wait_for_timeout(settle_ms)
     page.wait_for_function(RUN_DONE, timeout=timeout)
+    page.evaluate(WATCH)
+    page.evaluate("() => { if (window.__stWatch) window.__stWatch.baseline = window.__stWatch.changes; }")
 
 
 def goto(page, base_url: str, page_key: str = "", **params) -> None:
