@@ -99,10 +99,17 @@ def data_months(con, tz: str = "UTC") -> list[date]:
 
 
 def require_month(con, month: date, tz: str) -> list[date]:
-    """The data's months; a user error when `month` is not one of them."""
-    months = data_months(con, tz)
-    if not months:
+    """Every month from the data's first to its last; a user error when `month` is outside them.
+
+    A quiet month inside the span (no event at all) is a real month of the book: its counts are 0
+    and its ratios empty, so it is reported, not refused.
+    """
+    event_months = data_months(con, tz)
+    if not event_months:
         raise UserError("the database has no data: import your data or build the demo first")
+    months = [event_months[0]]
+    while months[-1] < event_months[-1]:
+        months.append(add_months(months[-1], 1))
     if month not in months:
         raise UserError(f"month {month_label(month)} has no data: the data spans "
                         f"{month_label(months[0])}..{month_label(months[-1])}")

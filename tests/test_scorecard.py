@@ -355,6 +355,18 @@ def test_a_month_with_no_data_is_a_user_error_naming_the_span(book):
         scorecard.month_values(book, "2031-01")
 
 
+def test_a_quiet_month_inside_the_data_is_reported_with_zero_counts_and_empty_ratios(fresh_db):
+    # Events in January and March only: February is still a month of the book, not an unknown month.
+    con = fresh_db
+    add_accounts(con, ("A1", date(2026, 1, 15), 1000))
+    add_payments(con, ("P1", "A1", "2026-01-20T12:00:00Z", 100), ("P2", "A1", "2026-03-02T12:00:00Z", 50))
+    feb = scorecard.month_values(con, "2026-02")
+    assert feb["accounts_in_book"] == 1
+    assert (feb["collected_amount"], feb["paying_accounts"], feb["calls_placed"]) == (0, 0, 0)
+    assert feb["nps"] is None and feb["right_party_contact_rate_pct"] is None
+    assert feb["recovery_rate_pct"] == pytest.approx(10.0)
+
+
 @pytest.mark.parametrize("bad", ["2026-13", "2026-3", "March 2026", "", "2026-03-01"])
 def test_a_month_not_in_yyyy_mm_form_is_a_user_error(book, bad):
     with pytest.raises(UserError, match="YYYY-MM"):
@@ -394,8 +406,8 @@ def test_the_scorecard_table_has_previous_month_year_earlier_and_a_12_month_tren
     card = scorecard.scorecard(con, "2026-03").set_index("metric")
     row = card.loc["collected_amount"]
     assert (row["value"], row["previous"], row["year_earlier"]) == (30.0, 20.0, 10.0)
-    # Trend: Apr 2025 .. Mar 2026; months with no event at all have no value.
-    assert row["trend"] == [None] * 10 + [20.0, 30.0]
+    # Trend: Apr 2025 .. Mar 2026; quiet months inside the data's span collected 0 (they are months of the book).
+    assert row["trend"] == [0.0] * 10 + [20.0, 30.0]
     # Recovery to date 60 / 1000 = 6%: below the 10% target, above the 5% amber edge of config/targets.toml.
     assert card.loc["recovery_rate_pct", "value"] == pytest.approx(6.0)
     assert card.loc["recovery_rate_pct", "status"] == scorecard.status(6.0, scorecard.load_targets()["recovery_rate_pct"])
