@@ -142,7 +142,8 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
     Columns: contact_id, account_id, rule_id, ts (tz-aware UTC), local_ts (the account's wall
     time, naive), evidence (JSON text), explanation (one sentence); sorted by ts, contact_id,
     rule_id. Works on a read-only connection: all it writes are temporary tables of the cursor
-    it opens (`breach_contacts`: contacts with their local times; `breach_counted`: the counted
+    it opens (`breach_zone_days`: UTC offsets per zone and day; `breach_contacts`: contacts with
+    their local times; `breach_counted`: the counted
     contacts of the rules that count), dropped before it returns.
     """
     rules = load_rules() if rules is None else rules
@@ -151,6 +152,9 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
     cur = con.cursor()
     try:
         cur.execute("set TimeZone = 'UTC'")
+        # The zone offsets per UTC day are a table of their own so that the join to them builds its
+        # hash on these few rows (as a CTE its size is misjudged and the hash is built on contacts).
+        cur.execute("create or replace temp table breach_zone_days as " + sql_text("breach_zone_days"))
         cur.execute("create or replace temp table breach_contacts as " + sql_text("breach_contacts"))
         cur.execute(BREACH_FOUND_DDL)
         built = None
@@ -161,7 +165,7 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
             cur.execute("insert into breach_found select " + ", ".join(COLUMNS) + " from (" + sql_text(stem) + ")", params)
         # Sorting and handing over through Arrow is cheaper than sorting in pandas and `.df()`.
         out = cur.sql("select * from breach_found order by ts, contact_id, rule_id").to_arrow_table().to_pandas()
-        for table in ("breach_found", "breach_counted", "breach_contacts"):
+        for table in ("breach_found", "breach_counted", "breach_contacts", "breach_zone_days"):
             cur.execute(f"drop table if exists {table}")
     finally:
         cur.close()
