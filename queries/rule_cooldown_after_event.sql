@@ -7,6 +7,7 @@
 --   $window_days (int); $noun ('call'/'contact') and $event_noun (e.g.
 --   'telephone conversation') for the explanation; account filter $vulnerable (bool or null = any),
 --   $states, $portfolios, $products, $teams, $strategies (varchar lists, empty = any).
+-- Joins within the account go by account_key (breach_contacts' integer key), cheaper than the text id.
 -- Rule: contact c breaches when some event v of the account has v.ts < c.ts (timestamps as written,
 --   strictly) and d(c) <= d(v) + $window_days - 1, d() the local date in the account's timezone.
 with
@@ -28,6 +29,7 @@ contacts as (
     select
         contact_id,
         account_id,
+        account_key,
         ts,
         channel,
         direction,
@@ -42,7 +44,7 @@ contacts as (
 -- join on "the last event strictly before c" sees every earlier event.
 events as (
     select
-        v.account_id,
+        v.account_key,
         v.ts,
         max(v.local_date) over running as latest_event_date,
         arg_max(
@@ -55,7 +57,7 @@ events as (
         and list_contains($event_directions::varchar[], v.direction)
         and list_contains($event_outcomes::varchar[], v.outcome)
     window running as (
-        partition by v.account_id order by v.ts
+        partition by v.account_key order by v.ts
         range between unbounded preceding and current row
     )
 ),
@@ -66,11 +68,11 @@ events as (
 -- before or after it.
 event_buckets as (
     select distinct
-        account_id,
+        account_key,
         floor(local_date_number / $window_days)::bigint + unnest([-1, 0, 1]) as bucket
     from (
         select
-            account_id,
+            account_key,
             latest_event_date - date '1970-01-01' as local_date_number
         from events
     )
@@ -80,7 +82,7 @@ counted as (
     select c.*
     from breach_counted as c
     semi join event_buckets as e
-        on c.account_id = e.account_id
+        on c.account_key = e.account_key
         and floor(c.day_number / $window_days)::bigint = e.bucket
 ),
 
@@ -90,7 +92,7 @@ matched as (
         e.latest_event
     from counted as c
     asof inner join events as e
-        on c.account_id = e.account_id and c.ts > e.ts
+        on c.account_key = e.account_key and c.ts > e.ts
     where c.local_date <= e.latest_event_date + ($window_days - 1)
 ),
 
