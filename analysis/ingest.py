@@ -4,8 +4,9 @@ How it works, per file (all of it inside one transaction, so a failure leaves th
 1. One set-based query reads the file as text (`read_csv(all_varchar = true, store_rejects = true)`
    or `read_parquet`), types every column (`try_cast`, regular expressions, the zone list of
    `pg_timezone_names()`) and gives every row the list of rules it breaks; rows DuckDB cannot parse
-   (wrong number of fields, bad UTF-8) land in its rejects table. A second query finds duplicate
-   keys (the first valid occurrence in the file is kept).
+   (wrong number of fields, bad UTF-8) land in its rejects table. It keeps file order, so a row's
+   `rowid` in the table it creates is its position. Two updates follow: unknown account_ids, and
+   duplicate keys (the first valid occurrence in the file is kept).
 2. Valid rows replace the rows with the same key (INSERT OR REPLACE, or for a file at least as big
    as its table a rebuild of the table with the primary key built last: `rebuild_sql`), the others go to `quarantine`
    with their line number and raw text (the file is read again for that, only when it has bad rows).
@@ -329,32 +330,42 @@ def checked_sql(source: Source, assume_tz: bool) -> str:
     if "resolved_after_received" in table.extra_checks:
         oks.append("coalesce(t.resolved_at >= t.received_at, true)")
         reasons.append("case when t.resolved_at < t.received_at then 'resolved_at: before received_at' end")
-    join = ""
-    if table.references_account:
-        join = "left join accounts as known on known.account_id = t.account_id"
-        oks.append("(t.account_id is null or known.account_id is not null)")
-        reasons.append("case when t.account_id is not null and known.account_id is null then 'account_id: unknown account' end")
     ok = " and ".join(oks) or "true"
     reason = f"case when {ok} then null else nullif(concat_ws('; ', {', '.join(reasons)}), '') end" if reasons else "null::varchar"
     raw_names = ", ".join(_q("raw_" + c) for c in source.columns)
+    # Projections of the file's scan only (no join, no window): DuckDB keeps file order in the
+    # table it creates, so `rowid` is each row's position among the rows it parsed (see _reader).
     return f"""
 create or replace temp table _ingest_checked as
 with staged as (
-    select _rec as rec, * exclude (_rec) from {_reader(source)}
+    select * from {_reader(source)}
 ),
 
 typed as (
     select *{''.join(', ' + c for c in after_typed)}
-    from (select s.rec, {', '.join(raw_cols + typed_cols)} from staged as s)
+    from (select {', '.join(raw_cols + typed_cols)} from staged as s)
 ),
 
 final as (
     select t.* exclude ({raw_names}), {reason} as reason
     from typed as t
-    {join}
 )
 
 select * from final"""
+
+
+def unknown_accounts_sql(table: Table) -> str | None:
+    """Rows whose account_id is not in accounts get that reason too (after the others, as the last
+    rule checked). An UPDATE after the typing query rather than a join inside it: a join there
+    could reorder rows, and the typing query must keep file order (see checked_sql)."""
+    if not table.references_account:
+        return None
+    reason = "account_id: unknown account"
+    return f"""
+update _ingest_checked as c
+set reason = case when c.reason is null then {_lit(reason)} else c.reason || {_lit('; ' + reason)} end
+where c.account_id is not null
+    and not exists (select 1 from accounts as known where known.account_id = c.account_id)"""
 
 
 def _stored_value(table: Table, col: Column) -> str:
@@ -379,11 +390,11 @@ def duplicates_sql(table: Table) -> str:
 update _ingest_checked as c
 set reason = {reason}
 from (
-    select {key_cols}, min(rec) as first_rec
+    select {key_cols}, min(rowid) as first_rec
     from _ingest_checked where reason is null
     group by {key_cols} having count(*) > 1
 ) as d
-where {key_match} and c.reason is null and c.rec > d.first_rec"""
+where {key_match} and c.reason is null and c.rowid > d.first_rec"""
 
 
 def upsert_sql(table: Table) -> str:
@@ -642,17 +653,22 @@ def _csv_field(expr: str) -> str:
             f"else {expr} end")
 
 
-def _reader(source: Source, rejects: str = "_ingest_rejects") -> str:
-    """The file as rows of text with their 0-based position `_rec` among the rows DuckDB parsed.
+def _reader(source: Source, rejects: str = "_ingest_rejects", numbered: bool = False) -> str:
+    """The file as rows of text, in file order; rows DuckDB cannot parse land in the `rejects` table.
+    The path is the bound parameter $path.
 
-    `row_number() over ()` runs as DuckDB's streaming window, in file order. Rows it cannot parse
-    land in the `rejects` table. The path is the bound parameter $path.
+    `numbered` adds `_rec`, the 0-based position among the rows DuckDB parsed (`row_number() over
+    ()`, a streaming window). That window runs on one thread, and so does every operator after
+    it in the pipeline: typing 3M contacts behind it took ~4 s on one core. The typing query
+    therefore reads without it and takes the position from the `rowid` of the table it creates
+    (DuckDB keeps insertion order, `preserve_insertion_order`, through scans and projections);
+    only the re-read for the raw text of bad rows numbers its rows.
     """
     if source.kind == "csv":
         options = CSV_OPTIONS.replace("'_ingest_rejects'", _lit(rejects)).replace("'_ingest_rejects_scan'", _lit(rejects + "_scan"))
-        return f"(select row_number() over () - 1 as _rec, * from read_csv($path, {options}))"
+        return f"(select {'row_number() over () - 1 as _rec, ' if numbered else ''}* from read_csv($path, {options}))"
     cast = ", ".join(f"cast({_q(c)} as varchar) as {_q(c)}" for c in source.file_columns)
-    return f"(select row_number() over () - 1 as _rec, {cast} from read_parquet($path))"
+    return f"(select {'row_number() over () - 1 as _rec, ' if numbered else ''}{cast} from read_parquet($path))"
 
 
 def _run_reading(con, source: Source, sql: str, params: dict) -> None:
@@ -667,12 +683,15 @@ def _run_reading(con, source: Source, sql: str, params: dict) -> None:
 
 def _load_file(con, source: Source, import_id: int, assume_tz: str | None, step) -> FileResult:
     table = source.table
-    _drop(con, "_ingest_rejects", "_ingest_rejects_scan", "_ingest_reread", "_ingest_reread_scan")
+    _drop(con, "_ingest_rejects", "_ingest_rejects_scan", "_ingest_reread", "_ingest_reread_scan", "_ingest_bad")
     sql = checked_sql(source, assume_tz is not None)
     _run_reading(con, source, sql, {"zone": assume_tz} if "$zone" in sql else {})
     step(0.7)
     staged = _scalar(con, "select count(*) from _ingest_checked")
 
+    unknown = unknown_accounts_sql(table)
+    if unknown:
+        con.execute(unknown)
     con.execute(duplicates_sql(table))
     step(0.1)
     if table.name == "accounts":
@@ -686,7 +705,15 @@ def _load_file(con, source: Source, import_id: int, assume_tz: str | None, step)
         con.execute(upsert_sql(table))
 
     # Quarantine: rows that break a rule, then rows DuckDB could not parse.
-    bad = np.asarray(con.execute("select rec from _ingest_checked where reason is not null order by rec").fetchnumpy()["rec"], dtype=np.int64)
+    # A row's position in the file (among the rows DuckDB parsed) is its rank by rowid (checked_sql).
+    any_bad = _scalar(con, "select count(*) > 0 from _ingest_checked where reason is not null")
+    con.execute(f"""
+        create or replace temp table _ingest_bad as
+        select row_id, rec
+        from (select rowid as row_id, row_number() over (order by rowid) - 1 as rec, reason
+              from _ingest_checked where {'true' if any_bad else 'false'})
+        where reason is not null""")
+    bad = np.asarray(con.execute("select rec from _ingest_bad order by rec").fetchnumpy()["rec"], dtype=np.int64)
     rejects_exist = source.kind == "csv" and _scalar(
         con, "select count(*) from duckdb_tables() where table_name = '_ingest_rejects'")
     reject_lines = np.asarray(con.execute("select distinct line from _ingest_rejects order by line").fetchnumpy()["line"]
@@ -700,10 +727,10 @@ def _load_file(con, source: Source, import_id: int, assume_tz: str | None, step)
             _run_reading(con, source, f"""
                 insert into quarantine
                 select $import_id, $table, $file, l.line, {raw_text}, c.reason
-                from _ingest_checked as c
-                join _ingest_lines as l on l.rec = c.rec
-                join {_reader(source, "_ingest_reread")} as r on r._rec = c.rec
-                where c.reason is not null""", {"import_id": import_id, "table": table.name, "file": source.name})
+                from _ingest_bad as b
+                join _ingest_checked as c on c.rowid = b.row_id
+                join _ingest_lines as l on l.rec = b.rec
+                join {_reader(source, "_ingest_reread", numbered=True)} as r on r._rec = b.rec""", {"import_id": import_id, "table": table.name, "file": source.name})
         if len(reject_lines):
             _temp_table(con, "_ingest_reject_lines", {"duck_line": reject_lines.tolist(), "line": rej_lines.tolist()})
             con.execute("""
@@ -736,6 +763,7 @@ def import_sources(con, sources: list[Source], *, source_label: str = "", assume
                disable=not progress or total < PROGRESS_MIN_BYTES, leave=False)
     con.execute("set enable_progress_bar = false")
     con.execute("set TimeZone = 'UTC'")  # the zone arithmetic below reads timestamptz::timestamp as UTC
+    con.execute("set preserve_insertion_order = true")  # rowid = file position (checked_sql); DuckDB's default
     con.begin()
     try:
         create_schema(con)
@@ -766,7 +794,7 @@ def import_sources(con, sources: list[Source], *, source_label: str = "", assume
         as_of = con.execute(sql_text("ingest_data_as_of")).fetchall()[0][0]
         if as_of:
             set_meta(con, "data_as_of", as_of)
-        _drop(con, "_ingest_checked", "_ingest_zones", "_ingest_lines", "_ingest_reject_lines", "_ingest_rejects",
+        _drop(con, "_ingest_checked", "_ingest_bad", "_ingest_zones", "_ingest_lines", "_ingest_reject_lines", "_ingest_rejects",
               "_ingest_rejects_scan", "_ingest_reread", "_ingest_reread_scan")
         con.commit()
     except BaseException:

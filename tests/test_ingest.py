@@ -380,6 +380,37 @@ def test_parquet_files_load_like_csv_and_their_bad_rows_carry_the_row_number(tmp
     assert utc(db, "select ts from contacts") == ["2026-03-09T14:05:00Z"]
 
 
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_in_a_file_read_in_parallel_bad_rows_keep_their_lines_and_the_first_of_a_duplicate_key_is_kept(tmp_path, kind):
+    # 400,000 rows (~25 MB of CSV, several Parquet row groups) are read by several threads; the
+    # importer takes each row's position from the order DuckDB keeps, so lines and "first kept"
+    # must come out as in a file read row by row.
+    n, bad_at, dup_of = 400_000, 312_345, 7
+    src = tmp_path / "in"
+    write(src, "accounts.csv", ACCOUNTS)
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    con.execute(f"""
+        create table rows as
+        select i, 'K' || i as contact_id, 'A' || (1 + i % 2) as account_id,
+               case when i = {bad_at} then 'yesterday' else strftime(timestamp '2026-03-01' + to_seconds(i), '%Y-%m-%dT%H:%M:%SZ') end as ts,
+               case when i = {n} then 'sms' else 'call' end as channel, 'outbound' as direction, 'no_answer' as outcome
+        from range({n + 1}) as t(i)""")
+    con.execute(f"update rows set contact_id = 'K{dup_of}' where contact_id = 'K{n}'")  # the last row repeats an early key
+    options = "(header, delimiter ',')" if kind == "csv" else "(format parquet, row_group_size 50000)"
+    con.execute(f"copy (select * exclude (i) from rows order by i) to '{src / ('contacts.' + kind)}' {options}")
+    con.close()
+    db = tmp_path / "db.duckdb"
+    result = ingest(src, db)
+    check_counts(result)
+    rows = quarantine(db, "contacts")
+    assert [(line, reason.split(":")[0]) for line, reason, _ in rows] == [(bad_at + 2 if kind == "csv" else bad_at + 1, "ts"),
+                                                                          (n + 2 if kind == "csv" else n + 1, "duplicate key (contact_id)")]
+    assert rows[0][2].startswith(f"K{bad_at},") and rows[1][2].startswith(f"K{dup_of},A")
+    assert query(db, f"select channel from contacts where contact_id = 'K{dup_of}'") == [("call",)]
+    assert query(db, "select count(*) from contacts") == [(n - 1,)]
+
+
 # ---------------------------------------------------------------------------------------------
 # All or nothing
 # ---------------------------------------------------------------------------------------------
