@@ -33,8 +33,9 @@ TABLE_RULES = {
     "contacts": "`outcome` is required for calls and must be a call outcome.",
     "surveys": "At least one of `nps` and `csat`.",
     "complaints": "`resolved_at` >= `received_at`.",
-    "accounts": "When `phone` is given and `phone_timezone` is empty, the zone of the number's area code "
-                "is derived with libphonenumber (only when it names exactly one zone).",
+    "accounts": "With `ingest --derive-phone-zones`, an empty `phone_timezone` of an account with a `phone` is "
+                "filled with the zone of the number's area code (libphonenumber, only when it names exactly one zone); "
+                "by default `phone_timezone` is kept as given.",
 }
 
 

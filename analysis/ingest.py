@@ -681,7 +681,7 @@ def _run_reading(con, source: Source, sql: str, params: dict) -> None:
         raise UserError(f"cannot read {source.path}: {_first_line(exc)}; nothing was imported") from None
 
 
-def _load_file(con, source: Source, import_id: int, assume_tz: str | None, step) -> FileResult:
+def _load_file(con, source: Source, import_id: int, assume_tz: str | None, phone_zones: bool, step) -> FileResult:
     table = source.table
     _drop(con, "_ingest_rejects", "_ingest_rejects_scan", "_ingest_reread", "_ingest_reread_scan", "_ingest_bad")
     sql = checked_sql(source, assume_tz is not None)
@@ -694,7 +694,7 @@ def _load_file(con, source: Source, import_id: int, assume_tz: str | None, step)
         con.execute(unknown)
     con.execute(duplicates_sql(table))
     step(0.1)
-    if table.name == "accounts":
+    if table.name == "accounts" and phone_zones:
         derive_phone_zones(con)
 
     loaded = _scalar(con, "select count(*) from _ingest_checked where reason is null")
@@ -746,10 +746,12 @@ def _load_file(con, source: Source, import_id: int, assume_tz: str | None, step)
 
 
 def import_sources(con, sources: list[Source], *, source_label: str = "", assume_timezone: str | None = None,
-                   progress: bool = False) -> ImportResult:
+                   derive_phone_zones: bool = False, progress: bool = False) -> ImportResult:
     """Import checked sources (see `plan`) into an open read-write database, all or nothing.
 
     Runs in one transaction: on any error the database is rolled back and the error re-raised.
+    `derive_phone_zones`: fill an account's empty phone_timezone from its `phone` (see
+    derive_phone_zones); off by default, since the contract ignores columns it does not name.
     The derived tables are the caller's to recompute afterwards (`analysis.pipeline.refresh`): its
     steps read through their own cursors, which do not see this transaction's rows.
     """
@@ -779,7 +781,8 @@ def import_sources(con, sources: list[Source], *, source_label: str = "", assume
             bar.set_description(source.name)
             started = time.perf_counter() - t0  # elapsed timing only
             size = sizes[source.path]
-            file_result = _load_file(con, source, import_id, assume_timezone, lambda share: bar.update(int(size * share)))
+            file_result = _load_file(con, source, import_id, assume_timezone, derive_phone_zones,
+                                     lambda share: bar.update(int(size * share)))
             finished = time.perf_counter() - t0
             # Times: DuckDB's now() is the start of this transaction; add the elapsed time measured here.
             con.execute("""
@@ -807,6 +810,7 @@ def import_sources(con, sources: list[Source], *, source_label: str = "", assume
 
 
 def import_directory(directory: str | Path, db_path: str | Path, *, assume_timezone: str | None = None,
+                     derive_phone_zones: bool = False,
                      progress: bool = False, refresh: bool = True) -> ImportResult:
     """Import every table file of a directory into a database file (created when missing).
 
@@ -827,7 +831,7 @@ def import_directory(directory: str | Path, db_path: str | Path, *, assume_timez
     con = connect(db_path)
     try:
         result = import_sources(con, sources, source_label=str(Path(directory).resolve()),
-                                assume_timezone=assume_timezone, progress=progress)
+                                assume_timezone=assume_timezone, derive_phone_zones=derive_phone_zones, progress=progress)
     except BaseException:
         con.close()
         if not existed:
@@ -855,6 +859,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--db", required=True, help="database file (created when missing)")
     parser.add_argument("--assume-timezone", metavar="ZONE",
                         help="IANA zone of timestamps written without UTC offset (otherwise such rows are quarantined)")
+    parser.add_argument("--derive-phone-zones", action="store_true",
+                        help="fill an empty phone_timezone from the account's phone column (the zone of its area code, "
+                             "libphonenumber); off by default: the contract ignores a phone column, and the zone changes "
+                             "which contacts breach inconvenient_time")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
@@ -869,7 +877,8 @@ def format_table(result: ImportResult) -> str:
 
 def run(args) -> int:
     progress = not args.no_progress
-    result = import_directory(args.dir, args.db, assume_timezone=args.assume_timezone, progress=progress)
+    result = import_directory(args.dir, args.db, assume_timezone=args.assume_timezone,
+                              derive_phone_zones=args.derive_phone_zones, progress=progress)
     print(format_table(result))
     tail = f"import {result.import_id}: {result.loaded:,} rows loaded, {result.quarantined:,} quarantined in {result.seconds:.1f}s"
     if result.quarantined:

@@ -75,7 +75,7 @@ TABLES: dict[str, Table] = {
                 C("placed_balance", "amount", True, min_value=0, doc="balance at placement, >= 0"),
                 C("timezone", "tz", True, doc="IANA zone of the consumer's location"),
                 C("phone_timezone", "tz", doc="IANA zone of the phone number's area code, when known"),
-                C("phone", "str", doc="phone number (E.164 or national); used to derive phone_timezone when that is empty"),
+                C("phone", "str", doc="phone number (E.164 or national); with ingest --derive-phone-zones, fills an empty phone_timezone"),
                 C("state", "str", doc="region code, trimmed and upper-cased on import (e.g. MA)"),
                 C("portfolio", "str"),
                 C("product", "str"),
