@@ -1,9 +1,9 @@
 """Throughput of the sentiment models and of the incremental conversation scoring. Prints figures.
 
-    .venv/bin/python benchmarks/bench_sentiment.py [--texts 2000] [--skip-transformer] [--accounts 2000]
+    .venv/bin/python benchmarks/bench_sentiment.py [--texts 2000] [--skip-transformer] [--accounts 2000] [--threads N]
 
 - Model throughput on held-out review sentences (analysis.sentiment.labelled.HELD_OUT), texts/s,
-  for vader and for the transformer (int8 and fp32 encoder), torch threads from config (2).
+  for vader and for the transformer (int8 and fp32 encoder), torch threads from config (2) or --threads.
 - The `conversations` pipeline step on a demo database: first run (every text new), a re-run with
   nothing new, then after adding a tenth more conversations with unseen texts.
 Machine is shared: figures are noisy when other work runs; compare runs made back to back.
@@ -11,6 +11,7 @@ Machine is shared: figures are noisy when other work runs; compare runs made bac
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -33,7 +34,8 @@ def rate(model, texts) -> str:
     t0, c0 = time.perf_counter(), time.process_time()
     model.score(texts)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return f"{len(texts) / wall:,.0f} texts/s wall clock, {len(texts) / cpu:,.0f} texts per CPU-second"
+    return (f"{len(texts) / wall:,.0f} texts/s wall clock, {len(texts) / cpu:,.0f} texts per CPU-second "
+            f"(load average {os.getloadavg()[0]:.1f} after)")
 
 
 def main() -> int:
@@ -41,20 +43,22 @@ def main() -> int:
     parser.add_argument("--texts", type=int, default=2000)
     parser.add_argument("--skip-transformer", action="store_true")
     parser.add_argument("--accounts", type=int, default=2000, help="demo accounts for the pipeline step figure (0: skip)")
+    parser.add_argument("--threads", type=int, help="torch threads for the transformer (default: config, 2); 1 gives the per-core rate")
     args = parser.parse_args()
 
     pool = [t for s in labelled.HELD_OUT for t, _ in labelled.load(s)]
     texts = (pool * (args.texts // len(pool) + 1))[:args.texts]
     mean_chars = sum(map(len, texts)) / len(texts)
-    import os
-
     print(f"texts: {len(texts)} held-out review sentences, mean {mean_chars:.0f} characters; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"vader: {rate(load_model('vader'), texts * 5)}")
     if not args.skip_transformer:
         cfg = read_config()
         for quantize in (True, False):
             t0 = time.perf_counter()
-            model = load_model("transformer", {**cfg, "transformer": {**cfg.get("transformer", {}), "quantize": quantize}})
+            settings = {**cfg.get("transformer", {}), "quantize": quantize}
+            if args.threads:
+                settings["threads"] = args.threads
+            model = load_model("transformer", {**cfg, "transformer": settings})
             loaded = time.perf_counter() - t0
             print(f"transformer ({model.model_id}): {rate(model, texts)} (load {loaded:.1f}s)")
 
