@@ -33,26 +33,16 @@ from analysis.sentiment.transformer import MiniLMEncoder, _softmax, features  # 
 def main() -> int:
     cfg = read_config().get("transformer", {})
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(ROOT / cfg.get("head", "models/sentiment_head.npz")))
+    # not [transformer].head: that names the fine-tuned file (scripts/train_sentiment_finetune.py)
+    parser.add_argument("--out", default=str(ROOT / "models/sentiment_head.npz"))
     parser.add_argument("--quantize", action=argparse.BooleanOptionalAction, default=bool(cfg.get("quantize", True)))
     parser.add_argument("--features-cache", help="reuse (or save) the encoded training features in this .npy file, to try other heads quickly")
     args = parser.parse_args()
 
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import f1_score
 
-    texts, y, gold = [], [], []
-    for source in labelled.TRAIN:
-        rows = labelled.load(source, labelled.TRAIN_NEUTRAL_BAND)
-        texts += [t for t, _ in rows]
-        y += [LABELS.index(lab) for _, lab in rows]
-        # the yardstick: gold labels with the fixed evaluation band, and whether the source has a
-        # neutral class at all (VADER gold sets do, UCI's 0/1 sentences do not)
-        gold += [(LABELS.index(lab), source.startswith("vader")) for _, lab in labelled.load(source)]
-        print(f"{source}: {len(rows)} sentences", file=sys.stderr)
-    y = np.array(y)
-    gold_y, has_neutral = np.array([g for g, _ in gold]), np.array([v for _, v in gold])
-    print(f"class counts (training band {labelled.TRAIN_NEUTRAL_BAND}):",
+    texts, y, gold_y, has_neutral = labelled.training_set()
+    print(f"{len(texts)} sentences from {', '.join(labelled.TRAIN)}; class counts (training band {labelled.TRAIN_NEUTRAL_BAND}):",
           dict(zip(LABELS, np.bincount(y, minlength=3).tolist())), file=sys.stderr)
 
     t0 = time.perf_counter()
@@ -70,18 +60,9 @@ def main() -> int:
     print(f"encoded {len(texts)} texts in {time.perf_counter() - t0:.0f}s ({encoder.id})", file=sys.stderr)
 
     def validation_metrics(logits, rows):
-        """pos-vs-neg accuracy (sign of P(pos) - P(neg) on gold-polar texts) and 3-class
-        macro-F1 on the texts of sources with a neutral class, both against the gold band."""
-        p = _softmax(logits)
-        g, v = gold_y[rows], has_neutral[rows]
-        polar = g != 1
-        s = p[polar, 2] - p[polar, 0]
-        acc = float(np.mean(np.where(g[polar] == 2, s > 0, s < 0)))
-        f1 = f1_score(g[v], p[v].argmax(axis=1), labels=[0, 1, 2], average="macro")
-        return acc, f1
+        return labelled.validation_metrics(_softmax(logits), gold_y[rows], has_neutral[rows])
 
-    rng = np.random.default_rng(20260523)
-    val = rng.random(len(y)) < 0.15
+    val = labelled.validation_split(len(y))
     mean, scale = x[~val].mean(axis=0), x[~val].std(axis=0) + 1e-6
     z = (x - mean) / scale
     best = None
@@ -93,12 +74,8 @@ def main() -> int:
             best = (acc + f1, c, clf)
     # decision thresholds: offsets added to the neutral and positive logits, on the validation split
     logits = best[2].decision_function(z[val])
-    tuned = None
-    for dn in np.round(np.arange(-2.0, 2.01, 0.1), 2):
-        for dp in np.round(np.arange(-1.0, 1.01, 0.1), 2):
-            acc, f1 = validation_metrics(logits + np.array([0.0, dn, dp]), val)
-            if tuned is None or acc + f1 > tuned[0] + 1e-9:
-                tuned = (acc + f1, dn, dp, acc, f1)
+    dn, dp, acc, f1 = labelled.pick_offsets(logits, gold_y[val], has_neutral[val])
+    tuned = (acc + f1, dn, dp, acc, f1)
     offsets = np.array([0.0, tuned[1], tuned[2]], dtype=np.float32)
     print(f"offsets neutral {tuned[1]:+.1f}, positive {tuned[2]:+.1f}: validation pos-vs-neg accuracy "
           f"{tuned[3]:.3f}, macro-F1 {tuned[4]:.3f}", file=sys.stderr)

