@@ -706,14 +706,14 @@ def _load_file(con, source: Source, import_id: int, assume_tz: str | None, phone
 
     # Quarantine: rows that break a rule, then rows DuckDB could not parse.
     # A row's position in the file (among the rows DuckDB parsed) is its rank by rowid (checked_sql).
-    any_bad = _scalar(con, "select count(*) > 0 from _ingest_checked where reason is not null")
-    con.execute(f"""
-        create or replace temp table _ingest_bad as
-        select row_id, rec
-        from (select rowid as row_id, row_number() over (order by rowid) - 1 as rec, reason
-              from _ingest_checked where {'true' if any_bad else 'false'})
-        where reason is not null""")
-    bad = np.asarray(con.execute("select rec from _ingest_bad order by rec").fetchnumpy()["rec"], dtype=np.int64)
+    bad = np.empty(0, dtype=np.int64)
+    if _scalar(con, "select count(*) > 0 from _ingest_checked where reason is not null"):
+        con.execute("""
+            create or replace temp table _ingest_bad as
+            select row_id, rec
+            from (select rowid as row_id, row_number() over (order by rowid) - 1 as rec, reason from _ingest_checked)
+            where reason is not null""")
+        bad = np.asarray(con.execute("select rec from _ingest_bad order by rec").fetchnumpy()["rec"], dtype=np.int64)
     rejects_exist = source.kind == "csv" and _scalar(
         con, "select count(*) from duckdb_tables() where table_name = '_ingest_rejects'")
     reject_lines = np.asarray(con.execute("select distinct line from _ingest_rejects order by line").fetchnumpy()["line"]
