@@ -5,7 +5,8 @@ How it works, per file (all of it inside one transaction, so a failure leaves th
    or `read_parquet`), types every column (`try_cast`, regular expressions, the zone list of
    `pg_timezone_names()`) and gives every row the list of rules it breaks; rows DuckDB cannot parse
    (wrong number of fields, bad UTF-8) land in its rejects table. It keeps file order, so a row's
-   `rowid` in the table it creates is its position. Two updates follow: unknown account_ids, and
+   position in the file is its rank by `rowid` in the table it creates (rowids of a table made in a
+   transaction start from a large base). Two updates follow: unknown account_ids, and
    duplicate keys (the first valid occurrence in the file is kept).
 2. Valid rows replace the rows with the same key (INSERT OR REPLACE, or for a file at least as big
    as its table a rebuild of the table with the primary key built last: `rebuild_sql`), the others go to `quarantine`
@@ -334,7 +335,7 @@ def checked_sql(source: Source, assume_tz: bool) -> str:
     reason = f"case when {ok} then null else nullif(concat_ws('; ', {', '.join(reasons)}), '') end" if reasons else "null::varchar"
     raw_names = ", ".join(_q("raw_" + c) for c in source.columns)
     # Projections of the file's scan only (no join, no window): DuckDB keeps file order in the
-    # table it creates, so `rowid` is each row's position among the rows it parsed (see _reader).
+    # table it creates, so a row's rank by `rowid` is its position among the rows it parsed (see _reader).
     return f"""
 create or replace temp table _ingest_checked as
 with staged as (
@@ -660,7 +661,7 @@ def _reader(source: Source, rejects: str = "_ingest_rejects", numbered: bool = F
     `numbered` adds `_rec`, the 0-based position among the rows DuckDB parsed (`row_number() over
     ()`, a streaming window). That window runs on one thread, and so does every operator after
     it in the pipeline: typing 3M contacts behind it took ~4 s on one core. The typing query
-    therefore reads without it and takes the position from the `rowid` of the table it creates
+    therefore reads without it and takes the position from the rank by `rowid` in the table it creates
     (DuckDB keeps insertion order, `preserve_insertion_order`, through scans and projections);
     only the re-read for the raw text of bad rows numbers its rows.
     """
