@@ -2,30 +2,31 @@
 -- (SPEC section 2: a placed call whose outcome is not busy or not_connected and that is not in a
 -- consent window, for the default rules).
 -- Grain: one row per counted contact (contact_id unique).
--- Reads: temp table breach_contacts (queries/breach_contacts.sql), accounts, consents.
+-- Reads: temp tables breach_contacts (queries/breach_contacts.sql) and breach_accounts
+--   (queries/breach_accounts.sql), consents.
 -- Parameters: $channels, $directions, $outcomes_excluded (varchar lists); $consent_exclusion (bool);
 --   $consent_window_days (int): a consent given at G covers contacts with ts >= G and
 --   d(c) <= d(G) + $consent_window_days - 1, d() the local date in the account's timezone.
+-- Units: day_number = local date - 1970-01-01 in days, as in breach_contacts.
 with
 
 accounts as (
     select
+        account_key,
         account_id,
         timezone
-    from accounts
+    from breach_accounts
 ),
 
 contacts as (
     select
         contact_id,
-        account_id,
         account_key,
         ts,
         channel,
         direction,
         outcome,
         local_ts,
-        local_date,
         day_number
     from breach_contacts
 ),
@@ -40,11 +41,9 @@ consents as (
 candidates as (
     select
         contact_id,
-        account_id,
         account_key,
         ts,
         local_ts,
-        local_date,
         day_number
     from contacts
     where list_contains($channels::varchar[], channel)
@@ -54,14 +53,14 @@ candidates as (
 
 -- For each consent, the latest local date of any consent of the account given at or before it: a
 -- contact is in some consent window iff it is in the window of that latest-dated consent.
-consent_dates as (
+consent_days as (
     select
-        g.account_id,
+        a.account_key,
         g.given_at,
-        max(cast(timezone(a.timezone, g.given_at) as date)) over (
-            partition by g.account_id order by g.given_at
+        max(cast(timezone(a.timezone, g.given_at) as date) - date '1970-01-01') over (
+            partition by a.account_key order by g.given_at
             range between unbounded preceding and current row
-        ) as latest_consent_date
+        ) as latest_consent_day
     from consents as g
     inner join accounts as a on g.account_id = a.account_id
     where $consent_exclusion
@@ -70,10 +69,10 @@ consent_dates as (
 covered as (
     select p.contact_id
     from candidates as p
-    semi join consent_dates as d on p.account_id = d.account_id
-    asof inner join consent_dates as g
-        on p.account_id = g.account_id and p.ts >= g.given_at
-    where p.local_date <= g.latest_consent_date + ($consent_window_days - 1)
+    semi join consent_days as d on p.account_key = d.account_key
+    asof inner join consent_days as g
+        on p.account_key = g.account_key and p.ts >= g.given_at
+    where p.day_number <= g.latest_consent_day + ($consent_window_days - 1)
 ),
 
 final as (

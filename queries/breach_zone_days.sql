@@ -3,17 +3,12 @@
 -- costly part of the audit, while the offset only changes on a DST day.
 -- Grain: one row per (zone, utc_day) (zone: every timezone and phone_timezone of accounts; utc_day:
 --   epoch_us(ts) // 86400000000 of every contact from 1970 on). Parameters: none.
--- Units: offset_us = wall time minus instant in microseconds at the day's first microsecond;
---   offset_fixed: true when the offset at the day's last microsecond is the same (then the wall time
---   of any instant of that day is the instant plus offset_us), false on a day the offset changes.
+-- Reads: temp table breach_accounts (queries/breach_accounts.sql: the zone keys), contacts.
+-- Units: day_key = zone_key * 2^32 + utc_day (one integer to join on); offset_us = wall time minus
+--   instant in microseconds at the day's first microsecond; offset_fixed: true when the offset at
+--   the day's last microsecond is the same (then the wall time of any instant of that day is the
+--   instant plus offset_us), false on a day the offset changes.
 with
-
-accounts as (
-    select
-        timezone,
-        phone_timezone
-    from accounts
-),
 
 contacts as (
     select ts
@@ -21,9 +16,9 @@ contacts as (
 ),
 
 zones as (
-    select timezone as zone from accounts where timezone is not null
+    select zone_key, timezone as zone from breach_accounts where zone_key is not null
     union
-    select phone_timezone from accounts where phone_timezone is not null
+    select phone_zone_key, phone_timezone from breach_accounts where phone_zone_key is not null
 ),
 
 utc_days as (
@@ -37,6 +32,7 @@ utc_days as (
 day_instants as (
     select
         z.zone,
+        z.zone_key,
         d.utc_day,
         to_timestamp(d.utc_day * 86400) as day_start,
         to_timestamp((d.utc_day + 1) * 86400) - interval 1 microsecond as day_end
@@ -48,6 +44,7 @@ final as (
     select
         zone,
         utc_day,
+        zone_key * 4294967296 + utc_day as day_key,
         epoch_us(timezone(zone, day_start)) - epoch_us(day_start) as offset_us,
         epoch_us(timezone(zone, day_end)) - epoch_us(day_end)
             = epoch_us(timezone(zone, day_start)) - epoch_us(day_start) as offset_fixed

@@ -1,24 +1,26 @@
 -- Breaches of one cooldown_after_event rule: counted contacts placed within $window_days local days
 -- after an event (default: a telephone conversation, either direction); the event's date is day 1.
 -- Grain: one row per breaching contact (contact_id unique).
--- Reads: temp tables breach_contacts (queries/breach_contacts.sql) and breach_counted
---   (queries/breach_counted.sql: the counted contacts), accounts.
+-- Reads: temp tables breach_contacts (queries/breach_contacts.sql), breach_counted
+--   (queries/breach_counted.sql: the counted contacts) and breach_accounts
+--   (queries/breach_accounts.sql).
 -- Parameters: $rule_id; event: $event_channels, $event_directions, $event_outcomes (varchar lists);
 --   $window_days (int); $noun ('call'/'contact') and $event_noun (e.g.
 --   'telephone conversation') for the explanation; account filter $vulnerable (bool or null = any),
 --   $states, $portfolios, $products, $teams, $strategies (varchar lists, empty = any).
--- Joins within the account go by account_key (breach_contacts' integer key), cheaper than the text id.
+-- Joins go by account_key (breach_accounts' integer key), far cheaper than the text id.
 -- Rule: contact c breaches when some event v of the account has v.ts < c.ts (timestamps as written,
 --   strictly) and d(c) <= d(v) + $window_days - 1, d() the local date in the account's timezone.
 with
 
 accounts as (
     select
+        account_key,
         account_id,
         timezone
-    from accounts
+    from breach_accounts
     where ($vulnerable is null or coalesce(vulnerable, false) = $vulnerable)
-        and (len($states::varchar[]) = 0 or list_contains($states::varchar[], upper(trim(state))))
+        and (len($states::varchar[]) = 0 or list_contains($states::varchar[], state_code))
         and (len($portfolios::varchar[]) = 0 or list_contains($portfolios::varchar[], portfolio))
         and (len($products::varchar[]) = 0 or list_contains($products::varchar[], product))
         and (len($teams::varchar[]) = 0 or list_contains($teams::varchar[], team))
@@ -28,14 +30,13 @@ accounts as (
 contacts as (
     select
         contact_id,
-        account_id,
         account_key,
         ts,
         channel,
         direction,
         outcome,
         local_ts,
-        local_date
+        day_number
     from breach_contacts
 ),
 
@@ -46,13 +47,13 @@ events as (
     select
         v.account_key,
         v.ts,
-        max(v.local_date) over running as latest_event_date,
+        max(v.day_number) over running as latest_event_day,
         arg_max(
-            {'contact_id': v.contact_id, 'ts': v.ts, 'local_date': v.local_date},
-            {'local_date': v.local_date, 'ts': v.ts, 'contact_id': v.contact_id}
+            {'contact_id': v.contact_id, 'ts': v.ts, 'day_number': v.day_number},
+            {'day_number': v.day_number, 'ts': v.ts, 'contact_id': v.contact_id}
         ) over running as latest_event
     from contacts as v
-    semi join accounts as a on v.account_id = a.account_id
+    semi join accounts as a on v.account_key = a.account_key
     where list_contains($event_channels::varchar[], v.channel)
         and list_contains($event_directions::varchar[], v.direction)
         and list_contains($event_outcomes::varchar[], v.outcome)
@@ -69,13 +70,8 @@ events as (
 event_buckets as (
     select distinct
         account_key,
-        floor(local_date_number / $window_days)::bigint + unnest([-1, 0, 1]) as bucket
-    from (
-        select
-            account_key,
-            latest_event_date - date '1970-01-01' as local_date_number
-        from events
-    )
+        floor(latest_event_day / $window_days)::bigint + unnest([-1, 0, 1]) as bucket
+    from events
 ),
 
 counted as (
@@ -93,28 +89,28 @@ matched as (
     from counted as c
     asof inner join events as e
         on c.account_key = e.account_key and c.ts > e.ts
-    where c.local_date <= e.latest_event_date + ($window_days - 1)
+    where c.day_number <= e.latest_event_day + ($window_days - 1)
 ),
 
 final as (
     select
         m.contact_id,
-        m.account_id,
+        a.account_id,
         $rule_id as rule_id,
         m.ts,
         m.local_ts,
         to_json({
             'conversation': m.latest_event.contact_id,
             'at': strftime(timezone('UTC', m.latest_event.ts), '%Y-%m-%dT%H:%M:%SZ'),
-            'local_date': strftime(m.latest_event.local_date, '%Y-%m-%d')
+            'local_date': strftime(date '1970-01-01' + m.latest_event.day_number, '%Y-%m-%d')
         }) as evidence,
         printf(
             'Counted %s on local day %d after the %s %s of %s (day 1, %s), within the %d-day cooldown.',
-            $noun, m.local_date - m.latest_event.local_date + 1, $event_noun, m.latest_event.contact_id,
-            strftime(m.latest_event.local_date, '%Y-%m-%d'), a.timezone, $window_days
+            $noun, m.day_number - m.latest_event.day_number + 1, $event_noun, m.latest_event.contact_id,
+            strftime(date '1970-01-01' + m.latest_event.day_number, '%Y-%m-%d'), a.timezone, $window_days
         ) as explanation
     from matched as m
-    inner join accounts as a on m.account_id = a.account_id
+    inner join accounts as a on m.account_key = a.account_key
 )
 
 select * from final

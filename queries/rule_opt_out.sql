@@ -1,6 +1,7 @@
 -- Breaches of one opt_out rule: contacts after an opt-out of the account.
 -- Grain: one row per breaching contact (contact_id unique).
--- Reads: temp table breach_contacts (queries/breach_contacts.sql), accounts, preferences.
+-- Reads: temp tables breach_contacts (queries/breach_contacts.sql) and breach_accounts
+--   (queries/breach_accounts.sql), preferences.
 -- Parameters: $rule_id; $scope ('channel': preferences rows whose channel is the contact's channel;
 --   'all': preferences rows with channel 'all', any contact channel); $channels, $directions (varchar
 --   lists); account filter $vulnerable, $states, $portfolios, $products, $teams, $strategies (as in
@@ -10,10 +11,12 @@
 with
 
 accounts as (
-    select account_id
-    from accounts
+    select
+        account_key,
+        account_id
+    from breach_accounts
     where ($vulnerable is null or coalesce(vulnerable, false) = $vulnerable)
-        and (len($states::varchar[]) = 0 or list_contains($states::varchar[], upper(trim(state))))
+        and (len($states::varchar[]) = 0 or list_contains($states::varchar[], state_code))
         and (len($portfolios::varchar[]) = 0 or list_contains($portfolios::varchar[], portfolio))
         and (len($products::varchar[]) = 0 or list_contains($products::varchar[], product))
         and (len($teams::varchar[]) = 0 or list_contains($teams::varchar[], team))
@@ -23,7 +26,7 @@ accounts as (
 contacts as (
     select
         contact_id,
-        account_id,
+        account_key,
         ts,
         channel,
         direction,
@@ -41,19 +44,20 @@ preferences as (
 
 opt_outs as (
     select
-        p.account_id,
+        a.account_key,
+        any_value(a.account_id) as account_id,
         p.channel,
         min(p.opted_out_at) as opted_out_at
     from preferences as p
-    semi join accounts as a on p.account_id = a.account_id
+    inner join accounts as a on p.account_id = a.account_id
     where ($scope = 'all' and p.channel = 'all') or ($scope = 'channel' and p.channel <> 'all')
-    group by p.account_id, p.channel
+    group by a.account_key, p.channel
 ),
 
 breaching as (
     select
         c.contact_id,
-        c.account_id,
+        o.account_id,
         c.ts,
         c.local_ts,
         c.channel,
@@ -61,7 +65,7 @@ breaching as (
         strftime(timezone('UTC', o.opted_out_at), '%Y-%m-%dT%H:%M:%SZ') as opted_out_at_text
     from contacts as c
     inner join opt_outs as o
-        on c.account_id = o.account_id
+        on c.account_key = o.account_key
         and ($scope = 'all' or o.channel = c.channel)
         and c.ts > o.opted_out_at
     where list_contains($channels::varchar[], c.channel)

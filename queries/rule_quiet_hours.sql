@@ -1,7 +1,8 @@
 -- Breaches of one quiet_hours rule: contacts whose wall time is before $start or at/after $end in
 -- the account's timezone or (when $zones includes it and it is given) its phone_timezone.
 -- Grain: one row per breaching contact (contact_id unique).
--- Reads: temp table breach_contacts (queries/breach_contacts.sql), accounts.
+-- Reads: temp tables breach_contacts (queries/breach_contacts.sql) and breach_accounts
+--   (queries/breach_accounts.sql); joins go by its integer account_key.
 -- Parameters: $rule_id; $channels, $directions (varchar lists); $start, $end (time, 'HH:MM:SS');
 --   $zones (varchar list of 'timezone', 'phone_timezone'); $reply_exemption_hours (int, 0 = none);
 --   account filter $vulnerable, $states, $portfolios, $products, $teams, $strategies (as in
@@ -15,12 +16,13 @@ with
 
 accounts as (
     select
+        account_key,
         account_id,
         timezone,
         phone_timezone
-    from accounts
+    from breach_accounts
     where ($vulnerable is null or coalesce(vulnerable, false) = $vulnerable)
-        and (len($states::varchar[]) = 0 or list_contains($states::varchar[], upper(trim(state))))
+        and (len($states::varchar[]) = 0 or list_contains($states::varchar[], state_code))
         and (len($portfolios::varchar[]) = 0 or list_contains($portfolios::varchar[], portfolio))
         and (len($products::varchar[]) = 0 or list_contains($products::varchar[], product))
         and (len($teams::varchar[]) = 0 or list_contains($teams::varchar[], team))
@@ -30,7 +32,6 @@ accounts as (
 contacts as (
     select
         contact_id,
-        account_id,
         account_key,
         ts,
         channel,
@@ -60,7 +61,7 @@ outside as (
 candidates as (
     select o.*
     from outside as o
-    semi join accounts as a on o.account_id = a.account_id
+    semi join accounts as a on o.account_key = a.account_key
     where o.account_zone_outside or o.phone_zone_outside
 ),
 
@@ -94,11 +95,12 @@ sequenced as (
 breaching as (
     select
         c.*,
+        a.account_id,
         case when c.account_zone_outside then a.timezone else a.phone_timezone end as zone,
         case when c.account_zone_outside then c.local_ts else c.phone_local_ts end as zone_local_ts
     from candidates as c
     inner join sequenced as s on c.contact_id = s.contact_id
-    inner join accounts as a on c.account_id = a.account_id
+    inner join accounts as a on c.account_key = a.account_key
     where not coalesce(
         $reply_exemption_hours > 0
         and s.previous_direction = 'inbound'

@@ -2,7 +2,8 @@
 -- rule when the counted contacts of its account with local date in [d(c) - $window_days + 1, d(c)]
 -- that come at or before c in contact order (ts, then contact_id) number more than the rule's cap.
 -- Grain: one row per (contact, rule) breach.
--- Reads: temp table breach_counted (queries/breach_counted.sql: the counted contacts), accounts.
+-- Reads: temp tables breach_counted (queries/breach_counted.sql: the counted contacts) and
+--   breach_accounts (queries/breach_accounts.sql); joins go by its integer account_key.
 -- Parameters: $window_days (int); $noun ('call'/'contact', for the explanation);
 --   $rules: list of struct(rule_id, cap, vulnerable, states, portfolios, products, teams, strategies),
 --   the rules sharing this counting (account filter: vulnerable null = any, empty lists = any, state
@@ -12,15 +13,16 @@ with
 
 accounts as (
     select
+        account_key,
         account_id,
         timezone,
         vulnerable,
-        upper(trim(state)) as state_code,
+        state_code,
         portfolio,
         product,
         team,
         strategy
-    from accounts
+    from breach_accounts
 ),
 
 rules as (
@@ -36,7 +38,7 @@ rules as (
 -- The rules that apply to each account, with their caps.
 account_rules as (
     select
-        a.account_id,
+        a.account_key,
         r.rule_id,
         r.cap
     from accounts as a
@@ -51,25 +53,23 @@ account_rules as (
 
 account_min_cap as (
     select
-        account_id,
+        account_key,
         min(cap) as min_cap
     from account_rules
-    group by account_id
+    group by account_key
 ),
 
 counted as (
     select
         c.contact_id,
-        c.account_id,
         c.account_key,
         c.ts,
         c.local_ts,
-        c.local_date,
         c.day_number,
         floor(c.day_number / $window_days)::bigint as bucket,
         m.min_cap
     from breach_counted as c
-    inner join account_min_cap as m on c.account_id = m.account_id
+    inner join account_min_cap as m on c.account_key = m.account_key
 ),
 
 -- Pruning: a window [d - $window_days + 1, d] lies in the $window_days-day buckets k - 1 and k of d
@@ -161,10 +161,10 @@ account_lists as (
 regular_windows as (
     select
         f.contact_id,
-        f.account_id,
+        f.account_key,
         f.ts,
         f.local_ts,
-        f.local_date,
+        f.day_number,
         list_slice(l.ids, f.pos - f.n + 1, f.pos) as window_ids
     from regular_flagged as f
     inner join account_lists as l on f.account_key = l.account_key
@@ -175,11 +175,10 @@ regular_windows as (
 irregular_window_days as (
     select
         f.contact_id,
-        f.account_id,
         f.account_key,
         f.ts,
         f.local_ts,
-        f.local_date,
+        f.day_number,
         f.day_number - unnest(range($window_days)) as window_day
     from flagged as f
     semi join irregular_accounts as i on f.account_key = i.account_key
@@ -188,10 +187,10 @@ irregular_window_days as (
 irregular_windows as (
     select
         d.contact_id,
-        any_value(d.account_id) as account_id,
+        any_value(d.account_key) as account_key,
         any_value(d.ts) as ts,
         any_value(d.local_ts) as local_ts,
-        any_value(d.local_date) as local_date,
+        any_value(d.day_number) as day_number,
         -- list_sort orders the structs by ts, then contact_id: contact order.
         list_transform(list_sort(list({'ts': w.ts, 'contact_id': w.contact_id})), lambda x: x.contact_id)
             as window_ids
@@ -212,22 +211,22 @@ windows as (
 breaching as (
     select
         w.contact_id,
-        w.account_id,
+        w.account_key,
         r.rule_id,
         r.cap,
         w.ts,
         w.local_ts,
-        w.local_date,
+        date '1970-01-01' + w.day_number as local_date,
         w.window_ids
     from windows as w
-    inner join account_rules as r on w.account_id = r.account_id
+    inner join account_rules as r on w.account_key = r.account_key
     where len(w.window_ids) > r.cap
 ),
 
 final as (
     select
         b.contact_id,
-        b.account_id,
+        a.account_id,
         b.rule_id,
         b.ts,
         b.local_ts,
@@ -239,7 +238,7 @@ final as (
             a.timezone, b.cap
         ) as explanation
     from breaching as b
-    inner join accounts as a on b.account_id = a.account_id
+    inner join accounts as a on b.account_key = a.account_key
 )
 
 select * from final

@@ -1,10 +1,11 @@
 """The contact-rule engine: every (contact, rule) breach of a rule set, with its evidence.
 
 Each rule kind is one parametrised, set-based query in `queries/rule_<kind>.sql`; a rule is that
-query run with the rule's parameters (bound, never interpolated). Two preparation queries run once
-per audit: `breach_contacts` (every contact with its local wall times) and `breach_counted` (the
-counted contacts, per distinct counting definition), so the seven default rules convert time zones
-and apply consent windows once. `find_breaches` returns the
+query run with the rule's parameters (bound, never interpolated). Preparation queries run once
+per audit: `breach_accounts` (accounts with integer keys: every later join goes by integers),
+`breach_contacts` (every contact with its local wall times) and `breach_counted` (the counted
+contacts, per distinct counting definition), so the seven default rules convert time zones and
+apply consent windows once. `find_breaches` returns the
 breaches as a DataFrame; `refresh` (a pipeline step) stores them in the table `breaches` so the
 read-only dashboard can show them, with the rule set that produced them in meta `rule_set`.
 
@@ -142,16 +143,23 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
     Columns: contact_id, account_id, rule_id, ts (tz-aware UTC), local_ts (the account's wall
     time, naive), evidence (JSON text), explanation (one sentence); sorted by ts, contact_id,
     rule_id. Works on a read-only connection: all it writes are temporary tables of the cursor
-    it opens (`breach_zone_days`: UTC offsets per zone and day; `breach_contacts`: contacts with
-    their local times; `breach_counted`: the counted
-    contacts of the rules that count), dropped before it returns.
+    it opens (`breach_accounts`: accounts with integer keys; `breach_zone_days`: UTC offsets per
+    zone and day; `breach_contacts`: contacts with their local times; `breach_counted`: the
+    counted contacts of the rules that count), dropped before it returns.
+
+    Insertion order is not preserved while it runs (the output is sorted explicitly, and nothing
+    here reads a table in insertion order), which lets DuckDB write the temporary tables on all
+    threads; the connection's setting is restored afterwards.
     """
     rules = load_rules() if rules is None else rules
     if not rules.rules:
         return empty_breaches()
     cur = con.cursor()
+    preserve = cur.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]
     try:
         cur.execute("set TimeZone = 'UTC'")
+        cur.execute("set preserve_insertion_order = false")
+        cur.execute("create or replace temp table breach_accounts as " + sql_text("breach_accounts"))
         # The zone offsets per UTC day are a table of their own so that the join to them builds its
         # hash on these few rows (as a CTE its size is misjudged and the hash is built on contacts).
         cur.execute("create or replace temp table breach_zone_days as " + sql_text("breach_zone_days"))
@@ -165,9 +173,10 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
             cur.execute("insert into breach_found select " + ", ".join(COLUMNS) + " from (" + sql_text(stem) + ")", params)
         # Sorting and handing over through Arrow is cheaper than sorting in pandas and `.df()`.
         out = cur.sql("select * from breach_found order by ts, contact_id, rule_id").to_arrow_table().to_pandas()
-        for table in ("breach_found", "breach_counted", "breach_contacts", "breach_zone_days"):
+        for table in ("breach_found", "breach_counted", "breach_contacts", "breach_zone_days", "breach_accounts"):
             cur.execute(f"drop table if exists {table}")
     finally:
+        cur.execute("set preserve_insertion_order = " + ("true" if preserve else "false"))
         cur.close()
     if not len(out):
         return empty_breaches()
