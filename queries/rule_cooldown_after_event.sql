@@ -101,13 +101,15 @@ final as (
         m.local_ts,
         to_json({
             'conversation': m.latest_event.contact_id,
-            'at': strftime(timezone('UTC', m.latest_event.ts), '%Y-%m-%dT%H:%M:%SZ'),
+            'at': strftime(make_timestamp(epoch_us(m.latest_event.ts)), '%Y-%m-%dT%H:%M:%SZ'),
             'local_date': strftime(date '1970-01-01' + m.latest_event.day_number, '%Y-%m-%d')
         }) as evidence,
-        printf(
-            'Counted %s on local day %d after the %s %s of %s (day 1, %s), within the %d-day cooldown.',
-            $noun, m.day_number - m.latest_event.day_number + 1, $event_noun, m.latest_event.contact_id,
-            strftime(date '1970-01-01' + m.latest_event.day_number, '%Y-%m-%d'), a.timezone, $window_days
+        -- concat, not printf: a tenth of the cost here
+        concat(
+            'Counted ', $noun::varchar, ' on local day ', m.day_number - m.latest_event.day_number + 1, ' after the ',
+            $event_noun::varchar, ' ', m.latest_event.contact_id, ' of ',
+            strftime(date '1970-01-01' + m.latest_event.day_number, '%Y-%m-%d'), ' (day 1, ', a.timezone,
+            '), within the ', $window_days::integer, '-day cooldown.'
         ) as explanation
     from matched as m
     inner join accounts as a on m.account_key = a.account_key

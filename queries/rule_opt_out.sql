@@ -62,7 +62,7 @@ breaching as (
         c.local_ts,
         c.channel,
         o.channel as opt_out_channel,
-        strftime(timezone('UTC', o.opted_out_at), '%Y-%m-%dT%H:%M:%SZ') as opted_out_at_text
+        strftime(make_timestamp(epoch_us(o.opted_out_at)), '%Y-%m-%dT%H:%M:%SZ') as opted_out_at_text
     from contacts as c
     inner join opt_outs as o
         on c.account_key = o.account_key
@@ -81,8 +81,8 @@ final as (
         local_ts,
         to_json({'opt_out': {'channel': opt_out_channel, 'at': opted_out_at_text}}) as evidence,
         case when opt_out_channel = 'all'
-            then printf('Outbound %s after the written request to cease communication of %s.', channel, opted_out_at_text)
-            else printf('Outbound %s after the consumer opted out of %s on %s.', channel, opt_out_channel, opted_out_at_text)
+            then concat('Outbound ', channel, ' after the written request to cease communication of ', opted_out_at_text, '.')
+            else concat('Outbound ', channel, ' after the consumer opted out of ', opt_out_channel, ' on ', opted_out_at_text, '.')
         end as explanation
     from breaching
 )

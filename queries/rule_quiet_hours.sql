@@ -117,9 +117,10 @@ final as (
         ts,
         local_ts,
         to_json({'zone': zone, 'local_time': strftime(zone_local_ts, '%Y-%m-%dT%H:%M:%S')}) as evidence,
-        printf(
-            'Outbound %s at %s local time in %s, outside the permitted %s to %s.',
-            channel, strftime(zone_local_ts, '%H:%M:%S'), zone, $start, $end
+        -- concat, not printf: a tenth of the cost here
+        concat(
+            'Outbound ', channel, ' at ', strftime(zone_local_ts, '%H:%M:%S'), ' local time in ', zone,
+            ', outside the permitted ', $start::varchar, ' to ', $end::varchar, '.'
         ) as explanation
     from breaching
 )

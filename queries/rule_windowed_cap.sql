@@ -108,23 +108,24 @@ pruned as (
     semi join needed_buckets as b on c.account_key = b.account_key and c.bucket = b.bucket
 ),
 
--- Per contact, with one sort of the account's contacts by local date: the contacts dated in the
--- window on earlier days plus its place on its own day in contact order (n), its place in the
--- account's (local date, ts, contact_id) order (pos), and whether an earlier local date holds a later
--- instant (local dates going back along time, e.g. a DST change at midnight).
+-- Per contact, with one sort of the account's contacts in (local date, ts, contact_id) order: its
+-- place in that order (pos); the contacts dated in the window on earlier days plus its place on its
+-- own day (n = pos minus the contacts dated before the window); and whether the contact before it in
+-- that order has a later instant (local dates going back along time, e.g. a DST change at
+-- midnight: an account has such a pair somewhere iff an earlier local date holds a later instant,
+-- since equal instants have equal local dates). The RANGE frame orders by a prefix of the same
+-- order, so DuckDB computes all three over one sort.
 ranked as (
     select
         *,
-        count(*) over (by_day range between ($window_days - 1) preceding and current row)
-            - count(*) over same_day + row_number() over same_day_ordered as n,
-        count(*) over (by_day range between unbounded preceding and current row)
-            - count(*) over same_day + row_number() over same_day_ordered as pos,
-        max(ts) over (by_day range between unbounded preceding and 1 preceding) > ts as goes_back
+        row_number() over by_day_ordered as pos,
+        pos - count(*) over (
+            partition by account_key order by day_number
+            range between unbounded preceding and $window_days preceding
+        ) as n,
+        lag(ts) over by_day_ordered > ts as goes_back
     from pruned
-    window
-        by_day as (partition by account_key order by day_number),
-        same_day as (partition by account_key, day_number),
-        same_day_ordered as (partition by account_key, day_number order by ts, contact_id)
+    window by_day_ordered as (partition by account_key order by day_number, ts, contact_id)
 ),
 
 -- Accounts whose local dates never go back along contact order: there n is the exact window count
@@ -231,11 +232,11 @@ final as (
         b.ts,
         b.local_ts,
         to_json({'contacts': b.window_ids}) as evidence,
-        printf(
-            'Counted %s number %d in the %d local days %s to %s (%s), more than the cap of %d.',
-            $noun, len(b.window_ids), $window_days,
-            strftime(b.local_date - ($window_days - 1), '%Y-%m-%d'), strftime(b.local_date, '%Y-%m-%d'),
-            a.timezone, b.cap
+        -- concat, not printf: a tenth of the cost here
+        concat(
+            'Counted ', $noun::varchar, ' number ', len(b.window_ids), ' in the ', $window_days::integer, ' local days ',
+            strftime(b.local_date - ($window_days - 1), '%Y-%m-%d'), ' to ', strftime(b.local_date, '%Y-%m-%d'),
+            ' (', a.timezone, '), more than the cap of ', b.cap, '.'
         ) as explanation
     from breaching as b
     inner join accounts as a on b.account_key = a.account_key
