@@ -3,12 +3,21 @@
 -- costly part of the audit, while the offset only changes on a DST day.
 -- Grain: one row per (zone, utc_day) (zone: every timezone and phone_timezone of accounts; utc_day:
 --   epoch_us(ts) // 86400000000 of every contact from 1970 on). Parameters: none.
--- Reads: temp table breach_accounts (queries/breach_accounts.sql: the zone keys), contacts.
--- Units: day_key = zone_key * 2^32 + utc_day (one integer to join on); offset_us = wall time minus
---   instant in microseconds at the day's first microsecond; offset_fixed: true when the offset at
---   the day's last microsecond is the same (then the wall time of any instant of that day is the
---   instant plus offset_us), false on a day the offset changes.
+-- Reads: accounts, contacts.
+-- Units: zone_base = (zone number - 1) * span - first_day, span = last_day - first_day + 1 of the
+--   contacts' UTC days, so that day_key = zone_base + utc_day numbers the rows densely from 0 (a
+--   join on a small dense integer range is a direct lookup in DuckDB, its cheapest join);
+--   offset_us = wall time minus instant in microseconds at the day's first microsecond;
+--   offset_fixed: true when the offset at the day's last microsecond is the same (then the wall time
+--   of any instant of that day is the instant plus offset_us), false on a day the offset changes.
 with
+
+accounts as (
+    select
+        timezone,
+        phone_timezone
+    from accounts
+),
 
 contacts as (
     select ts
@@ -16,9 +25,14 @@ contacts as (
 ),
 
 zones as (
-    select zone_key, timezone as zone from breach_accounts where zone_key is not null
-    union
-    select phone_zone_key, phone_timezone from breach_accounts where phone_zone_key is not null
+    select
+        zone,
+        row_number() over (order by zone) as zone_number
+    from (
+        select timezone as zone from accounts where timezone is not null
+        union
+        select phone_timezone from accounts where phone_timezone is not null
+    )
 ),
 
 utc_days as (
@@ -29,22 +43,31 @@ utc_days as (
     where epoch_us(ts) >= 0
 ),
 
+day_span as (
+    select
+        min(utc_day) as first_day,
+        max(utc_day) - min(utc_day) + 1 as span
+    from utc_days
+),
+
 day_instants as (
     select
         z.zone,
-        z.zone_key,
+        (z.zone_number - 1) * s.span - s.first_day as zone_base,
         d.utc_day,
         to_timestamp(d.utc_day * 86400) as day_start,
         to_timestamp((d.utc_day + 1) * 86400) - interval 1 microsecond as day_end
     from zones as z
     cross join utc_days as d
+    cross join day_span as s
 ),
 
 final as (
     select
         zone,
+        zone_base,
         utc_day,
-        zone_key * 4294967296 + utc_day as day_key,
+        zone_base + utc_day as day_key,
         epoch_us(timezone(zone, day_start)) - epoch_us(day_start) as offset_us,
         epoch_us(timezone(zone, day_end)) - epoch_us(day_end)
             = epoch_us(timezone(zone, day_start)) - epoch_us(day_start) as offset_fixed

@@ -159,10 +159,10 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
     try:
         cur.execute("set TimeZone = 'UTC'")
         cur.execute("set preserve_insertion_order = false")
-        cur.execute("create or replace temp table breach_accounts as " + sql_text("breach_accounts"))
         # The zone offsets per UTC day are a table of their own so that the join to them builds its
         # hash on these few rows (as a CTE its size is misjudged and the hash is built on contacts).
         cur.execute("create or replace temp table breach_zone_days as " + sql_text("breach_zone_days"))
+        cur.execute("create or replace temp table breach_accounts as " + sql_text("breach_accounts"))
         cur.execute("create or replace temp table breach_contacts as " + sql_text("breach_contacts"))
         cur.execute(BREACH_FOUND_DDL)
         built = None
