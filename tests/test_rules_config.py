@@ -205,3 +205,28 @@ def test_every_rule_query_opens_with_its_grain_and_parameters():
         assert header, path.name
         assert any("Grain:" in line for line in header) and any("Parameters:" in line for line in header), path.name
         assert "select * from final" in text, path.name
+
+
+def test_breach_contacts_enums_are_the_contracts_channels_and_directions():
+    # breach_contacts stores channel and direction as ENUMs of the contract's closed lists; a list
+    # that fell behind analysis/schema.py would turn a valid channel into null (and drop its breaches).
+    from analysis.schema import CHANNELS, DIRECTIONS
+
+    text = (ROOT / "queries" / "breach_contacts.sql").read_text(encoding="utf-8")
+    enums = {m.group(1): tuple(re.findall(r"'([^']*)'", m.group(2)))
+             for m in re.finditer(r"try_cast\((\w+) as enum\(([^)]*)\)\)", text)}
+    assert enums == {"channel": CHANNELS, "direction": DIRECTIONS}
+
+
+@pytest.mark.parametrize("setting", [True, False])
+def test_find_breaches_restores_the_insertion_order_setting(setting):
+    con = duckdb.connect()
+    create_schema(con)
+    con.execute("insert into accounts (account_id, consumer_id, placed_date, placed_balance, timezone) "
+                "values ('A1', 'P1', date '2026-01-01', 100, 'America/New_York')")
+    con.execute("insert into contacts (contact_id, account_id, ts, channel, direction, outcome) "
+                "values ('c1', 'A1', timestamptz '2026-03-02 03:00:00+00', 'call', 'outbound', 'no_answer')")
+    con.execute(f"set preserve_insertion_order = {str(setting).lower()}")
+    found = find_breaches(con)
+    assert list(found["rule_id"]) == ["inconvenient_time"]  # 22:00 local
+    assert con.execute("select current_setting('preserve_insertion_order')").fetchall() == [(setting,)]
