@@ -79,7 +79,11 @@ def test_the_backend_and_int8_are_in_the_model_id_so_cached_scores_are_not_share
 
 
 def test_a_second_load_reads_the_cached_graph_and_an_unreadable_one_is_rebuilt(tmp_path):
+    model_id = transformer(backend="torch", quantize=False).model_id.replace("-len", "-onnx-len")
+    stale = tmp_path / f"{model_id}-00000000.onnx"  # as if from an older export or onnxruntime
+    stale.write_bytes(b"old")
     first = transformer(backend="onnx", quantize=False, onnx_cache=str(tmp_path))
+    assert first.model_id == model_id
     assert first.encoder.built and first.encoder.built["Attention"] == 6  # fused: the fast path
     cached = list(tmp_path.glob("*.onnx"))
     assert cached == [first.encoder.cache] and first.model_id in cached[0].name
@@ -90,6 +94,17 @@ def test_a_second_load_reads_the_cached_graph_and_an_unreadable_one_is_rebuilt(t
     assert rebuilt.encoder.built is not None and cached[0].stat().st_size > 10_000_000
     assert rebuilt.score(NEGATIVE)[1] == ["negative"] * len(NEGATIVE)
     assert [p.name for p in tmp_path.iterdir()] == [cached[0].name]  # no temporary file left
+
+
+def test_int8_gives_fp32s_labels_on_fixed_sentences(onnx_fp32):
+    int8 = transformer(backend="onnx", quantize=True)
+    assert "-onnx-int8-" in int8.model_id and int8.model_id != onnx_fp32.model_id
+    assert int8.encoder.cache != onnx_fp32.encoder.cache
+    fixed = POSITIVE + NEGATIVE + NEUTRAL  # clear cases; a borderline text ("ok") may change label
+    assert int8.score(fixed)[1] == onnx_fp32.score(fixed)[1]
+    assert np.abs(int8.score(SENTENCES)[0] - onnx_fp32.score(SENTENCES)[0]).max() < 0.1
+    cosine = (int8.encoder.embed(SENTENCES) * onnx_fp32.encoder.embed(SENTENCES)).sum(axis=1)
+    assert cosine.min() > 0.95
 
 
 def test_an_unknown_backend_is_a_one_line_user_error():

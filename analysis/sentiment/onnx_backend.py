@@ -4,7 +4,7 @@ The graph is built here, on this machine, from exactly the weights the torch pat
 package's all-MiniLM-L6-v2 with the shipped LoRA deltas merged, `analysis.sentiment.adapter`):
 torch.onnx's TorchScript exporter writes it (about 3 s), onnxruntime's BERT optimiser
 (`onnxruntime.transformers.optimizer`) fuses attention, layer norms and GELU into its own kernels,
-and with `quantize = true` `onnxruntime.quantization.quantize_dynamic` makes the Linear layers int8.
+and with `quantize = true` `onnxruntime.quantization.quantize_dynamic` makes most Linear layers int8.
 The result is cached on local disk, one file per model id (the id hashes the shipped weights
 file and says onnx / int8), so a later load neither exports nor imports torch. Nothing is
 downloaded and no model weights are written anywhere but that cache.
@@ -19,6 +19,7 @@ Mean pooling, L2 normalisation and the head stay in numpy (`OnnxEncoder.embed`).
 """
 from __future__ import annotations
 
+import glob
 import hashlib
 import io
 import os
@@ -30,7 +31,7 @@ import numpy as np
 
 from analysis.errors import UserError
 
-EXPORT_VERSION = 1  # bump when the graph built here changes, so cached files are rebuilt
+EXPORT_VERSION = 2  # bump when the graph built here changes, so cached files are rebuilt
 ATTENTION = "bert_onnx_export"
 
 
@@ -152,7 +153,11 @@ def build(out: Path, adapter, quantize: bool, threads: int) -> dict:
         if quantize:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            quantize_dynamic(fused.model, tmp, weight_type=QuantType.QInt8,
+            # int8 weights per output channel, activations per batch; the embeddings and the
+            # feed-forward output layers (whose inputs, after GELU, have the widest range) stay fp32
+            keep = [n.name for n in fused.model.graph.node if n.op_type == "MatMul" and "/output/dense/" in n.name and "/attention/" not in n.name]
+            quantize_dynamic(fused.model, tmp, weight_type=QuantType.QInt8, per_channel=True,
+                             op_types_to_quantize=["MatMul", "Attention"], nodes_to_exclude=keep,
                              extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})  # fused ops have no inferred types
         else:
             fused.save_model_to_file(str(tmp))
@@ -183,6 +188,11 @@ class OnnxEncoder:
         if not cache.exists():
             self.built = build(cache, adapter, quantize, threads)
             self.session = ort.InferenceSession(str(cache), options, providers=["CPUExecutionProvider"])
+            # the same model id's graphs from another EXPORT_VERSION or onnxruntime: never read again
+            model_id = cache.name[:-len("-12345678.onnx")]
+            for stale in cache.parent.glob(f"{glob.escape(model_id)}-????????.onnx"):
+                if stale != cache:
+                    stale.unlink(missing_ok=True)
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.cache, self.quantize = cache, quantize
         self.batcher = _Batcher(fast_tokenizer(encoder_path(), max_length), batch_size)
