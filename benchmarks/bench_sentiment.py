@@ -1,9 +1,12 @@
 """Throughput of the sentiment models and of the incremental conversation scoring. Prints figures.
 
-    .venv/bin/python benchmarks/bench_sentiment.py [--texts 2000] [--skip-transformer] [--accounts 2000] [--threads N]
+    .venv/bin/python benchmarks/bench_sentiment.py [--texts 2000] [--skip-transformer] [--accounts 2000] [--threads N] [--cold]
 
 - Model throughput on held-out review sentences (analysis.sentiment.labelled.HELD_OUT), texts/s,
-  for vader and for the transformer (int8 and fp32 encoder), torch threads from config (2) or --threads.
+  for vader and for the transformer's four encoder settings side by side: onnxruntime fp32 and
+  int8, torch fp32 and int8 (threads from config, 2, or --threads), each with its load time. The
+  onnxruntime ones load first (a process that has not imported torch: the cached graph needs none);
+  --cold builds their graphs in an empty cache directory, so the load time includes the export.
 - The `conversations` pipeline step on a demo database: first run (every text new), a re-run with
   nothing new, then after adding a tenth more conversations with unseen texts.
 Machine is shared: figures are noisy when other work runs; compare runs made back to back.
@@ -43,7 +46,8 @@ def main() -> int:
     parser.add_argument("--texts", type=int, default=2000)
     parser.add_argument("--skip-transformer", action="store_true")
     parser.add_argument("--accounts", type=int, default=2000, help="demo accounts for the pipeline step figure (0: skip)")
-    parser.add_argument("--threads", type=int, help="torch threads for the transformer (default: config, 2); 1 gives the per-core rate")
+    parser.add_argument("--threads", type=int, help="onnxruntime / torch threads for the transformer (default: config, 2); 1 gives the per-core rate")
+    parser.add_argument("--cold", action="store_true", help="onnx: build the graphs in an empty cache directory (load time includes the export)")
     args = parser.parse_args()
 
     pool = [t for s in labelled.HELD_OUT for t, _ in labelled.load(s)]
@@ -53,14 +57,19 @@ def main() -> int:
     print(f"vader: {rate(load_model('vader'), texts * 5)}")
     if not args.skip_transformer:
         cfg = read_config()
-        for quantize in (True, False):
-            t0 = time.perf_counter()
-            settings = {**cfg.get("transformer", {}), "quantize": quantize}
-            if args.threads:
-                settings["threads"] = args.threads
-            model = load_model("transformer", {**cfg, "transformer": settings})
-            loaded = time.perf_counter() - t0
-            print(f"transformer ({model.model_id}): {rate(model, texts)} (load {loaded:.1f}s)")
+        with tempfile.TemporaryDirectory() as cold:
+            for backend, quantize in (("onnx", False), ("onnx", True), ("torch", False), ("torch", True)):
+                settings = {**cfg.get("transformer", {}), "backend": backend, "quantize": quantize}
+                if args.threads:
+                    settings["threads"] = args.threads
+                if args.cold:
+                    settings["onnx_cache"] = cold
+                t0 = time.perf_counter()
+                model = load_model("transformer", {**cfg, "transformer": settings})
+                loaded = time.perf_counter() - t0
+                how = " (built the graph)" if getattr(model.encoder, "built", None) else " (cached graph)" if backend == "onnx" else ""
+                print(f"transformer {backend} {'int8' if quantize else 'fp32'} ({model.model_id}): {rate(model, texts)}; "
+                      f"load {loaded:.1f}s{how}", flush=True)
 
     if args.accounts:
         from analysis.db import connect, rows

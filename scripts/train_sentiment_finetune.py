@@ -11,7 +11,8 @@ neg/neu/pos/compound]; the standardisation is fixed before training (the frozen 
 training texts). Of the training sources, the seeded 15% validation split
 (labelled.validation_split) is not trained on: it picks the epoch and then the decision thresholds
 (logit offsets for neutral and positive, labelled.pick_offsets), measured through the same loading
-path as inference, with the int8 or fp32 encoder as config/sentiment.toml's `quantize` says.
+path as inference (config/sentiment.toml's `backend`, onnx or torch, with its graph built in a
+temporary directory), fp32 and int8; the file gets the thresholds of the `quantize` setting.
 
 Deterministic on one machine: seeded (torch.manual_seed, numpy default_rng), one torch thread, a
 fixed batch order (length-bucketed: chunks of the shuffled order sorted by length, then batches
@@ -179,7 +180,8 @@ def main() -> int:
             np.savez(ckpt, **trained)
     print(f"trained {int(trained['train_seconds'])}s, best epoch {int(trained['epoch'])} of {int(trained['epochs'])}", file=sys.stderr)
 
-    # thresholds through the inference path (merged deltas, int8 or not), on the validation split
+    # thresholds through the inference path (merged deltas, backend, int8 or not), on the validation split
+    backend = str(cfg.get("backend", "onnx"))
     val_rows = trained["val_rows"]
     vt = [texts[i] for i in val_rows]
     picked = {}
@@ -187,17 +189,17 @@ def main() -> int:
         raw = Path(tmp) / "raw.npz"
         save(raw, trained, args, np.zeros(3), cfg)
         for quantize in (False, True):
-            model = HeadModel(raw, int(cfg.get("max_length", 64)), 64, args.threads, quantize)
+            model = HeadModel(raw, int(cfg.get("max_length", 64)), 64, args.threads, quantize, backend, Path(tmp))
             z = np.log(np.clip(model.probabilities(vt), 1e-12, 1.0))
             acc0, f10 = labelled.validation_metrics(_softmax(z), args.gold[val_rows], args.has_neutral[val_rows])
             dn, dp, acc, f1 = labelled.pick_offsets(z, args.gold[val_rows], args.has_neutral[val_rows])
             picked[quantize] = np.array([0.0, dn, dp])
-            print(f"{'int8' if quantize else 'fp32'}: validation pos-vs-neg accuracy {acc0:.3f}, macro-F1 {f10:.3f} without offsets; "
+            print(f"{backend} {'int8' if quantize else 'fp32'}: validation pos-vs-neg accuracy {acc0:.3f}, macro-F1 {f10:.3f} without offsets; "
                   f"offsets neutral {dn:+.1f}, positive {dp:+.1f}: {acc:.3f}, {f1:.3f}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     save(out, trained, args, picked[args.quantize], cfg)
-    print(f"saved {out} ({out.stat().st_size / 1024:.0f} KB) with the {'int8' if args.quantize else 'fp32'} thresholds")
+    print(f"saved {out} ({out.stat().st_size / 1024:.0f} KB) with the {backend} {'int8' if args.quantize else 'fp32'} thresholds")
     return 0
 
 

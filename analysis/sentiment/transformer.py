@@ -10,6 +10,10 @@ VADER's four scores (neg, neu, pos, compound), standardised. A head-only file (n
 frozen encoder: `scripts/train_sentiment_head.py`) loads the same way. score = P(positive) -
 P(negative) in -1..1; the label is the most probable class.
 
+The encoder runs on onnxruntime by default (`[transformer].backend = "onnx"`,
+`analysis.sentiment.onnx_backend`: a graph built on this machine from the same merged weights,
+cached on local disk) or on torch (`backend = "torch"`); `quantize` makes either int8.
+
 Instead, `[transformer].model_dir` may name a local fine-tuned sequence-classification model
 (AutoModelForSequenceClassification) whose id2label names negative / neutral / positive.
 
@@ -27,6 +31,7 @@ from analysis.errors import UserError
 from analysis.sentiment import LABELS, ROOT, is_blank
 
 DEFAULT_HEAD = "models/sentiment_minilm_lora.npz"
+BACKENDS = ("onnx", "torch")  # what runs the encoder: onnxruntime (analysis.sentiment.onnx_backend) or torch
 
 
 def _offline() -> None:
@@ -63,23 +68,28 @@ def _torch(threads: int):
 
 
 class _Batcher:
-    """Runs a tokenizer + model over texts sorted by length, so each batch pads to similar lengths."""
+    """Runs a tokenizer + model over texts sorted by length, so each batch pads to similar lengths.
 
-    def __init__(self, tokenizer, max_length: int, batch_size: int):
-        self.tokenizer, self.max_length, self.batch_size = tokenizer, max_length, batch_size
+    `encode(texts)` tokenises one batch (padded to its longest text, truncated to max_length);
+    `forward(encoded)` gives one row of floats per text."""
+
+    def __init__(self, encode, batch_size: int):
+        self.encode, self.batch_size = encode, batch_size
 
     def run(self, texts: list[str], forward) -> np.ndarray:
         order = np.argsort([len(t) for t in texts], kind="stable")
         out = None
         for i in range(0, len(texts), self.batch_size):
             idx = order[i:i + self.batch_size]
-            enc = self.tokenizer([texts[j] for j in idx], padding=True, truncation=True,
-                                 max_length=self.max_length, return_tensors="pt")
-            part = forward(enc)
+            part = forward(self.encode([texts[j] for j in idx]))
             if out is None:
                 out = np.empty((len(texts), part.shape[1]), dtype=np.float32)
             out[idx] = part
         return out if out is not None else np.empty((0, 0), dtype=np.float32)
+
+
+def _hf_encode(tokenizer, max_length: int):
+    return lambda texts: tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
 
 
 def embedding(torch, model, enc):
@@ -90,8 +100,14 @@ def embedding(torch, model, enc):
     return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
 
+def encoder_id(backend: str, quantize: bool, max_length: int) -> str:
+    """The encoder's part of the model id: what computes the embedding (torch fp32, torch int8,
+    onnxruntime fp32, onnxruntime int8) and the max length, so no backend reuses another's cached scores."""
+    return f"all-MiniLM-L6-v2{'-onnx' if backend == 'onnx' else ''}{'-int8' if quantize else ''}-len{max_length}"
+
+
 class MiniLMEncoder:
-    """all-MiniLM-L6-v2 sentence embeddings (384 floats, unit length)."""
+    """all-MiniLM-L6-v2 sentence embeddings (384 floats, unit length), run by torch."""
 
     def __init__(self, max_length: int = 128, batch_size: int = 64, threads: int = 2, quantize: bool = True,
                  adapter=None):
@@ -113,8 +129,8 @@ class MiniLMEncoder:
                 warnings.simplefilter("ignore")
                 model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         self.model, self.torch, self.quantize = model, torch, quantize
-        self.batcher = _Batcher(self.tokenizer, max_length, batch_size)
-        self.id = f"all-MiniLM-L6-v2{'-int8' if quantize else ''}-len{max_length}"
+        self.batcher = _Batcher(_hf_encode(self.tokenizer, max_length), batch_size)
+        self.id = encoder_id("torch", quantize, max_length)
 
     def _forward(self, enc):
         with self.torch.inference_mode():
@@ -187,7 +203,8 @@ class _ScoringMixin:
 class HeadModel(_ScoringMixin):
     name = "transformer"
 
-    def __init__(self, head_path: Path, max_length: int, batch_size: int, threads: int, quantize: bool):
+    def __init__(self, head_path: Path, max_length: int, batch_size: int, threads: int, quantize: bool,
+                 backend: str = "onnx", cache_dir: Path | None = None):
         scripts = "scripts/train_sentiment_finetune.py (fine-tuned encoder + head) or scripts/train_sentiment_head.py (head only)"
         if not head_path.exists():
             raise UserError(f"sentiment head {head_path} not found: train it with {scripts}, or use --model vader")
@@ -202,13 +219,19 @@ class HeadModel(_ScoringMixin):
             raise UserError(f"sentiment head {head_path} is not a file saved by {scripts} ({exc.__class__.__name__}): retrain it") from None
         if classes != LABELS:
             raise UserError(f"sentiment head {head_path} has classes {classes}, expected {LABELS}: retrain it")
-        try:
-            self.encoder = MiniLMEncoder(max_length, batch_size, threads, quantize, adapter)
-        except (KeyError, RuntimeError) as exc:  # deltas for other layers or of other shapes
-            raise UserError(f"sentiment head {head_path} carries LoRA deltas that do not fit all-MiniLM-L6-v2 ({exc.__class__.__name__}): retrain it") from None
         self.fine_tuned = adapter is not None
         digest = hashlib.sha256(head_path.read_bytes()).hexdigest()[:10]
-        self.model_id = f"{self.encoder.id}{'+lora' if self.fine_tuned else ''}+head-{digest}"
+        self.model_id = f"{encoder_id(backend, quantize, max_length)}{'+lora' if self.fine_tuned else ''}+head-{digest}"
+        try:
+            if backend == "onnx":
+                from analysis.sentiment import onnx_backend
+
+                cache = onnx_backend.cache_file(cache_dir or onnx_backend.default_cache_dir(), self.model_id)
+                self.encoder = onnx_backend.OnnxEncoder(max_length, batch_size, threads, quantize, adapter, cache)
+            else:
+                self.encoder = MiniLMEncoder(max_length, batch_size, threads, quantize, adapter)
+        except (KeyError, RuntimeError) as exc:  # deltas for other layers or of other shapes
+            raise UserError(f"sentiment head {head_path} carries LoRA deltas that do not fit all-MiniLM-L6-v2 ({exc.__class__.__name__}): retrain it") from None
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         x = (features(self.encoder, texts) - self.mean) / self.scale
@@ -239,7 +262,7 @@ class SequenceClassifierModel(_ScoringMixin):
             self.columns.append(found[0] if found else None)
         if self.columns[0] is None or self.columns[2] is None:
             raise UserError(f"sentiment model {model_dir} labels {sorted(names.values())} do not name negative and positive: relabel id2label in its config.json")
-        self.batcher = _Batcher(self.tokenizer, max_length, batch_size)
+        self.batcher = _Batcher(_hf_encode(self.tokenizer, max_length), batch_size)
         stamp = hashlib.sha256((model_dir / "config.json").read_bytes()).hexdigest()[:10]
         self.model_id = f"seqcls-{model_dir.name}-{stamp}"
 
@@ -260,10 +283,14 @@ def load_transformer(cfg: dict):
     max_length = int(cfg.get("max_length", 128))
     batch_size = int(cfg.get("batch_size", 64))
     threads = int(cfg.get("threads", 2))
+    backend = str(cfg.get("backend", "onnx"))
+    if backend not in BACKENDS:
+        raise UserError(f"unknown [transformer].backend {backend!r} in config/sentiment.toml: use one of {', '.join(BACKENDS)}")
     if cfg.get("model_dir"):
         model_dir = _resolve(cfg["model_dir"])
         if not model_dir.is_dir():
             raise UserError(f"sentiment model directory {model_dir} not found: fix [transformer].model_dir in config/sentiment.toml")
         return SequenceClassifierModel(model_dir, max_length, batch_size, threads)
+    cache_dir = _resolve(cfg["onnx_cache"]) if cfg.get("onnx_cache") else None
     return HeadModel(_resolve(cfg.get("head", DEFAULT_HEAD)), max_length, batch_size, threads,
-                     bool(cfg.get("quantize", True)))
+                     bool(cfg.get("quantize", True)), backend, cache_dir)
