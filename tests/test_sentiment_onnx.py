@@ -107,6 +107,14 @@ def test_int8_gives_fp32s_labels_on_fixed_sentences(onnx_fp32):
     assert cosine.min() > 0.95
 
 
+def test_an_unwritable_graph_cache_is_a_one_line_user_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(UserError, match="cannot write the onnx graph cache") as exc:
+        transformer(backend="onnx", quantize=False, onnx_cache=str(blocker / "cache"))
+    assert "\n" not in str(exc.value) and "onnx_cache" in str(exc.value)
+
+
 def test_an_unknown_backend_is_a_one_line_user_error():
     with pytest.raises(UserError, match="unknown \\[transformer\\].backend 'tensorrt'") as exc:
         transformer(backend="tensorrt")

@@ -108,13 +108,31 @@ def _name_the_heads(proto, heads: int, head_size: int) -> int:
 def build(out: Path, adapter, quantize: bool, threads: int) -> dict:
     """Export the (merged) encoder, fuse it, int8 it if asked, and write it to `out` atomically.
     Needs torch and transformers (only here). Returns the fused operator counts."""
+    onnxruntime()  # the one-line error before any work
+    try:
+        import onnx
+        from onnxruntime.transformers import optimizer
+    except ImportError as exc:
+        raise UserError(f"building the transformer's onnx graph needs {exc.name or 'onnx'}: run `make install` (or pip install -r requirements.txt), "
+                        'or set backend = "torch" under [transformer] in config/sentiment.toml') from None
+    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(b"")
+    except OSError as exc:
+        raise UserError(f"cannot write the onnx graph cache {out.parent} ({exc.strerror}): set [transformer].onnx_cache "
+                        "in config/sentiment.toml to a writable directory") from None
+    try:
+        return _export(tmp, out, adapter, quantize, threads, onnx, optimizer)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _export(tmp: Path, out: Path, adapter, quantize: bool, threads: int, onnx, optimizer) -> dict:
     from analysis.sentiment.transformer import _offline, _torch, encoder_path
 
-    onnxruntime()  # the one-line error before any work
     torch = _torch(threads)
     _offline()
-    import onnx
-    from onnxruntime.transformers import optimizer
     from transformers import AttentionInterface, AutoModel
 
     model = AutoModel.from_pretrained(str(encoder_path()), local_files_only=True).eval()
@@ -147,23 +165,18 @@ def build(out: Path, adapter, quantize: bool, threads: int) -> dict:
     _name_the_heads(proto, cfg.num_attention_heads, cfg.hidden_size // cfg.num_attention_heads)
     fused = optimizer.optimize_model(proto, model_type="bert", num_heads=cfg.num_attention_heads, hidden_size=cfg.hidden_size)
     stats = fused.get_fused_operator_statistics()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
-    try:
-        if quantize:
-            from onnxruntime.quantization import QuantType, quantize_dynamic
+    if quantize:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            # int8 weights per output channel, activations per batch; the embeddings and the
-            # feed-forward output layers (whose inputs, after GELU, have the widest range) stay fp32
-            keep = [n.name for n in fused.model.graph.node if n.op_type == "MatMul" and "/output/dense/" in n.name and "/attention/" not in n.name]
-            quantize_dynamic(fused.model, tmp, weight_type=QuantType.QInt8, per_channel=True,
-                             op_types_to_quantize=["MatMul", "Attention"], nodes_to_exclude=keep,
-                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})  # fused ops have no inferred types
-        else:
-            fused.save_model_to_file(str(tmp))
-        os.replace(tmp, out)  # atomic: a concurrent load sees the whole file or none
-    finally:
-        tmp.unlink(missing_ok=True)
+        # int8 weights per output channel, activations per batch; the embeddings and the
+        # feed-forward output layers (whose inputs, after GELU, have the widest range) stay fp32
+        keep = [n.name for n in fused.model.graph.node if n.op_type == "MatMul" and "/output/dense/" in n.name and "/attention/" not in n.name]
+        quantize_dynamic(fused.model, tmp, weight_type=QuantType.QInt8, per_channel=True,
+                         op_types_to_quantize=["MatMul", "Attention"], nodes_to_exclude=keep,
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})  # fused ops have no inferred types
+    else:
+        fused.save_model_to_file(str(tmp))
+    os.replace(tmp, out)  # atomic: a concurrent load sees the whole file or none
     return stats
 
 
