@@ -219,7 +219,8 @@ def test_breach_contacts_enums_are_the_contracts_channels_and_directions():
 
 
 @pytest.mark.parametrize("setting", [True, False])
-def test_find_breaches_restores_the_insertion_order_setting(setting):
+def test_find_breaches_leaves_the_global_insertion_order_setting_alone(setting):
+    # preserve_insertion_order is global to the DuckDB instance: the dashboard's other sessions share it
     con = duckdb.connect()
     create_schema(con)
     con.execute("insert into accounts (account_id, consumer_id, placed_date, placed_balance, timezone) "

@@ -145,20 +145,15 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
     rule_id. Works on a read-only connection: all it writes are temporary tables of the cursor
     it opens (`breach_accounts`: accounts with integer keys; `breach_zone_days`: UTC offsets per
     zone and day; `breach_contacts`: contacts with their local times; `breach_counted`: the
-    counted contacts of the rules that count), dropped before it returns.
-
-    Insertion order is not preserved while it runs (the output is sorted explicitly, and nothing
-    here reads a table in insertion order), which lets DuckDB write the temporary tables on all
-    threads; the connection's setting is restored afterwards.
+    counted contacts of the rules that count), dropped before it returns. It changes no setting
+    of the database instance (`preserve_insertion_order` is global to it: see DECISIONS.md).
     """
     rules = load_rules() if rules is None else rules
     if not rules.rules:
         return empty_breaches()
     cur = con.cursor()
-    preserve = cur.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]
     try:
         cur.execute("set TimeZone = 'UTC'")
-        cur.execute("set preserve_insertion_order = false")
         # The zone offsets per UTC day are a table of their own so that the join to them builds its
         # hash on these few rows (as a CTE its size is misjudged and the hash is built on contacts).
         cur.execute("create or replace temp table breach_zone_days as " + sql_text("breach_zone_days"))
@@ -176,7 +171,6 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
         for table in ("breach_found", "breach_counted", "breach_contacts", "breach_zone_days", "breach_accounts"):
             cur.execute(f"drop table if exists {table}")
     finally:
-        cur.execute("set preserve_insertion_order = " + ("true" if preserve else "false"))
         cur.close()
     if not len(out):
         return empty_breaches()
