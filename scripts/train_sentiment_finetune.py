@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analysis.sentiment import LABELS, adapter, labelled, read_config  # noqa: E402
-from analysis.sentiment.transformer import HeadModel, _offline, _softmax, _torch, embedding, encoder_path, vader_features  # noqa: E402
+from analysis.sentiment.transformer import HeadModel, _offline, softmax, _torch, embedding, encoder_path, vader_features  # noqa: E402
 
 SEED = 20261201
 
@@ -124,7 +124,7 @@ def train(args, texts, y, val, cfg) -> dict:
             z = np.empty((len(texts), 3), dtype=np.float32)
             for idx in batches(np.random.default_rng(0), val_rows, lengths, 64):
                 z[idx] = logits(idx).numpy()
-        acc, f1 = labelled.validation_metrics(_softmax(z[val_rows]), args.gold[val_rows], args.has_neutral[val_rows])
+        acc, f1 = labelled.validation_metrics(softmax(z[val_rows]), args.gold[val_rows], args.has_neutral[val_rows])
         print(f"epoch {epoch}: training loss {running / seen:.3f}; validation pos-vs-neg accuracy {acc:.3f}, "
               f"macro-F1 {f1:.3f} (no offsets); {time.perf_counter() - t0:.0f}s", file=sys.stderr)
         if best is None or acc + f1 > best[0]:
@@ -191,7 +191,7 @@ def main() -> int:
         for quantize in (False, True):
             model = HeadModel(raw, int(cfg.get("max_length", 64)), 64, args.threads, quantize, backend, Path(tmp))
             z = np.log(np.clip(model.probabilities(vt), 1e-12, 1.0))
-            acc0, f10 = labelled.validation_metrics(_softmax(z), args.gold[val_rows], args.has_neutral[val_rows])
+            acc0, f10 = labelled.validation_metrics(softmax(z), args.gold[val_rows], args.has_neutral[val_rows])
             dn, dp, acc, f1 = labelled.pick_offsets(z, args.gold[val_rows], args.has_neutral[val_rows])
             picked[quantize] = np.array([0.0, dn, dp])
             print(f"{backend} {'int8' if quantize else 'fp32'}: validation pos-vs-neg accuracy {acc0:.3f}, macro-F1 {f10:.3f} without offsets; "

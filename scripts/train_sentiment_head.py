@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from analysis.sentiment import LABELS, read_config  # noqa: E402
 from analysis.sentiment import labelled  # noqa: E402
-from analysis.sentiment.transformer import MiniLMEncoder, _softmax, features  # noqa: E402
+from analysis.sentiment.transformer import MiniLMEncoder, softmax, features  # noqa: E402
 
 
 def main() -> int:
@@ -60,7 +60,7 @@ def main() -> int:
     print(f"encoded {len(texts)} texts in {time.perf_counter() - t0:.0f}s ({encoder.id})", file=sys.stderr)
 
     def validation_metrics(logits, rows):
-        return labelled.validation_metrics(_softmax(logits), gold_y[rows], has_neutral[rows])
+        return labelled.validation_metrics(softmax(logits), gold_y[rows], has_neutral[rows])
 
     val = labelled.validation_split(len(y))
     mean, scale = x[~val].mean(axis=0), x[~val].std(axis=0) + 1e-6

@@ -69,3 +69,24 @@ def test_merged_deltas_give_the_embedding_the_training_wrappers_gave(shipped):
     with torch.no_grad():
         wrapped = embedding(torch, model, enc).numpy()
     assert np.abs(merged.embed(SENTENCES) - wrapped).max() < 1e-4
+
+
+@pytest.mark.parametrize("damage", ["shape", "missing"])
+def test_deltas_that_do_not_fit_the_encoder_are_a_one_line_user_error(shipped, tmp_path, damage):
+    from analysis.errors import UserError
+
+    weights = dict(np.load(shipped))
+    name = next(k for k in weights if k.startswith("lora.") and k.endswith(".A"))
+    if damage == "shape":
+        weights[name] = weights[name][:, :10]  # A of another input width
+    else:
+        del weights[name]
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **weights)
+    cfg = read_config(CONFIG)
+    settings = {**cfg, "transformer": {**cfg["transformer"], "head": str(bad), "onnx_cache": str(tmp_path / "cache")}}
+    with pytest.raises(UserError, match="carries LoRA deltas that do not fit") as exc:
+        load_model("transformer", settings)
+    assert "\n" not in str(exc.value) and name.removeprefix("lora.").removesuffix(".A") in str(exc.value)
+    cache = tmp_path / "cache"
+    assert not cache.exists() or list(cache.iterdir()) == []  # no graph and no temporary file left

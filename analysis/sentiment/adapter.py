@@ -61,16 +61,24 @@ def wrap(model, torch, rank: int, alpha: float, seed: int) -> dict:
     return wrapped
 
 
+class DeltasDoNotFit(ValueError):
+    """The weights file's deltas are for other layers, or of other shapes, than the model's."""
+
+
 def merge(model, torch, weights) -> int:
-    """Add each saved delta (alpha / rank) * B @ A into its Linear layer's weight; returns how many."""
+    """Add each saved delta (alpha / rank) * B @ A into its Linear layer's weight; returns how many.
+    Raises DeltasDoNotFit when a target layer has no delta or a delta of another shape."""
     scale = float(weights["lora_alpha"]) / float(weights["lora_rank"])
     names = target_names(model)
-    missing = [n for n in names if f"lora.{n}.A" not in weights]
+    missing = [n for n in names if f"lora.{n}.A" not in weights or f"lora.{n}.B" not in weights]
     if missing:
-        raise KeyError(f"lora.{missing[0]}.A")
+        raise DeltasDoNotFit(f"no delta for {missing[0]}")
     with torch.no_grad():
         for name in names:
             a = torch.from_numpy(np.asarray(weights[f"lora.{name}.A"], dtype=np.float32))
             b = torch.from_numpy(np.asarray(weights[f"lora.{name}.B"], dtype=np.float32))
-            _module(model, name).weight += (b @ a) * scale
+            weight = _module(model, name).weight
+            if a.ndim != 2 or b.ndim != 2 or (b.shape[0], a.shape[1]) != tuple(weight.shape) or b.shape[1] != a.shape[0]:
+                raise DeltasDoNotFit(f"delta of shape {tuple(b.shape)} x {tuple(a.shape)} for {name} {tuple(weight.shape)}")
+            weight += (b @ a) * scale
     return len(names)

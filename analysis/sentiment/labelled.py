@@ -95,12 +95,12 @@ def pick_offsets(logits, gold, has_neutral) -> tuple[float, float, float, float]
     validation pos-vs-neg accuracy + macro-F1; returns (neutral, positive, accuracy, macro-F1)."""
     import numpy as np
 
-    from analysis.sentiment.transformer import _softmax
+    from analysis.sentiment.transformer import softmax
 
     tuned = None
     for dn in np.round(np.arange(-2.0, 2.01, 0.1), 2):
         for dp in np.round(np.arange(-1.0, 1.01, 0.1), 2):
-            acc, f1 = validation_metrics(_softmax(logits + np.array([0.0, dn, dp])), gold, has_neutral)
+            acc, f1 = validation_metrics(softmax(logits + np.array([0.0, dn, dp])), gold, has_neutral)
             if tuned is None or acc + f1 > tuned[2] + tuned[3] + 1e-9:
                 tuned = (float(dn), float(dp), acc, f1)
     return tuned

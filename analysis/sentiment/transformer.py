@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.errors import UserError
+from analysis.sentiment.adapter import DeltasDoNotFit
 from analysis.sentiment import LABELS, ROOT, is_blank
 
 DEFAULT_HEAD = "models/sentiment_minilm_lora.npz"
@@ -156,7 +157,8 @@ def features(encoder: MiniLMEncoder, texts: list[str]) -> np.ndarray:
     return np.hstack([encoder.embed(texts), vader_features(texts)])
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of logits (the head's probabilities; training and the thresholds use it too)."""
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
@@ -230,12 +232,12 @@ class HeadModel(_ScoringMixin):
                 self.encoder = onnx_backend.OnnxEncoder(max_length, batch_size, threads, quantize, adapter, cache)
             else:
                 self.encoder = MiniLMEncoder(max_length, batch_size, threads, quantize, adapter)
-        except (KeyError, RuntimeError) as exc:  # deltas for other layers or of other shapes
-            raise UserError(f"sentiment head {head_path} carries LoRA deltas that do not fit all-MiniLM-L6-v2 ({exc.__class__.__name__}): retrain it") from None
+        except DeltasDoNotFit as exc:
+            raise UserError(f"sentiment head {head_path} carries LoRA deltas that do not fit all-MiniLM-L6-v2 ({exc}): retrain it") from None
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         x = (features(self.encoder, texts) - self.mean) / self.scale
-        return _softmax(x @ self.coef.T + self.intercept)
+        return softmax(x @ self.coef.T + self.intercept)
 
 
 class SequenceClassifierModel(_ScoringMixin):
