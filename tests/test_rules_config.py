@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from analysis.compliance.engine import COLUMNS, find_breaches, refresh
@@ -74,6 +75,31 @@ def test_a_custom_rule_in_a_custom_file_works_without_code(fresh_db, tmp_path):
     assert list(zip(found["contact_id"], found["rule_id"])) == [("s4", "acme_sms_3in7")]
     assert json.loads(found.loc[0, "evidence"]) == {"contacts": ["s1", "s2", "s3", "s4"]}
     assert found.loc[0, "explanation"].startswith("Counted sms number 4 in the 7 local days")
+
+
+def test_rules_of_two_counting_definitions_in_one_audit_find_what_each_finds_alone(fresh_db, tmp_path):
+    # The rule queries run as one statement, each with its parameters renamed and the counted
+    # contacts of its own counting definition: SMS for the custom rule, calls for the default ones.
+    path = tmp_path / "both.toml"
+    path.write_text(DEFAULT_RULES.read_text(encoding="utf-8").replace('name = "', 'name = "Both: ', 1)
+                    + SMS_RULE.split("[[rule]]", 1)[1].join(["[[rule]]", ""]), encoding="utf-8")
+    both = load_rules(path)
+    (tmp_path / "sms.toml").write_text(SMS_RULE, encoding="utf-8")
+    assert set(both.ids) == set(load_rules().ids) | {"acme_sms_3in7"}
+    one_account(fresh_db)
+    for i, day in enumerate([5, 5, 6, 6, 7, 8, 8, 9, 9], start=1):  # 9 calls and 9 SMS over 5 days
+        for channel, outcome in (("call", "voicemail"), ("sms", "sent")):
+            fresh_db.execute("insert into contacts (contact_id, account_id, ts, channel, direction, outcome)"
+                             " values (?, 'A', ?, ?, 'outbound', ?)",
+                             [f"{channel}{i}", utc(2026, 1, day, 14 + i), channel, outcome])
+    found = find_breaches(fresh_db, both)
+    alone = pd.concat([find_breaches(fresh_db, load_rules()), find_breaches(fresh_db, load_rules(tmp_path / "sms.toml"))])
+    alone = alone.sort_values(["ts", "contact_id", "rule_id"], ignore_index=True)
+    assert found.equals(alone)
+    assert set(found["rule_id"]) >= {"regf_7in7", "acme_sms_3in7"}
+    sms = found[found["rule_id"] == "acme_sms_3in7"]
+    assert list(sms["contact_id"]) == ["sms4", "sms5", "sms6", "sms7", "sms8", "sms9"]
+    assert json.loads(sms.iloc[0]["evidence"]) == {"contacts": ["sms1", "sms2", "sms3", "sms4"]}
 
 
 def test_a_what_if_copy_changes_the_cap_and_the_hash(fresh_db):

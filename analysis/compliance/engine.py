@@ -4,9 +4,9 @@ Each rule kind is one parametrised, set-based query in `queries/rule_<kind>.sql`
 query run with the rule's parameters (bound, never interpolated). Preparation queries run once
 per audit: `breach_accounts` (accounts with integer keys: every later join goes by integers),
 `breach_contacts` (every contact with its local wall times) and `breach_counted` (the counted
-contacts, per distinct counting definition), so the seven default rules convert time zones and
-apply consent windows once. `find_breaches` returns the
-breaches as a DataFrame; `refresh` (a pipeline step) stores them in the table `breaches` so the
+contacts, one temp table per distinct counting definition), so the seven default rules convert
+time zones and apply consent windows once. The rule queries then run as one statement
+(`union_query`), sorted in output order. `find_breaches` returns the breaches as a DataFrame; `refresh` (a pipeline step) stores them in the table `breaches` so the
 read-only dashboard can show them, with the rule set that produced them in meta `rule_set`.
 
 Breaches are *presumed* breaches for a reviewer, not legal findings. The definitions are SPEC
@@ -15,6 +15,7 @@ section 2; DECISIONS.md "Contact rules" records the choices that are easy to get
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 
@@ -125,6 +126,26 @@ def plan(rules: RuleSet) -> list[tuple[dict | None, str, dict]]:
     return steps
 
 
+def union_query(queries: list[tuple[str, dict, str | None]]) -> tuple[str, dict]:
+    """One statement for all rule queries: their breaches, union all, in output order.
+
+    `queries` holds (query text, its parameters, the temp table of its counted contacts or None).
+    Each query's parameters are renamed `$name_<i>` (its place in the list), in its text and in the
+    parameters, so queries that bind the same name to different values can share one statement;
+    the rule queries hold `$` only in parameters and comments. A counting query reads `breach_counted`,
+    which becomes the table of its counting group.
+    """
+    parts, bound = [], {}
+    for i, (text, params, counted) in enumerate(queries):
+        if counted is not None:
+            text = re.sub(r"\bbreach_counted\b", counted, text)
+        text = re.sub(r"\$(\w+)", lambda m: f"${m.group(1)}_{i}", text)
+        bound.update({f"{name}_{i}": value for name, value in params.items()})
+        # the newline ends the query's last line, which may be a comment
+        parts.append("select " + ", ".join(COLUMNS) + " from (\n" + text + "\n)")
+    return "select * from (\n" + "\nunion all\n".join(parts) + "\n)\norder by ts, contact_id, rule_id", bound
+
+
 def empty_breaches() -> pd.DataFrame:
     return pd.DataFrame({
         "contact_id": pd.Series([], dtype="str"),
@@ -144,8 +165,8 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
     time, naive), evidence (JSON text), explanation (one sentence); sorted by ts, contact_id,
     rule_id. Works on a read-only connection: all it writes are temporary tables of the cursor
     it opens (`breach_accounts`: accounts with integer keys; `breach_zone_days`: UTC offsets per
-    zone and day; `breach_contacts`: contacts with their local times; `breach_counted`: the
-    counted contacts of the rules that count), dropped before it returns. It changes no setting
+    zone and day; `breach_contacts`: contacts with their local times; `breach_counted_<n>`: the
+    counted contacts of the rules that count, one per counting definition), dropped before it returns. It changes no setting
     of the database instance (`preserve_insertion_order` is global to it: see DECISIONS.md).
     """
     rules = load_rules() if rules is None else rules
@@ -159,16 +180,22 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
         cur.execute("create or replace temp table breach_zone_days as " + sql_text("breach_zone_days"))
         cur.execute("create or replace temp table breach_accounts as " + sql_text("breach_accounts"))
         cur.execute("create or replace temp table breach_contacts as " + sql_text("breach_contacts"))
-        cur.execute(BREACH_FOUND_DDL)
-        built = None
+        counted_tables: dict[str, str] = {}
+        queries = []
         for counting, stem, params in plan(rules):
-            if counting is not None and counting != built:
-                cur.execute("create or replace temp table breach_counted as " + sql_text("breach_counted"), counting)
-                built = counting
-            cur.execute("insert into breach_found select " + ", ".join(COLUMNS) + " from (" + sql_text(stem) + ")", params)
-        # Sorting and handing over through Arrow is cheaper than sorting in pandas and `.df()`.
-        out = cur.sql("select * from breach_found order by ts, contact_id, rule_id").to_arrow_table().to_pandas()
-        for table in ("breach_found", "breach_counted", "breach_contacts", "breach_zone_days", "breach_accounts"):
+            counted = None
+            if counting is not None:
+                key = json.dumps(counting, sort_keys=True)
+                if key not in counted_tables:
+                    counted_tables[key] = f"breach_counted_{len(counted_tables) + 1}"
+                    cur.execute(f"create or replace temp table {counted_tables[key]} as " + sql_text("breach_counted"), counting)
+                counted = counted_tables[key]
+            queries.append((sql_text(stem), params, counted))
+        query, params = union_query(queries)
+        # One statement sorted and handed over through Arrow: cheaper than inserting each rule's
+        # breaches into a temp table and sorting that (see DECISIONS.md "Audit speed").
+        out = cur.sql(query, params=params).to_arrow_table().to_pandas()
+        for table in (*counted_tables.values(), "breach_contacts", "breach_zone_days", "breach_accounts"):
             cur.execute(f"drop table if exists {table}")
     finally:
         cur.close()
@@ -178,9 +205,6 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
     return out
 
 
-BREACH_FOUND_DDL = """create or replace temp table breach_found (
-    contact_id varchar, account_id varchar, rule_id varchar, ts timestamptz,
-    local_ts timestamp, evidence varchar, explanation varchar)"""
 BREACHES_DDL = """create or replace table breaches (
     contact_id varchar, account_id varchar, rule_id varchar, ts timestamptz,
     local_ts timestamp, evidence varchar, explanation varchar)"""
