@@ -75,6 +75,21 @@ def test_the_eighth_counted_call_in_seven_local_days_breaches_and_the_seventh_do
     assert breaching(fresh_db, "regf_7in7") == ["c8"]
 
 
+@pytest.mark.parametrize("first_day", ["1969-12-28", "1969-12-29", "2025-12-27"])
+def test_the_cap_counts_across_week_buckets_and_before_1970(fresh_db, first_day):
+    # The windowed cap prunes by 7-day buckets of local day numbers (day 0 = 1970-01-01, so a bucket
+    # starts on 1970-01-01 and on 2026-01-01) and numbers days before 1970 negatively; the eight
+    # calls here straddle a bucket start. A second account with calls on the same days stays apart.
+    add_account(fresh_db)
+    add_account(fresh_db, "B")
+    calls_on_days(fresh_db, first_day, 7)
+    calls_on_days(fresh_db, first_day, 7, prefix="b", account_id="B")
+    assert breaching(fresh_db, "regf_7in7") == []
+    last = (datetime.fromisoformat(first_day) + timedelta(days=6)).date().isoformat()
+    add_contact(fresh_db, "c8", at(f"{last} 15:00:00"))
+    assert breaching(fresh_db, "regf_7in7") == ["c8"]
+
+
 @pytest.mark.parametrize("last,breach", [("2026-01-11 23:59:59", True), ("2026-01-12 00:00:00", False)])
 def test_the_window_edge_is_local_midnight_of_day_eight(fresh_db, last, breach):
     # The first call is at 23:59:59 on Jan 5; a call on Jan 11 still has it in its window
