@@ -21,6 +21,7 @@ import argparse
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import duckdb
@@ -209,7 +210,10 @@ def pandas_audit(accounts: pd.DataFrame, contacts: pd.DataFrame, consents: pd.Da
 def load_frames(con) -> tuple[pd.DataFrame, ...]:
     cur = con.cursor()
     try:
-        return tuple(cur.execute(f"select * from {t}").df() for t in ("accounts", "contacts", "consents", "preferences"))
+        with warnings.catch_warnings():
+            # DuckDB's .df() calls DataFrame.drop(inplace=...), which pandas 3.1 deprecates: noise here
+            warnings.filterwarnings("ignore", message="The inplace keyword")
+            return tuple(cur.execute(f"select * from {t}").df() for t in ("accounts", "contacts", "consents", "preferences"))
     finally:
         cur.close()
 
