@@ -6,8 +6,9 @@ per audit: `breach_accounts` (accounts with integer keys: every later join goes 
 `breach_contacts` (every contact with its local wall times) and `breach_counted` (the counted
 contacts, one temp table per distinct counting definition), so the seven default rules convert
 time zones and apply consent windows once. The rule queries then run as one statement
-(`union_query`), sorted in output order. `find_breaches` returns the breaches as a DataFrame; `refresh` (a pipeline step) stores them in the table `breaches` so the
-read-only dashboard can show them, with the rule set that produced them in meta `rule_set`.
+(`union_query`), sorted in output order. `find_breaches` returns the breaches as a DataFrame;
+`refresh` (a pipeline step) stores them in the table `breaches` so the read-only dashboard can
+show them, with the rule set that produced them in meta `rule_set`.
 
 Breaches are *presumed* breaches for a reviewer, not legal findings. The definitions are SPEC
 section 2; DECISIONS.md "Contact rules" records the choices that are easy to get wrong.
@@ -166,8 +167,8 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
     rule_id. Works on a read-only connection: all it writes are temporary tables of the cursor
     it opens (`breach_accounts`: accounts with integer keys; `breach_zone_days`: UTC offsets per
     zone and day; `breach_contacts`: contacts with their local times; `breach_counted_<n>`: the
-    counted contacts of the rules that count, one per counting definition), dropped before it returns. It changes no setting
-    of the database instance (`preserve_insertion_order` is global to it: see DECISIONS.md).
+    counted contacts of the rules that count, one per counting definition), dropped before it
+    returns. It changes no setting of the database instance (`preserve_insertion_order` is global to it: see DECISIONS.md).
     """
     rules = load_rules() if rules is None else rules
     if not rules.rules:
