@@ -81,8 +81,8 @@ def test_rules_of_two_counting_definitions_in_one_audit_find_what_each_finds_alo
     # The rule queries run as one statement, each with its parameters renamed and the counted
     # contacts of its own counting definition: SMS for the custom rule, calls for the default ones.
     path = tmp_path / "both.toml"
-    path.write_text(DEFAULT_RULES.read_text(encoding="utf-8").replace('name = "', 'name = "Both: ', 1)
-                    + SMS_RULE.split("[[rule]]", 1)[1].join(["[[rule]]", ""]), encoding="utf-8")
+    path.write_text(DEFAULT_RULES.read_text(encoding="utf-8") + "[[rule]]" + SMS_RULE.split("[[rule]]", 1)[1],
+                    encoding="utf-8")
     both = load_rules(path)
     (tmp_path / "sms.toml").write_text(SMS_RULE, encoding="utf-8")
     assert set(both.ids) == set(load_rules().ids) | {"acme_sms_3in7"}

@@ -168,7 +168,8 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
     it opens (`breach_accounts`: accounts with integer keys; `breach_zone_days`: UTC offsets per
     zone and day; `breach_contacts`: contacts with their local times; `breach_counted_<n>`: the
     counted contacts of the rules that count, one per counting definition), dropped before it
-    returns. It changes no setting of the database instance (`preserve_insertion_order` is global to it: see DECISIONS.md).
+    returns. It changes no setting of the database instance (`preserve_insertion_order` is
+    global to it: see DECISIONS.md).
     """
     rules = load_rules() if rules is None else rules
     if not rules.rules:
@@ -181,22 +182,20 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
         cur.execute("create or replace temp table breach_zone_days as " + sql_text("breach_zone_days"))
         cur.execute("create or replace temp table breach_accounts as " + sql_text("breach_accounts"))
         cur.execute("create or replace temp table breach_contacts as " + sql_text("breach_contacts"))
-        counted_tables: dict[str, str] = {}
+        counted_tables: list[str] = []  # plan() lists the steps of one counting group together
         queries = []
+        built = None
         for counting, stem, params in plan(rules):
-            counted = None
-            if counting is not None:
-                key = json.dumps(counting, sort_keys=True)
-                if key not in counted_tables:
-                    counted_tables[key] = f"breach_counted_{len(counted_tables) + 1}"
-                    cur.execute(f"create or replace temp table {counted_tables[key]} as " + sql_text("breach_counted"), counting)
-                counted = counted_tables[key]
-            queries.append((sql_text(stem), params, counted))
+            if counting is not None and counting != built:
+                counted_tables.append(f"breach_counted_{len(counted_tables) + 1}")
+                cur.execute(f"create or replace temp table {counted_tables[-1]} as " + sql_text("breach_counted"), counting)
+                built = counting
+            queries.append((sql_text(stem), params, counted_tables[-1] if counting is not None else None))
         query, params = union_query(queries)
         # One statement sorted and handed over through Arrow: cheaper than inserting each rule's
         # breaches into a temp table and sorting that (see DECISIONS.md "Audit speed").
         out = cur.sql(query, params=params).to_arrow_table().to_pandas()
-        for table in (*counted_tables.values(), "breach_contacts", "breach_zone_days", "breach_accounts"):
+        for table in (*counted_tables, "breach_contacts", "breach_zone_days", "breach_accounts"):
             cur.execute(f"drop table if exists {table}")
     finally:
         cur.close()
