@@ -1,14 +1,26 @@
+"""Probe (not a product path): onnxruntime static int8 of the fine-tuned MiniLM graph.
+
+    .venv/bin/python benchmarks/probe_sentiment_static_int8.py [N_CALIBRATION=512] [SPEC=all] [METHOD=MinMax]
+
+Builds the fp32 graph as the product does, runs symbolic shape inference, and writes quantized
+graphs calibrated on training texts outside the validation split into $SENTEXP (default
+/tmp/sentexp). DECISIONS.md "Static int8 probe" records what it measured.
+"""
 import sys, time, os, numpy as np
-sys.path.insert(0, "/work/wt-sent")
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+WORK = Path(os.environ.get("SENTEXP", "/tmp/sentexp"))
+WORK.mkdir(parents=True, exist_ok=True)
 from analysis.sentiment import labelled, read_config
 from analysis.sentiment.transformer import HeadModel, softmax
 import onnx, onnxruntime as ort
 from onnxruntime.quantization import quantize_static, QuantType, QuantFormat, CalibrationDataReader, CalibrationMethod
 
 cfg = read_config()["transformer"]
-head = Path("/work/wt-sent/models/sentiment_minilm_lora.npz")
-cache = Path("/tmp/sentexp/cache")
+head = ROOT / "models" / "sentiment_minilm_lora.npz"
+cache = WORK / "cache"
 m = HeadModel(head, 64, 32, 2, False, "onnx", cache)
 fp32 = m.encoder.cache
 print("fp32 graph", fp32, flush=True)
@@ -31,7 +43,7 @@ variants = {}
 def make(name, **kw):
     name = f"{name}_{METHOD}_{len(calib)}"
     kw["calibrate_method"] = getattr(CalibrationMethod, METHOD)
-    out = Path(f"/tmp/sentexp/{name}.onnx")
+    out = WORK / f"{name}.onnx"
     if not out.exists():
         t0 = time.time()
         quantize_static(str(fp32), str(out), Reader(), per_channel=True, weight_type=QuantType.QInt8,
@@ -40,7 +52,7 @@ def make(name, **kw):
     variants[name] = out
 
 from onnxruntime.tools.symbolic_shape_infer import SymbolicShapeInference
-inferred = Path("/tmp/sentexp/fp32_inferred.onnx")
+inferred = WORK / "fp32_inferred.onnx"
 if not inferred.exists():
     onnx.save(SymbolicShapeInference.infer_shapes(onnx.load(str(fp32)), auto_merge=True), str(inferred))
 fp32 = inferred

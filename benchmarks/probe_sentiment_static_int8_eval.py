@@ -1,11 +1,20 @@
+"""Probe (not a product path): validation accuracy, throughput and batch-vs-alone scores of the
+graphs `probe_sentiment_static_int8.py` wrote into $SENTEXP (default /tmp/sentexp).
+
+    .venv/bin/python benchmarks/probe_sentiment_static_int8_eval.py fp32 NAME [NAME ...]
+"""
 import sys, time, os, numpy as np
-sys.path.insert(0, "/work/wt-sent")
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+WORK = Path(os.environ.get("SENTEXP", "/tmp/sentexp"))
+WORK.mkdir(parents=True, exist_ok=True)
 from analysis.sentiment import labelled
 from analysis.sentiment.transformer import HeadModel, softmax
 import onnxruntime as ort
-head = Path("/work/wt-sent/models/sentiment_minilm_lora.npz")
-m = HeadModel(head, 64, 32, 2, False, "onnx", Path("/tmp/sentexp/cache"))
+head = ROOT / "models" / "sentiment_minilm_lora.npz"
+m = HeadModel(head, 64, 32, 2, False, "onnx", WORK / "cache")
 texts, y, gold, hn = labelled.training_set()
 val = labelled.validation_split(len(y))
 vt = [texts[i] for i in np.flatnonzero(val)]
@@ -19,7 +28,7 @@ def sess(path):
 fp32 = m.encoder.session
 ref = None
 for name in what:
-    m.encoder.session = fp32 if name == "fp32" else sess(f"/tmp/sentexp/{name}.onnx")
+    m.encoder.session = fp32 if name == "fp32" else sess(str(WORK / f"{name}.onnx"))
     m.score(bench[:64])
     rates = []
     for rep in range(2):
