@@ -35,7 +35,9 @@ def vader_label(mean: float, band: float = NEUTRAL_BAND) -> str:
     return "positive" if mean > 0 else "negative"
 
 
-def load(source: str, band: float = NEUTRAL_BAND) -> list[tuple[str, str]]:
+def _rows(source: str) -> list[tuple[str, object]]:
+    """(text, value) of a source's non-empty texts: value "positive"/"negative" for UCI, the raters'
+    mean (float) for VADER gold."""
     kind, rel = SOURCES[source]
     out = []
     for line in (DATA / rel).read_text(encoding="utf-8", errors="replace").splitlines():
@@ -48,8 +50,20 @@ def load(source: str, band: float = NEUTRAL_BAND) -> list[tuple[str, str]]:
                 mean = float(parts[1])
             except ValueError:
                 continue
-            out.append(("\t".join(parts[2:]).strip(), vader_label(mean, band)))
-    return [(t, y) for t, y in out if t]
+            out.append(("\t".join(parts[2:]).strip(), mean))
+    return [(t, v) for t, v in out if t]
+
+
+def load(source: str, band: float = NEUTRAL_BAND) -> list[tuple[str, str]]:
+    return [(t, v if isinstance(v, str) else vader_label(v, band)) for t, v in _rows(source)]
+
+
+def ratings() -> "np.ndarray":
+    """The raters' mean (-4..+4) of each text of training_set(), in its order; NaN for UCI's 0/1
+    sentences, which have none."""
+    import numpy as np
+
+    return np.array([np.nan if isinstance(v, str) else v for source in TRAIN for _, v in _rows(source)], dtype=np.float32)
 
 
 def training_set() -> tuple[list[str], "np.ndarray", "np.ndarray", "np.ndarray"]:
