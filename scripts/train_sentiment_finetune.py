@@ -92,9 +92,9 @@ def train(args, texts, y, val, cfg) -> dict:
         torch.nn.init.zeros_(aux.weight)
         torch.nn.init.zeros_(aux.bias)
         groups.append({"params": aux.parameters()})
+        rating_t = torch.from_numpy(np.nan_to_num(args.ratings / 4.0))
+        rated_t = torch.from_numpy(~np.isnan(args.ratings))
     opt = torch.optim.AdamW(groups, lr=args.lr, weight_decay=0.01)
-    rating_t = torch.from_numpy(np.nan_to_num(args.ratings / 4.0))
-    rated_t = torch.from_numpy(~np.isnan(args.ratings))
     counts = np.bincount(y[train_rows], minlength=3)
     weight = torch.tensor(len(train_rows) / (3 * counts), dtype=torch.float32)
     epoch_batches = [batches(np.random.default_rng(SEED + e), train_rows, lengths, args.batch_size) for e in range(args.epochs)]
@@ -122,8 +122,8 @@ def train(args, texts, y, val, cfg) -> dict:
         for idx in plan:
             z = features(idx)
             loss = torch.nn.functional.cross_entropy(head(z), y_t[idx], weight=weight)
-            rated = rated_t[idx]
-            if args.aux_regression and bool(rated.any()):
+            rated = rated_t[idx] if args.aux_regression else None
+            if rated is not None and bool(rated.any()):
                 pred = aux(z[rated]).squeeze(1)
                 loss = loss + args.aux_regression * torch.nn.functional.mse_loss(pred, rating_t[idx][rated]) * float(rated.float().mean())
             opt.zero_grad()

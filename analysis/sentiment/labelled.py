@@ -76,10 +76,10 @@ def training_set() -> tuple[list[str], "np.ndarray", "np.ndarray", "np.ndarray"]
 
     texts, y, gold, has_neutral = [], [], [], []
     for source in TRAIN:
-        rows = load(source, TRAIN_NEUTRAL_BAND)
+        rows = _rows(source)  # each file read once: both bands come from its values
         texts += [t for t, _ in rows]
-        y += [LABELS.index(lab) for _, lab in rows]
-        gold += [LABELS.index(lab) for _, lab in load(source)]
+        y += [LABELS.index(v if isinstance(v, str) else vader_label(v, TRAIN_NEUTRAL_BAND)) for _, v in rows]
+        gold += [LABELS.index(v if isinstance(v, str) else vader_label(v)) for _, v in rows]
         has_neutral += [source.startswith("vader")] * len(rows)
     return texts, np.array(y), np.array(gold), np.array(has_neutral)
 
