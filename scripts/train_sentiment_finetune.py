@@ -12,7 +12,8 @@ training texts). Of the training sources, the seeded 15% validation split
 (labelled.validation_split) is not trained on: it picks the epoch and then the decision thresholds
 (logit offsets for neutral and positive, labelled.pick_offsets), measured through the same loading
 path as inference (config/sentiment.toml's `backend`, onnx or torch, with its graph built in a
-temporary directory), fp32 and int8; the file gets the thresholds of the `quantize` setting.
+temporary directory), fp32 and int8: the intercept carries fp32's, and `int8_offsets` what
+onnx int8 (each text alone) adds to them.
 
 Deterministic on one machine: seeded (torch.manual_seed, numpy default_rng), one torch thread, a
 fixed batch order (length-bucketed: chunks of the shuffled order sorted by length, then batches
@@ -151,10 +152,11 @@ def train(args, texts, y, val, cfg) -> dict:
     return result
 
 
-def save(path: Path, trained: dict, args, offsets, cfg) -> None:
+def save(path: Path, trained: dict, args, offsets, cfg, int8_offsets=None) -> None:
     lora = {k: v for k, v in trained.items() if k.startswith("lora.")}
+    extra = {} if int8_offsets is None else {"int8_offsets": (int8_offsets - offsets).astype(np.float32)}
     np.savez_compressed(
-        path, **lora,
+        path, **lora, **extra,
         lora_rank=np.array(args.rank), lora_alpha=np.array(args.alpha),
         coef=trained["coef"].astype(np.float32),
         intercept=(trained["bias"] + offsets).astype(np.float32),
@@ -172,8 +174,6 @@ def main() -> int:
     cfg = read_config().get("transformer", {})
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / cfg.get("head", "models/sentiment_minilm_lora.npz")))
-    parser.add_argument("--quantize", action=argparse.BooleanOptionalAction, default=bool(cfg.get("quantize", False)),
-                        help="pick the decision thresholds with the int8 encoder (as it will run)")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--rank", type=int, default=8)
     parser.add_argument("--alpha", type=float, default=16.0)
@@ -217,8 +217,10 @@ def main() -> int:
                   f"offsets neutral {dn:+.1f}, positive {dp:+.1f}: {acc:.3f}, {f1:.3f}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    save(out, trained, args, picked[args.quantize], cfg)
-    print(f"saved {out} ({out.stat().st_size / 1024:.0f} KB) with the {backend} {'int8' if args.quantize else 'fp32'} thresholds")
+    # fp32's thresholds go into the intercept; onnx int8's as the difference, which HeadModel adds when it runs int8
+    save(out, trained, args, picked[False], cfg, picked[True] if backend == "onnx" else None)
+    print(f"saved {out} ({out.stat().st_size / 1024:.0f} KB) with the {backend} fp32 thresholds"
+          f"{' and the onnx int8 ones' if backend == 'onnx' else ''}")
     return 0
 
 

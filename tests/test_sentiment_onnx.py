@@ -96,8 +96,13 @@ def test_a_second_load_reads_the_cached_graph_and_an_unreadable_one_is_rebuilt(t
     assert [p.name for p in tmp_path.iterdir()] == [cached[0].name]  # no temporary file left
 
 
-def test_int8_gives_fp32s_labels_on_fixed_sentences(onnx_fp32):
-    int8 = transformer(backend="onnx", quantize=True)
+@pytest.fixture(scope="module")
+def onnx_int8():
+    return transformer(backend="onnx", quantize=True)
+
+
+def test_int8_gives_fp32s_labels_on_fixed_sentences(onnx_fp32, onnx_int8):
+    int8 = onnx_int8
     assert "-onnx-int8-" in int8.model_id and int8.model_id != onnx_fp32.model_id
     assert int8.encoder.cache != onnx_fp32.encoder.cache
     fixed = POSITIVE + NEGATIVE + NEUTRAL  # clear cases; a borderline text ("ok") may change label
@@ -105,6 +110,26 @@ def test_int8_gives_fp32s_labels_on_fixed_sentences(onnx_fp32):
     assert np.abs(int8.score(SENTENCES)[0] - onnx_fp32.score(SENTENCES)[0]).max() < 0.1
     cosine = (int8.encoder.embed(SENTENCES) * onnx_fp32.encoder.embed(SENTENCES)).sum(axis=1)
     assert cosine.min() > 0.95
+
+
+def test_int8_scores_each_text_alone_so_its_neighbours_never_move_it(onnx_int8):
+    # dynamic int8 scales a batch's activations with one range: batched, a text's score moved by up
+    # to 0.32 with its neighbours (DECISIONS.md); cached scores must depend on the text only
+    texts, y, _, _ = labelled.training_set()
+    sample = [texts[i] for i in np.flatnonzero(labelled.validation_split(len(y)))[:300]]
+    together = onnx_int8.score(sample)[0]
+    assert np.abs(onnx_int8.score(sample[::-1])[0][::-1] - together).max() < 1e-6
+    alone = np.array([onnx_int8.score([t])[0][0] for t in sample[:80]])
+    assert np.abs(alone - together[:80]).max() < 1e-6
+    assert len(onnx_int8.encoder.sessions) == read_config()["transformer"]["threads"]
+
+
+def test_onnx_int8_adds_its_own_thresholds_from_the_weights_file_and_torch_int8_does_not(onnx_fp32, onnx_int8):
+    shipped = np.load(ROOT / read_config()["transformer"]["head"])
+    assert np.abs(shipped["int8_offsets"]).max() > 0
+    assert np.allclose(onnx_int8.intercept, onnx_fp32.intercept + shipped["int8_offsets"])
+    assert np.allclose(onnx_fp32.intercept, shipped["intercept"])
+    assert np.allclose(transformer(backend="torch", quantize=True).intercept, shipped["intercept"])
 
 
 def test_an_unwritable_graph_cache_is_a_one_line_user_error(tmp_path):

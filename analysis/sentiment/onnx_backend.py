@@ -4,7 +4,8 @@ The graph is built here, on this machine, from exactly the weights the torch pat
 package's all-MiniLM-L6-v2 with the shipped LoRA deltas merged, `analysis.sentiment.adapter`):
 torch.onnx's TorchScript exporter writes it (about 3 s), onnxruntime's BERT optimiser
 (`onnxruntime.transformers.optimizer`) fuses attention, layer norms and GELU into its own kernels,
-and with `quantize = true` `onnxruntime.quantization.quantize_dynamic` makes most Linear layers int8.
+and with `quantize = true` `onnxruntime.quantization.quantize_dynamic` makes most Linear layers int8
+(`OnnxEncoder.embed` then runs each text alone, so its score does not depend on its neighbours).
 The result is cached on local disk, one file per model id (the id hashes the shipped weights
 file and says onnx / int8), so a later load neither exports nor imports torch. Nothing is
 downloaded and no model weights are written anywhere but that cache.
@@ -192,6 +193,8 @@ class OnnxEncoder:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        if quantize:  # int8: one single-threaded session per thread, each text alone (see `embed`)
+            options.intra_op_num_threads = 1
         self.built = None  # fused operator counts when this load built the graph
         if cache.exists():
             try:
@@ -208,13 +211,37 @@ class OnnxEncoder:
                     stale.unlink(missing_ok=True)
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.cache, self.quantize = cache, quantize
-        self.batcher = _Batcher(fast_tokenizer(encoder_path(), max_length), batch_size)
+        self.encode = fast_tokenizer(encoder_path(), max_length)
+        self.batcher = _Batcher(self.encode, batch_size)
+        self.sessions = [self.session] + [ort.InferenceSession(str(cache), options, providers=["CPUExecutionProvider"])
+                                          for _ in range(max(threads, 1) - 1)] if quantize else [self.session]
 
-    def _forward(self, enc) -> np.ndarray:
-        hidden = self.session.run(None, {k: enc[k] for k in self.inputs})[0]
+    def _forward(self, enc, session=None) -> np.ndarray:
+        hidden = (session or self.session).run(None, {k: enc[k] for k in self.inputs})[0]
         mask = enc["attention_mask"][:, :, None].astype(np.float32)
         pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
+    def _alone(self, session, texts: list[str]) -> np.ndarray:
+        return np.vstack([self._forward(self.encode([t]), session) for t in texts]) if texts else np.empty((0, 384), np.float32)
+
     def embed(self, texts: list[str]) -> np.ndarray:
-        return self.batcher.run([str(t) for t in texts], self._forward)
+        """fp32: batches sorted by length. int8: each text alone (a batch of one), texts dealt in
+        turn to one single-threaded session per thread. Dynamic int8 scales a batch's activations
+        with one range, so in a batch a text's embedding would depend on its neighbours; alone it
+        depends on the text only, as cached scores must (DECISIONS.md, "int8 dynamic quantization")."""
+        texts = [str(t) for t in texts]
+        if not self.quantize:
+            return self.batcher.run(texts, self._forward)
+        n = len(self.sessions)
+        if n == 1 or len(texts) < 2:
+            return self._alone(self.session, texts).astype(np.float32)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(n) as pool:  # onnxruntime releases the GIL while it runs
+            parts = list(pool.map(self._alone, self.sessions, [texts[k::n] for k in range(n)]))
+        out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+        for k, part in enumerate(parts):
+            out[k::n] = part
+        return out
+

@@ -104,7 +104,9 @@ def embedding(torch, model, enc):
 def encoder_id(backend: str, quantize: bool, max_length: int) -> str:
     """The encoder's part of the model id: what computes the embedding (torch fp32, torch int8,
     onnxruntime fp32, onnxruntime int8) and the max length, so no backend reuses another's cached scores."""
-    return f"all-MiniLM-L6-v2{'-onnx' if backend == 'onnx' else ''}{'-int8' if quantize else ''}-len{max_length}"
+    # onnx int8 scores each text alone ("b1", a batch of one: OnnxEncoder.embed), unlike its batched first version
+    int8 = ("-int8-b1" if backend == "onnx" else "-int8") if quantize else ""
+    return f"all-MiniLM-L6-v2{'-onnx' if backend == 'onnx' else ''}{int8}-len{max_length}"
 
 
 class MiniLMEncoder:
@@ -215,6 +217,9 @@ class HeadModel(_ScoringMixin):
             self.coef, self.intercept = head["coef"], head["intercept"]
             self.mean, self.scale = head["mean"], head["scale"]
             classes = tuple(str(c) for c in head["classes"])
+            # the intercept carries the fp32 thresholds; onnx int8 adds its own (picked on validation as it runs)
+            if quantize and backend == "onnx" and "int8_offsets" in head.files:
+                self.intercept = self.intercept + head["int8_offsets"]
             # a file from the fine-tuning script also carries the encoder's LoRA deltas
             adapter = {k: head[k] for k in head.files if k.startswith("lora")} if "lora_rank" in head.files else None
         except (OSError, KeyError, ValueError) as exc:
