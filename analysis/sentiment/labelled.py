@@ -54,8 +54,13 @@ def _rows(source: str) -> list[tuple[str, object]]:
     return [(t, v) for t, v in out if t]
 
 
+def _label(value, band: float) -> str:
+    """A `_rows` value as a label: UCI's as it is, a raters' mean through the band."""
+    return value if isinstance(value, str) else vader_label(value, band)
+
+
 def load(source: str, band: float = NEUTRAL_BAND) -> list[tuple[str, str]]:
-    return [(t, v if isinstance(v, str) else vader_label(v, band)) for t, v in _rows(source)]
+    return [(t, _label(v, band)) for t, v in _rows(source)]
 
 
 def ratings() -> "np.ndarray":
@@ -78,8 +83,8 @@ def training_set() -> tuple[list[str], "np.ndarray", "np.ndarray", "np.ndarray"]
     for source in TRAIN:
         rows = _rows(source)  # each file read once: both bands come from its values
         texts += [t for t, _ in rows]
-        y += [LABELS.index(v if isinstance(v, str) else vader_label(v, TRAIN_NEUTRAL_BAND)) for _, v in rows]
-        gold += [LABELS.index(v if isinstance(v, str) else vader_label(v)) for _, v in rows]
+        y += [LABELS.index(_label(v, TRAIN_NEUTRAL_BAND)) for _, v in rows]
+        gold += [LABELS.index(_label(v, NEUTRAL_BAND)) for _, v in rows]
         has_neutral += [source.startswith("vader")] * len(rows)
     return texts, np.array(y), np.array(gold), np.array(has_neutral)
 

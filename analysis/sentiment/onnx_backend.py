@@ -215,6 +215,7 @@ class OnnxEncoder:
         self.batcher = _Batcher(self.encode, batch_size)
         self.sessions = [self.session] + [ort.InferenceSession(str(cache), options, providers=["CPUExecutionProvider"])
                                           for _ in range(max(threads, 1) - 1)] if quantize else [self.session]
+        self.pool = None  # int8 with more than one session: made on first use, kept for the encoder's life
 
     def _forward(self, enc, session=None) -> np.ndarray:
         hidden = (session or self.session).run(None, {k: enc[k] for k in self.inputs})[0]
@@ -235,11 +236,12 @@ class OnnxEncoder:
             return self.batcher.run(texts, self._forward)
         n = len(self.sessions)
         if n == 1 or len(texts) < 2:
-            return self._alone(self.session, texts).astype(np.float32)
-        from concurrent.futures import ThreadPoolExecutor
+            return self._alone(self.session, texts)
+        if self.pool is None:  # one for the encoder, not one per call: `explain` calls this once per text
+            from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(n) as pool:  # onnxruntime releases the GIL while it runs
-            parts = list(pool.map(self._alone, self.sessions, [texts[k::n] for k in range(n)]))
+            self.pool = ThreadPoolExecutor(n)  # onnxruntime releases the GIL while it runs
+        parts = list(self.pool.map(self._alone, self.sessions, [texts[k::n] for k in range(n)]))
         out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
         for k, part in enumerate(parts):
             out[k::n] = part
