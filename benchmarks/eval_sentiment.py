@@ -1,6 +1,6 @@
 """Accuracy of both sentiment models on held-out labelled data the head was not trained on.
 
-    .venv/bin/python benchmarks/eval_sentiment.py [--models vader,transformer]
+    .venv/bin/python benchmarks/eval_sentiment.py [--models vader,transformer] [--head FILE.npz] [--fp32]
 
 Held out (analysis.sentiment.labelled.HELD_OUT): the Amazon customer reviews of both shipped sets,
   - UCI amazon_cells_labelled (1,000 sentences, 0/1): positive-vs-negative accuracy;
@@ -22,7 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analysis.sentiment import LABELS, load_model  # noqa: E402
+from analysis.sentiment import LABELS, load_model, read_config  # noqa: E402
 from analysis.sentiment import labelled  # noqa: E402
 
 
@@ -35,13 +35,21 @@ def pos_neg_accuracy(scores, gold) -> tuple[float, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="vader,transformer")
+    parser.add_argument("--head", help="the transformer's weights file, instead of config/sentiment.toml's")
+    parser.add_argument("--fp32", action="store_true", help="the transformer without int8 (quantize = false)")
     args = parser.parse_args()
+    config = read_config()
+    cfg = config.setdefault("transformer", {})
+    if args.head:
+        cfg["head"] = str(Path(args.head).resolve())
+    if args.fp32:
+        cfg["quantize"] = False
     from sklearn.metrics import confusion_matrix, f1_score
 
     sets = {s: labelled.load(s) for s in labelled.HELD_OUT}
     for name in args.models.split(","):
         t0 = time.perf_counter()
-        model = load_model(name)
+        model = load_model(name, config)
         print(f"== {name} ({model.model_id}), loaded in {time.perf_counter() - t0:.1f}s")
         for source, rows in sets.items():
             texts, gold = [t for t, _ in rows], [g for _, g in rows]

@@ -51,7 +51,7 @@ def batches(rng, rows: np.ndarray, lengths: np.ndarray, size: int) -> list[np.nd
 
 def train(args, texts, y, val, cfg) -> dict:
     torch = _torch(args.threads)
-    torch.manual_seed(SEED)
+    torch.manual_seed(args.seed)
     _offline()
     from transformers import AutoModel, AutoTokenizer
 
@@ -81,7 +81,7 @@ def train(args, texts, y, val, cfg) -> dict:
     mean, scale = x.mean(axis=0).astype(np.float32), (x.std(axis=0) + 1e-6).astype(np.float32)
     mean_t, scale_t, vader_t = torch.from_numpy(mean), torch.from_numpy(scale), torch.from_numpy(vader)
 
-    wrapped = adapter.wrap(model, torch, args.rank, args.alpha, SEED)
+    wrapped = adapter.wrap(model, torch, args.rank, args.alpha, args.seed)
     head = torch.nn.Linear(384 + 4, 3)
     torch.nn.init.zeros_(head.weight)
     torch.nn.init.zeros_(head.bias)
@@ -98,7 +98,7 @@ def train(args, texts, y, val, cfg) -> dict:
     opt = torch.optim.AdamW(groups, lr=args.lr, weight_decay=0.01)
     counts = np.bincount(y[train_rows], minlength=3)
     weight = torch.tensor(len(train_rows) / (3 * counts), dtype=torch.float32)
-    epoch_batches = [batches(np.random.default_rng(SEED + e), train_rows, lengths, args.batch_size) for e in range(args.epochs)]
+    epoch_batches = [batches(np.random.default_rng(args.seed + e), train_rows, lengths, args.batch_size) for e in range(args.epochs)]
     total = sum(map(len, epoch_batches))
     warmup = max(1, total // 20)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup))))
@@ -147,9 +147,34 @@ def train(args, texts, y, val, cfg) -> dict:
         if best is None or acc + f1 > best[0]:
             best = (acc + f1, epoch, state())
     result = best[2]
-    result.update(epoch=np.array(best[1]), epochs=np.array(args.epochs), train_seconds=np.array(round(time.perf_counter() - t0)),
-                  val_rows=val_rows)
+    result.update(epoch=np.array(best[1]), epochs=np.array(args.epochs), lora_rank=np.array(args.rank), lora_alpha=np.array(args.alpha),
+                  train_seconds=np.array(round(time.perf_counter() - t0)), val_rows=val_rows)
     return result
+
+
+def ingredient(path: Path, val: np.ndarray, args) -> dict:
+    """A trained model before thresholds: a --checkpoint file as is (one written before checkpoints
+    recorded their rank and alpha has --rank and --alpha's), or a shipped weights file with its
+    thresholds taken back out of the intercept."""
+    w = dict(np.load(path, allow_pickle=False))
+    w.setdefault("lora_rank", np.array(args.rank))
+    w.setdefault("lora_alpha", np.array(args.alpha))
+    if "bias" not in w:
+        w.update(bias=w.pop("intercept") - w["offsets"], val_rows=np.flatnonzero(val), train_seconds=np.array(0))
+    return w
+
+
+def soup(parts: list[dict]) -> dict:
+    """The uniform soup of runs that differ only by --seed: the mean of their encoder deltas
+    (adapter.average: one merged delta, no cost at inference) and of their heads."""
+    first = parts[0]
+    if any(not all(np.array_equal(p[key], first[key]) for key in ("mean", "scale", "val_rows")) for p in parts[1:]):
+        raise SystemExit("--soup: the runs differ in more than their seed (the head's standardisation or the validation rows)")
+    out = adapter.average(parts)
+    out.update(mean=first["mean"], scale=first["scale"], val_rows=first["val_rows"], epochs=first["epochs"],
+               coef=np.mean([p["coef"] for p in parts], axis=0), bias=np.mean([p["bias"] for p in parts], axis=0),
+               epoch=np.array([int(p["epoch"]) for p in parts]), train_seconds=np.array(sum(int(p["train_seconds"]) for p in parts)))
+    return out
 
 
 def save(path: Path, trained: dict, args, offsets, cfg, int8_offsets=None) -> None:
@@ -157,7 +182,7 @@ def save(path: Path, trained: dict, args, offsets, cfg, int8_offsets=None) -> No
     extra = {} if int8_offsets is None else {"int8_offsets": (int8_offsets - offsets).astype(np.float32)}
     np.savez_compressed(
         path, **lora, **extra,
-        lora_rank=np.array(args.rank), lora_alpha=np.array(args.alpha),
+        lora_rank=trained.get("lora_rank", np.array(args.rank)), lora_alpha=trained.get("lora_alpha", np.array(args.alpha)),
         coef=trained["coef"].astype(np.float32),
         intercept=(trained["bias"] + offsets).astype(np.float32),
         offsets=offsets.astype(np.float32),
@@ -180,9 +205,14 @@ def main() -> int:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=SEED,
+                        help="seed of the training's randomness (dropout, the deltas' initialisation, batch order); "
+                             "the standardisation sample and --limit stay on the fixed seed")
     parser.add_argument("--aux-regression", type=float, default=0.0,
                         help="weight of an auxiliary loss: the raters' mean of VADER gold texts, regressed from the head's input (not shipped)")
     parser.add_argument("--limit", type=int, default=0, help="train on this many texts only (a quick try; not for shipping)")
+    parser.add_argument("--soup", nargs="+", metavar="FILE",
+                        help="instead of training, average these runs (--checkpoint files, or saved weights files) and pick its thresholds")
     parser.add_argument("--checkpoint", help="reuse (or save) the trained weights before thresholds in this .npz, to re-pick thresholds quickly")
     args = parser.parse_args()
 
@@ -191,13 +221,15 @@ def main() -> int:
     val = labelled.validation_split(len(y))
     print(f"{len(texts)} sentences from {', '.join(labelled.TRAIN)} ({int(val.sum())} for validation)", file=sys.stderr)
     ckpt = Path(args.checkpoint) if args.checkpoint else None
-    if ckpt and ckpt.exists():
+    if args.soup:
+        trained = soup([ingredient(Path(f), val, args) for f in args.soup])
+    elif ckpt and ckpt.exists():
         trained = dict(np.load(ckpt, allow_pickle=False))
     else:
         trained = train(args, texts, y, val, cfg)
         if ckpt:
             np.savez(ckpt, **trained)
-    print(f"trained {int(trained['train_seconds'])}s, best epoch {int(trained['epoch'])} of {int(trained['epochs'])}", file=sys.stderr)
+    print(f"trained {int(trained['train_seconds'])}s, best epoch {trained['epoch']} of {int(trained['epochs'])}", file=sys.stderr)
 
     # thresholds through the inference path (merged deltas, backend, int8 or not), on the validation split
     backend = str(cfg.get("backend", "onnx"))

@@ -90,3 +90,24 @@ def test_deltas_that_do_not_fit_the_encoder_are_a_one_line_user_error(shipped, t
     assert "\n" not in str(exc.value) and name.removeprefix("lora.").removesuffix(".A") in str(exc.value)
     cache = tmp_path / "cache"
     assert not cache.exists() or list(cache.iterdir()) == []  # no graph and no temporary file left
+
+
+def test_a_soup_of_runs_merges_as_the_mean_of_their_deltas(shipped):
+    # adapter.average: k runs' factors as one rank-k*rank set whose delta is the mean of theirs
+    from analysis.sentiment import adapter
+
+    one = {k: v for k, v in dict(np.load(shipped)).items() if k.startswith("lora")}
+    rng = np.random.default_rng(7)
+    other = {k: (v if k in ("lora_rank", "lora_alpha") else rng.normal(size=v.shape).astype(np.float32)) for k, v in one.items()}
+
+    def delta(w, name):
+        return float(w["lora_alpha"]) / float(w["lora_rank"]) * (w[f"lora.{name}.B"] @ w[f"lora.{name}.A"])
+
+    soup = adapter.average([one, other])
+    assert int(soup["lora_rank"]) == 2 * int(one["lora_rank"])
+    names = [k.removeprefix("lora.").removesuffix(".A") for k in one if k.endswith(".A")]
+    for name in names:
+        assert np.abs(delta(soup, name) - (delta(one, name) + delta(other, name)) / 2).max() < 1e-4
+    assert all(np.array_equal(adapter.average([one])[k], one[k]) for k in one)  # a soup of one is that run
+    with pytest.raises(adapter.DeltasDoNotFit):
+        adapter.average([one, {**other, "lora_rank": np.array(4)}])

@@ -82,3 +82,25 @@ def merge(model, torch, weights) -> int:
                 raise DeltasDoNotFit(f"delta of shape {tuple(b.shape)} x {tuple(a.shape)} for {name} {tuple(weight.shape)}")
             weight += (b @ a) * scale
     return len(names)
+
+
+def average(parts: list[dict]) -> dict:
+    """The mean of several runs' deltas as one set of factors (a "model soup" of runs that differ only
+    by seed). The mean of k deltas (alpha / rank) B_i @ A_i is [B_1 .. B_k] / k @ [A_1; ..; A_k] at the
+    same alpha / rank: factors of rank k * rank, which `merge` adds into the encoder like one run's,
+    so the soup costs nothing more at inference. Returns the `lora.*` arrays with `lora_rank` and
+    `lora_alpha`."""
+    k, first = len(parts), parts[0]
+    names = sorted(key for key in first if key.startswith("lora."))
+    for p in parts[1:]:
+        if sorted(key for key in p if key.startswith("lora.")) != names or \
+                (int(p["lora_rank"]), float(p["lora_alpha"])) != (int(first["lora_rank"]), float(first["lora_alpha"])):
+            raise DeltasDoNotFit("the runs have deltas on other layers, or another rank or alpha")
+    out = {}
+    for key in names:
+        if key.endswith(".A"):
+            out[key] = np.concatenate([np.asarray(p[key], dtype=np.float32) for p in parts], axis=0)
+        else:
+            out[key] = np.concatenate([np.asarray(p[key], dtype=np.float32) for p in parts], axis=1) / np.float32(k)
+    out.update(lora_rank=np.array(int(first["lora_rank"]) * k), lora_alpha=np.array(float(first["lora_alpha"]) * k))
+    return out
