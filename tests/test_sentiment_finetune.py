@@ -63,8 +63,9 @@ def test_merged_deltas_give_the_embedding_the_training_wrappers_gave(shipped):
     merged = MiniLMEncoder(int(cfg["max_length"]), 8, 1, False, {k: v for k, v in weights.items() if k.startswith("lora")})
     model = AutoModel.from_pretrained(str(encoder_path()), local_files_only=True).eval()
     for name, layer in adapter.wrap(model, torch, int(weights["lora_rank"]), float(weights["lora_alpha"]), 0).items():
-        layer.A.data = torch.from_numpy(weights[f"lora.{name}.A"])
-        layer.B.data = torch.from_numpy(weights[f"lora.{name}.B"])
+        # the file stores the factors in float16; training ran them in float32, as merge does
+        layer.A.data = torch.from_numpy(weights[f"lora.{name}.A"].astype(np.float32))
+        layer.B.data = torch.from_numpy(weights[f"lora.{name}.B"].astype(np.float32))
     enc = merged.tokenizer(SENTENCES, padding=True, truncation=True, max_length=int(cfg["max_length"]), return_tensors="pt")
     with torch.no_grad():
         wrapped = embedding(torch, model, enc).numpy()
@@ -111,3 +112,45 @@ def test_a_soup_of_runs_merges_as_the_mean_of_their_deltas(shipped):
     assert all(np.array_equal(adapter.average([one])[k], one[k]) for k in one)  # a soup of one is that run
     with pytest.raises(adapter.DeltasDoNotFit):
         adapter.average([one, {**other, "lora_rank": np.array(4)}])
+
+
+def _training_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_sentiment_finetune", ROOT / "scripts" / "train_sentiment_finetune.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_shipped_model_is_the_soup_of_the_training_scripts_default_runs(shipped):
+    script = _training_script()
+    weights = np.load(shipped)
+    assert script.SEEDS > 1 and weights["epoch"].shape == (script.SEEDS,)  # one best epoch per run
+    assert int(weights["lora_rank"]) == script.SEEDS * 8
+
+
+def test_the_soup_averages_the_runs_heads_and_refuses_runs_that_differ_in_more_than_their_seed(shipped):
+    script = _training_script()
+    rng = np.random.default_rng(3)
+    base = {k: v for k, v in dict(np.load(shipped)).items() if k.startswith("lora") or k in ("mean", "scale")}
+    runs = [{**base, "coef": rng.normal(size=(3, 388)), "bias": rng.normal(size=3), "val_rows": np.arange(5),
+             "epochs": np.array(2), "epoch": np.array(2), "train_seconds": np.array(10)} for _ in range(3)]
+    soup = script.soup(runs)
+    assert np.allclose(soup["coef"], sum(r["coef"] for r in runs) / 3)
+    assert np.allclose(soup["bias"], sum(r["bias"] for r in runs) / 3)
+    assert int(soup["train_seconds"]) == 30 and list(soup["epoch"]) == [2, 2, 2]
+    with pytest.raises(SystemExit, match="more than their seed"):
+        script.soup([runs[0], {**runs[1], "val_rows": np.arange(6)}])
+    with pytest.raises(SystemExit, match="more than their seed"):
+        script.soup([runs[0], {**runs[1], "mean": runs[1]["mean"] + 0.01}])
+
+
+def test_each_seeds_run_has_its_own_checkpoint_file(tmp_path):
+    import argparse
+
+    script = _training_script()
+    args = argparse.Namespace(checkpoint=str(tmp_path / "runs.npz"), seed=100)
+    names = [script.checkpoint(args, seed).name for seed in (100, 101, 102)]
+    assert names == ["runs.npz", "runs-101.npz", "runs-102.npz"]
+    assert script.checkpoint(argparse.Namespace(checkpoint=None, seed=100), 101) is None
