@@ -114,7 +114,9 @@ def test_a_soup_of_runs_merges_as_the_mean_of_their_deltas(shipped):
         adapter.average([one, {**other, "lora_rank": np.array(4)}])
 
 
-def _training_script():
+@pytest.fixture(scope="module")
+def script():
+    """scripts/train_sentiment_finetune.py as a module (it is a script, not a package)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("train_sentiment_finetune", ROOT / "scripts" / "train_sentiment_finetune.py")
@@ -123,15 +125,13 @@ def _training_script():
     return module
 
 
-def test_the_shipped_model_is_the_soup_of_the_training_scripts_default_runs(shipped):
-    script = _training_script()
+def test_the_shipped_model_is_the_soup_of_the_training_scripts_default_runs(shipped, script):
     weights = np.load(shipped)
     assert script.SEEDS > 1 and weights["epoch"].shape == (script.SEEDS,)  # one best epoch per run
     assert int(weights["lora_rank"]) == script.SEEDS * 8
 
 
-def test_the_soup_averages_the_runs_heads_and_refuses_runs_that_differ_in_more_than_their_seed(shipped):
-    script = _training_script()
+def test_the_soup_averages_the_runs_heads_and_refuses_runs_that_differ_in_more_than_their_seed(shipped, script):
     rng = np.random.default_rng(3)
     base = {k: v for k, v in dict(np.load(shipped)).items() if k.startswith("lora") or k in ("mean", "scale")}
     runs = [{**base, "coef": rng.normal(size=(3, 388)), "bias": rng.normal(size=3), "val_rows": np.arange(5),
@@ -146,10 +146,9 @@ def test_the_soup_averages_the_runs_heads_and_refuses_runs_that_differ_in_more_t
         script.soup([runs[0], {**runs[1], "mean": runs[1]["mean"] + 0.01}])
 
 
-def test_each_seeds_run_has_its_own_checkpoint_file(tmp_path):
+def test_each_seeds_run_has_its_own_checkpoint_file(tmp_path, script):
     import argparse
 
-    script = _training_script()
     args = argparse.Namespace(checkpoint=str(tmp_path / "runs.npz"), seed=100)
     names = [script.checkpoint(args, seed).name for seed in (100, 101, 102)]
     assert names == ["runs.npz", "runs-101.npz", "runs-102.npz"]
