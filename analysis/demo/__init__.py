@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import demo_text as T
+from analysis.demo import text as T
 from analysis.errors import UserError
 
 # ---------------------------------------------------------------------------------------------
