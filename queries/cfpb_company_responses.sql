@@ -1,4 +1,5 @@
 -- CFPB public debt-collection sample: one row per "Company response to consumer" value.
+-- Grain: one row per "Company response to consumer" value in the file (missing as '(none)').
 -- Parameters: $path (the CSV file).
 -- Units: complaints = count of complaints with that response; shares are computed in Python.
 with export as (

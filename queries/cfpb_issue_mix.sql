@@ -1,4 +1,5 @@
 -- CFPB public debt-collection sample (the CSV shipped in data/cfpb/, read at query time): one row per issue.
+-- Grain: one row per issue in the file (missing as '(none)').
 -- Parameters: $path (the CSV file).
 -- Units: complaints = count of complaints with that issue; shares are computed in Python.
 with export as (

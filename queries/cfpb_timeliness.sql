@@ -1,4 +1,5 @@
 -- CFPB public debt-collection sample: one row of timeliness counts over the whole file.
+-- Grain: one row (the whole file).
 -- Parameters: $path (the CSV file).
 -- Units: counts of complaints; median_routing_days = median of (Date sent to company - Date received)
 --   in days: the CFPB's routing time, NOT the company's resolution time. "Consumer disputed?" is only

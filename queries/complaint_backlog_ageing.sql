@@ -1,5 +1,6 @@
 -- Backlog ageing: one row per age band of the complaints open at $as_of (received before it and not
 -- resolved before it), every band listed (count 0 when empty), youngest first.
+-- Grain: one row per age band (band_order 1..5), every band, empty ones with 0.
 -- Parameters: $as_of (instant: the end of the range); shared filters $portfolios, $teams, $strategies.
 --   The date range does not apply: a complaint received long ago and still open is in the backlog.
 -- Units: age = $as_of - received_at in days of 86,400 s; bands are upper-inclusive

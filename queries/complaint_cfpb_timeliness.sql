@@ -1,4 +1,5 @@
 -- Timeliness of CFPB-sourced complaints (source = 'cfpb') received in the filter range: one row.
+-- Grain: one row.
 -- Parameters: $tz; $as_of (instant: the end of the range); shared filters $start, $end (dates in
 --   $tz, inclusive), $portfolios, $teams, $strategies.
 -- Units: counts of complaints. The CFPB expects a company response within 15 days and a final

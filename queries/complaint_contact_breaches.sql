@@ -1,5 +1,6 @@
 -- Complaints about contact next to the presumed breaches on the same account in the 30 days before:
 -- one row per contact-related complaint received in the filter range, newest first.
+-- Grain: one row per contact-related complaint received in the filter range (complaint_id unique).
 -- Needs the derived table breaches(contact_id, account_id, rule_id, ts, ...) (compliance pipeline step).
 -- Parameters: $contact_pattern (regular expression matched against lower-cased category, issue and
 --   sub_issue); $tz; shared filters $start, $end (dates in $tz, inclusive), $portfolios, $teams, $strategies.

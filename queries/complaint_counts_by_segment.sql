@@ -1,4 +1,5 @@
 -- Complaint handling by segment over the filter range: one row per value of $dimension.
+-- Grain: one row per segment (value of $dimension) received or resolved in the range or open at $as_of.
 -- Parameters: $dimension, one of category, source, team, strategy, portfolio, outcome, issue
 --   (team/strategy/portfolio: of the complaint's account); $tz; $as_of (instant: the end of the
 --   range, for open_at_end); shared filters $start, $end (dates in $tz, inclusive), $portfolios,

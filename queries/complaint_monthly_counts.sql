@@ -1,6 +1,7 @@
 -- Complaint handling by month: one row per calendar month of the reporting zone $tz, from the first
 -- to the last month in which a complaint was received or resolved (within the filter range); months
 -- in between without events are listed with zero counts and empty medians.
+-- Grain: one row per month (month: first day of the calendar month in $tz), first to last event month, gaps included.
 -- Parameters: $tz; shared filters $start, $end (dates in $tz, inclusive), $portfolios, $teams,
 --   $strategies (of the complaint's account; complaints without an account only pass when these are
 --   empty); $channels is not used (complaints have no channel).

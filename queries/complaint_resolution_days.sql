@@ -1,4 +1,5 @@
 -- Resolution times: one row per complaint resolved within the filter range (resolved_at's date in $tz).
+-- Grain: one row per complaint resolved in the filter range (complaint_id unique).
 -- Parameters: $tz; shared filters $start, $end (dates in $tz, inclusive), $portfolios, $teams, $strategies.
 -- Units: resolution_days = (resolved_at - received_at) in days of 86,400 s, fractional.
 with complaints as (

@@ -1,4 +1,5 @@
 -- The firm's complaint timeliness over the filter range, for the CFPB benchmark: one row.
+-- Grain: one row.
 -- Parameters: $tz; $as_of (instant: the end of the range); shared filters $start, $end (dates in $tz,
 --   inclusive), $portfolios, $teams, $strategies.
 -- Units: counts of complaints received in the range. resolved_within_15_days: resolved_at -

@@ -1,4 +1,5 @@
 -- One row per survey response with a comment: the comment's sentiment score (-1..1) and label.
+-- Grain: one row per survey response with a comment scored under $model_id (response_id unique).
 -- Parameters: $model_id.
 with surveys as (
     select response_id, comment from surveys where comment is not null

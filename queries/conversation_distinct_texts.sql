@@ -1,4 +1,5 @@
 -- One row per distinct (speaker, text) among all turns, with text_hash = md5(text). No parameters.
+-- Grain: one row per distinct (speaker, text).
 with turns as (
     select speaker, text from turns
 ),

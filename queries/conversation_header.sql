@@ -1,5 +1,6 @@
 -- One row: the conversation $conversation_id with its account, agent, team, channel, start and
 -- sentiment roll-up (scores -1..1, trajectories -2..2). Parameters: $conversation_id.
+-- Grain: one row (none when conversation $conversation_id does not exist).
 with conversations as (
     select conversation_id, account_id, agent_id, channel, started_at from conversations
     where conversation_id = $conversation_id

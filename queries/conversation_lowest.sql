@@ -1,4 +1,5 @@
 -- One row per conversation in the filters with a customer score, lowest customer mean first, at most $limit.
+-- Grain: one row per conversation (conversation_id unique) with a customer score, at most $limit.
 -- Scores -1..1; trajectory -2..2 (last third minus first third of the customer's turns).
 -- qa_failed: rules failed; cues: vulnerability cues found in the customer's words.
 -- Parameters: $limit, $start, $end (UTC dates, inclusive), $portfolios, $teams, $channels, $strategies.

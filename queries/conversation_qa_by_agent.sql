@@ -1,4 +1,5 @@
 -- One row per agent x QA rule over conversations in the filters where the rule applies.
+-- Grain: one row per agent x QA rule (agent_id, '(none)' when the conversation has no agent; rule_id).
 -- checked: conversations the rule applied to; passed: those that passed; hits: matched phrases.
 -- Parameters: $start, $end (UTC dates, inclusive), $portfolios, $teams, $channels, $strategies.
 with conversations as (

@@ -1,6 +1,7 @@
 -- One row per QA phrase hit: a rule's pattern matched in a turn the rule looks at (speaker, the
 -- speaker's first N turns when first_turns is set, the account's first conversation when
 -- applies_to = 'first_conversation'). Character span [start_char, end_char) in the turn's text.
+-- Grain: one row per QA phrase hit (conversation_id, rule_id, turn, start_char, end_char).
 -- Reads qa_text_matches (matches per distinct speaker and text, written by analysis.qa) and qa_rules.
 -- No parameters.
 with turns as (

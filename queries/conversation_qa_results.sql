@@ -1,4 +1,5 @@
 -- One row per QA rule checked on conversation $conversation_id: passed or failed, with the rule's title and source.
+-- Grain: one row per QA rule checked on conversation $conversation_id (rule_id unique).
 -- Parameters: $conversation_id.
 with results as (
     select rule_id, kind, passed from qa_results where conversation_id = $conversation_id

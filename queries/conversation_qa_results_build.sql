@@ -1,5 +1,6 @@
 -- One row per conversation x QA rule that applies to it (applies_to 'all', or 'first_conversation'
 -- for the account's earliest conversation by started_at then conversation_id).
+-- Grain: one row per conversation x QA rule that applies to it (conversation_id, rule_id unique).
 -- passed: a required rule has at least one hit; a prohibited rule has none. Reads qa_hits, qa_rules.
 -- No parameters.
 with conversations as (

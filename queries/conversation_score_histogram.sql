@@ -1,6 +1,7 @@
 -- One row per score bin x label: conversations in the filters whose customer mean (-1..1) falls in
 -- [bin_start, bin_start + 0.1) (the top bin includes 1.0). Parameters: $start, $end (UTC dates,
 -- inclusive), $portfolios, $teams, $channels, $strategies.
+-- Grain: one row per score bin (bin_start, 0.1 wide) x label, for bins with a conversation.
 with conversation_sentiment as (
     select conversation_id, account_id, channel, started_at, customer_mean, label from conversation_sentiment
     where customer_mean is not null

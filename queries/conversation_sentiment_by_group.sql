@@ -1,6 +1,7 @@
 -- One row per group x month (UTC calendar month of started_at) of conversations in the filters.
 -- Group chosen by $by: 'team' (the account's team, as the sidebar filter), 'agent', 'channel',
 -- 'strategy'; null groups read '(none)'.
+-- Grain: one row per group x month (group_value: value of $by; month: first day, UTC) with a conversation.
 -- Returns counts and sums, not rates: conversations, scored (the customer spoke),
 -- negative/neutral/positive (conversation labels), customer_score_sum (sum of customer means, -1..1 each).
 -- Parameters: $by, $start, $end (UTC dates, inclusive), $portfolios, $teams, $channels, $strategies.

@@ -1,5 +1,6 @@
 -- One row per conversation: the customer's and the agent's mean turn score (-1..1), the mean of
 -- their first third and last third of turns, and the trajectory (last third minus first third, -2..2).
+-- Grain: one row per conversation (conversation_id unique), every conversation, scored or not.
 -- A speaker with n turns: first third = their first ceil(n/3) turns, last third = their last ceil(n/3).
 -- label: from the customer's mean with dead zone [$negative_at, $positive_at] exclusive
 -- (empty when the customer never spoke). Reads turn_sentiment. Parameters: $negative_at, $positive_at.

@@ -1,4 +1,5 @@
 -- One row per distinct text (turn text or survey comment) that has no cached score for the model.
+-- Grain: one row per distinct text not yet scored under $model_id (text_hash unique).
 -- Parameters: $model_id (model name and version, e.g. vader-3.3.2). text_hash is md5 of the text,
 -- the cache key together with model_id.
 with texts as (

@@ -1,5 +1,6 @@
 -- One row per turn of one conversation ($conversation_id), in order, with its sentiment score (-1..1)
 -- and label when scored. Parameters: $conversation_id.
+-- Grain: one row per turn of conversation $conversation_id (turn unique).
 with turns as (
     select conversation_id, turn, speaker, text from turns where conversation_id = $conversation_id
 ),

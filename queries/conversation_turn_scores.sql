@@ -1,4 +1,5 @@
 -- One row per turn: its sentiment score (-1..1) and label under the model, from the score cache.
+-- Grain: one row per turn scored under $model_id (conversation_id, turn unique).
 -- Parameters: $model_id.
 with turns as (
     select conversation_id, turn, speaker, text from turns

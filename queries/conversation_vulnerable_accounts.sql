@@ -1,4 +1,5 @@
 -- One row per account with a vulnerability cue in the customer's words in a conversation in the filters.
+-- Grain: one row per account (account_id unique) with a cue in a conversation in the filters.
 -- drivers/cues: distinct FCA drivers and cue names found; conversations: conversations flagged;
 -- last_flagged_at: latest flagged conversation's start; already_vulnerable: the account's vulnerable flag.
 -- Parameters: $start, $end (UTC dates, inclusive), $portfolios, $teams, $channels, $strategies.

@@ -1,6 +1,7 @@
 -- The newest event timestamp in the data, as ISO 8601 UTC text ('2026-03-08T14:05:00Z'); NULL when
--- there are no events. Grain: one row. Parameters: none. Events: contacts, consents, preferences,
+-- there are no events. Parameters: none. Events: contacts, consents, preferences,
 -- conversations, surveys, complaints (received and resolved), payments, promises (created).
+-- Grain: one row.
 with events as (
     select max(ts) as event_at from contacts
     union all select max(given_at) from consents

@@ -1,4 +1,5 @@
 -- Survey response counts for NPS and CSAT: one row per segment x month.
+-- Grain: one row per segment x month (segment: value of $dimension; month: first day, in $tz) with a response.
 -- Month: calendar month of responded_at in the reporting zone $tz (IANA name, default UTC).
 -- Parameters: $tz; $dimension, one of all, team, agent, survey_channel, strategy, portfolio
 --   (team: the answering agent's team, else the account's team; survey_channel: surveys.channel);

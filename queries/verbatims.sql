@@ -1,4 +1,5 @@
 -- Survey comments: one row per survey response with a non-empty comment, newest first.
+-- Grain: one row per survey response with a non-empty comment (response_id unique), at most $limit.
 -- Parameters: $tz, $band ('' = all, else promoter / passive / detractor / no_nps), $limit (rows),
 --   and the shared filters as in nps_csat_counts.sql.
 -- Units: nps 0-10, csat 1-5; responded_at is an instant (UTC).

@@ -1,4 +1,5 @@
 -- Survey comments with their sentiment: one row per survey response with a non-empty comment, newest first.
+-- Grain: one row per survey response with a non-empty comment (response_id unique), at most $limit.
 -- Needs the derived table comment_sentiment(response_id, score, label) (conversations pipeline step).
 -- Parameters: $tz, $band ('' = all, else promoter / passive / detractor / no_nps), $limit (rows),
 --   and the shared filters as in nps_csat_counts.sql.
