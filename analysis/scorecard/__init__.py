@@ -1,0 +1,58 @@
+"""The executive scorecard: SPEC section 3 metrics for a month, and the `scorecard` command.
+
+- `metrics`: the metric table, months of the reporting zone, the queries and the scorecard table.
+- `render`: page frames and tiles, CSS, CSV text, Plotly charts and the PDF.
+- `cli`: `python -m analysis scorecard` (`add_arguments`, `run`).
+
+The names below are the package's public interface (the dashboard page, the CLI, tests and the
+benchmarks use `analysis.scorecard.<name>`).
+"""
+from __future__ import annotations
+
+from analysis.scorecard.cli import add_arguments, run
+from analysis.scorecard.metrics import (
+    BY_NAME,
+    METRIC_NAMES,
+    METRICS,
+    SECTIONS,
+    TARGETS_FILE,
+    Metric,
+    add_months,
+    breach_pairs,
+    check_timezone,
+    data_months,
+    default_month,
+    load_targets,
+    month_choices,
+    month_label,
+    month_values,
+    monthly_metrics,
+    parse_month,
+    require_month,
+    scorecard,
+    status,
+    trend_months,
+)
+from analysis.scorecard.render import (
+    HEADLINE,
+    STATUS_CSS,
+    STATUS_LABEL,
+    STATUS_RGB,
+    csv_from_table,
+    csv_text,
+    display_frame,
+    display_value,
+    format_value,
+    headline,
+    pdf_bytes,
+    section_figures,
+    status_style,
+)
+
+__all__ = [
+    "BY_NAME", "HEADLINE", "METRICS", "METRIC_NAMES", "SECTIONS", "STATUS_CSS", "STATUS_LABEL", "STATUS_RGB",
+    "TARGETS_FILE", "Metric", "add_arguments", "add_months", "breach_pairs", "check_timezone", "csv_from_table",
+    "csv_text", "data_months", "default_month", "display_frame", "display_value", "format_value", "headline",
+    "load_targets", "month_choices", "month_label", "month_values", "monthly_metrics", "parse_month", "pdf_bytes",
+    "require_month", "run", "scorecard", "section_figures", "status", "status_style", "trend_months",
+]
