@@ -38,7 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analysis.sentiment import LABELS, adapter, labelled, read_config  # noqa: E402
-from analysis.sentiment.transformer import HeadModel, _offline, softmax, _torch, embedding, encoder_path, vader_features  # noqa: E402
+from analysis.sentiment.encoder import encoder_path, load_torch, offline  # noqa: E402
+from analysis.sentiment.transformer import HeadModel, softmax, embedding, vader_features  # noqa: E402
 
 SEED = 20261201
 SEEDS = 3  # the shipped model is the soup of three runs (DECISIONS.md, "Seed soup")
@@ -56,9 +57,9 @@ def batches(rng, rows: np.ndarray, lengths: np.ndarray, size: int) -> list[np.nd
 
 
 def train(args, seed: int, texts, y, val, cfg) -> dict:
-    torch = _torch(args.threads)
+    torch = load_torch(args.threads)
     torch.manual_seed(seed)
-    _offline()
+    offline()
     from transformers import AutoModel, AutoTokenizer
 
     max_length = int(cfg.get("max_length", 64))

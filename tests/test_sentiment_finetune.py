@@ -56,7 +56,8 @@ def test_merged_deltas_give_the_embedding_the_training_wrappers_gave(shipped):
     from transformers import AutoModel
 
     from analysis.sentiment import adapter
-    from analysis.sentiment.transformer import MiniLMEncoder, embedding, encoder_path
+    from analysis.sentiment.encoder import encoder_path
+    from analysis.sentiment.transformer import MiniLMEncoder, embedding
 
     weights = dict(np.load(shipped))
     cfg = read_config(CONFIG)["transformer"]

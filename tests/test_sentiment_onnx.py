@@ -73,7 +73,7 @@ def test_the_backend_and_int8_are_in_the_model_id_so_cached_scores_are_not_share
     assert onnx_fp32.model_id.startswith("all-MiniLM-L6-v2-onnx-len") and not torch_fp32.model_id.startswith("all-MiniLM-L6-v2-onnx")
     assert torch_fp32.model_id.endswith(head) and len(ids) == 2
     # the int8 id follows from the settings alone (no need to build an int8 graph here)
-    from analysis.sentiment.transformer import encoder_id
+    from analysis.sentiment.encoder import encoder_id
 
     assert encoder_id("onnx", True, 64) not in ids and encoder_id("onnx", True, 64) != encoder_id("torch", True, 64)
 

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.errors import UserError
+from analysis.sentiment.encoder import Batcher, encoder_path, load_torch, offline
 
 EXPORT_VERSION = 2  # bump when the graph built here changes, so cached files are rebuilt
 ATTENTION = "bert_onnx_export"
@@ -130,10 +131,8 @@ def build(out: Path, adapter, quantize: bool, threads: int) -> dict:
 
 
 def _export(tmp: Path, out: Path, adapter, quantize: bool, threads: int, onnx, optimizer) -> dict:
-    from analysis.sentiment.transformer import _offline, _torch, encoder_path
-
-    torch = _torch(threads)
-    _offline()
+    torch = load_torch(threads)
+    offline()
     from transformers import AttentionInterface, AutoModel
 
     model = AutoModel.from_pretrained(str(encoder_path()), local_files_only=True).eval()
@@ -185,8 +184,6 @@ class OnnxEncoder:
     """all-MiniLM-L6-v2 sentence embeddings (384 floats, unit length) from an onnxruntime session."""
 
     def __init__(self, max_length: int, batch_size: int, threads: int, quantize: bool, adapter, cache: Path):
-        from analysis.sentiment.transformer import _Batcher, encoder_path
-
         ort = onnxruntime()
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
@@ -212,7 +209,7 @@ class OnnxEncoder:
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.cache, self.quantize = cache, quantize
         self.encode = fast_tokenizer(encoder_path(), max_length)
-        self.batcher = _Batcher(self.encode, batch_size)
+        self.batcher = Batcher(self.encode, batch_size)
         self.sessions = [self.session] + [ort.InferenceSession(str(cache), options, providers=["CPUExecutionProvider"])
                                           for _ in range(max(threads, 1) - 1)] if quantize else [self.session]
         self.pool = None  # int8 with more than one session: made on first use, kept for the encoder's life

