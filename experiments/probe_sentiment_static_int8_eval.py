@@ -1,14 +1,14 @@
 """Probe (not a product path): validation accuracy, throughput and batch-vs-alone scores of the
-graphs `probe_sentiment_static_int8.py` wrote into $SENTEXP (default /tmp/sentexp).
+graphs `probe_sentiment_static_int8.py` wrote into $SENTEXP (default experiments/out).
 
-    .venv/bin/python benchmarks/probe_sentiment_static_int8_eval.py fp32 NAME [NAME ...]
+    .venv/bin/python experiments/probe_sentiment_static_int8_eval.py fp32 NAME [NAME ...]
 """
 import sys, time, os, numpy as np
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-WORK = Path(os.environ.get("SENTEXP", "/tmp/sentexp"))
+WORK = Path(os.environ.get("SENTEXP", ROOT / "experiments" / "out"))
 WORK.mkdir(parents=True, exist_ok=True)
 from analysis.sentiment import labelled
 from analysis.sentiment.transformer import HeadModel, softmax

@@ -4,7 +4,10 @@ sessions side by side (what `quantize = true` runs), on 2,000 held-out sentences
 and the largest embedding difference between the ways (int8 batched differs: its activation range
 is the batch's).
 
-    .venv/bin/python benchmarks/probe_sentiment_int8_alone.py
+    .venv/bin/python experiments/probe_sentiment_int8_alone.py
+
+The graphs are built (on first use) under $SENTEXP/cache (default experiments/out/cache, ignored by
+git), not in the product's cache. Findings: experiments/README.md.
 """
 import sys, time, os
 from concurrent.futures import ThreadPoolExecutor
@@ -12,12 +15,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+WORK = Path(os.environ.get("SENTEXP", ROOT / "experiments" / "out"))
+WORK.mkdir(parents=True, exist_ok=True)
 import numpy as np, onnxruntime as ort
 from analysis.sentiment import labelled, load_model, read_config
 from analysis.sentiment.onnx_backend import fast_tokenizer
-from analysis.sentiment.transformer import encoder_path
+from analysis.sentiment.encoder import encoder_path
 cfg = read_config()
-files = {q: str(load_model("transformer", {**cfg, "transformer": {**cfg["transformer"], "quantize": q == "int8"}}).encoder.cache)
+files = {q: str(load_model("transformer", {**cfg, "transformer": {**cfg["transformer"], "quantize": q == "int8",
+                                                                   "onnx_cache": str(WORK / "cache")}}).encoder.cache)
          for q in ("fp32", "int8")}  # the cached graphs (built on first use)
 texts = [t for s in labelled.HELD_OUT for t, _ in labelled.load(s)][:2000]
 enc = fast_tokenizer(encoder_path(), 64)

@@ -1,17 +1,17 @@
 """Probe (not a product path): onnxruntime static int8 of the fine-tuned MiniLM graph.
 
-    .venv/bin/python benchmarks/probe_sentiment_static_int8.py [N_CALIBRATION=512] [SPEC=all] [METHOD=MinMax]
+    .venv/bin/python experiments/probe_sentiment_static_int8.py [N_CALIBRATION=512] [SPEC=all] [METHOD=MinMax]
 
 Builds the fp32 graph as the product does, runs symbolic shape inference, and writes quantized
 graphs calibrated on training texts outside the validation split into $SENTEXP (default
-/tmp/sentexp). DECISIONS.md "Static int8 probe" records what it measured.
+experiments/out, ignored by git). experiments/README.md records what it found.
 """
 import sys, time, os, numpy as np
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-WORK = Path(os.environ.get("SENTEXP", "/tmp/sentexp"))
+WORK = Path(os.environ.get("SENTEXP", ROOT / "experiments" / "out"))
 WORK.mkdir(parents=True, exist_ok=True)
 from analysis.sentiment import labelled, read_config
 from analysis.sentiment.transformer import HeadModel, softmax
