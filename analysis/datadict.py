@@ -23,7 +23,7 @@ TYPE_FORMATS = {
     "tz": "IANA zone name, e.g. `America/Chicago`",
 }
 
-# Defaults the importer applies (analysis/ingest.py) and rules that span columns.
+# Defaults the importer applies (analysis/ingest/load.py) and rules that span columns (analysis/ingest/checks.py).
 DEFAULTS = {
     ("accounts", "vulnerable"): "false",
     ("complaints", "source"): "consumer",
