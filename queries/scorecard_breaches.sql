@@ -1,8 +1,9 @@
--- Presumed contact-rule breaches per month of the reporting zone (SPEC section 3, default rules).
+-- Presumed contact-rule breaches per month of the reporting zone (SPEC section 3).
 -- Grain: one row per month (month_start: first day of the month in zone $tz), $first_month..$last_month.
 -- Parameters: $tz (IANA zone), $first_month, $last_month (first days of months, inclusive).
--- Input: relation breach_pairs (contact_id, account_id, rule_id, ts), registered by the caller from the
--- stored `breaches` table or from the compliance engine. Units: counts; a breach is a (contact, rule) pair.
+-- Input: table breaches (contact_id, account_id, rule_id, ts): the stored audit, or, for the command's
+-- default-rules figures when another rule set produced it, the caller's temporary table of the engine's
+-- breaches, which hides it on that cursor. Units: counts; a breach is a (contact, rule) pair.
 with
 
 months as (
@@ -10,13 +11,13 @@ months as (
     from generate_series(cast($first_month as timestamp), cast($last_month as timestamp), interval 1 month) as g (m)
 ),
 
-breaches as (
+pairs as (
     select distinct
         b.contact_id,
         b.rule_id,
         b.account_id,
         cast(date_trunc('month', timezone($tz, cast(b.ts as timestamptz))) as date) as month_start
-    from breach_pairs as b
+    from breaches as b
 ),
 
 per_month as (
@@ -24,7 +25,7 @@ per_month as (
         month_start,
         count(*) as contact_breaches,
         count(distinct account_id) as accounts_with_breach
-    from breaches
+    from pairs
     group by month_start
 ),
 

@@ -320,7 +320,7 @@ def test_breach_pairs_are_counted_by_their_contact_month_from_the_stored_default
     add_contact(con, "C2", "A1", "2026-02-03T10:00:00Z", "sms", "outbound", "sent")
     add_contact(con, "C3", "A2", "2026-03-01T00:00:00Z", "sms", "outbound", "sent")
     # The stored table says what the engine found; the scorecard only counts it (the engine has its own tests).
-    con.execute("""create table breaches as select * from (values
+    con.execute("""create or replace table breaches as select * from (values
         ('C1', 'A1', 'regf_7in7', timestamptz '2026-02-28 23:59:59+00'),
         ('C1', 'A1', 'state_ma_2in7', timestamptz '2026-02-28 23:59:59+00'),
         ('C2', 'A1', 'regf_7in7', timestamptz '2026-02-03 10:00:00+00'),
@@ -339,13 +339,73 @@ def test_breach_pairs_are_counted_by_their_contact_month_from_the_stored_default
 def test_a_breaches_table_from_edited_rules_is_not_used_for_the_scorecard(fresh_db):
     con = fresh_db
     add_accounts(con, ("A1", date(2026, 1, 5), 100))
-    con.execute("""create table breaches as select 'C1' as contact_id, 'A1' as account_id, 'my_rule' as rule_id,
+    con.execute("""create or replace table breaches as select 'C1' as contact_id, 'A1' as account_id, 'my_rule' as rule_id,
         timestamptz '2026-02-10 10:00:00+00' as ts""")
     con.execute("insert into meta values ('rule_set', 'my firm rules v2 (0123456789ab)')")
     add_contact(con, "C1", "A1", "2026-02-10T15:00:00Z", "email", "outbound", "sent")  # 09:00 in Chicago: no breach
     # The default rules find nothing in this one daytime email, whatever the stored table says.
     feb = scorecard.month_values(con, "2026-02")
     assert (feb["contact_breaches"], feb["accounts_with_breach"]) == (0, 0)
+
+
+def no_engine(monkeypatch):
+    """Make any run of the compliance engine fail the test (a page must only read the stored audit)."""
+    import analysis.compliance.engine as engine
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the compliance engine ran")
+
+    monkeypatch.setattr(engine, "find_breaches", refuse)
+
+
+def test_the_pages_count_the_stored_audit_of_another_rule_set_and_name_it_without_running_the_engine(fresh_db, monkeypatch):
+    con = fresh_db
+    add_accounts(con, ("A1", date(2026, 1, 5), 100))
+    con.execute("""create or replace table breaches as select 'C1' as contact_id, 'A1' as account_id, 'my_rule' as rule_id,
+        timestamptz '2026-02-10 10:00:00+00' as ts""")
+    con.execute("insert into meta values ('rule_set', 'my firm rules v2 (0123456789ab)')")
+    add_contact(con, "C1", "A1", "2026-02-10T15:00:00Z", "email", "outbound", "sent")
+    default = scorecard.month_values(con, "2026-02")  # SPEC's figure: the default rules find nothing here
+    assert (default["contact_breaches"], default["accounts_with_breach"]) == (0, 0)
+    no_engine(monkeypatch)
+    feb = scorecard.month_values(con, "2026-02", breaches=scorecard.STORED_AUDIT)
+    assert (feb["contact_breaches"], feb["accounts_with_breach"]) == (1, 1)
+    card = scorecard.scorecard(con, "2026-02", breaches=scorecard.STORED_AUDIT).set_index("metric")
+    assert card.loc["contact_breaches", "value"] == 1
+    source = scorecard.breach_rule_set(con)
+    assert source == {"label": "my firm rules v2 (0123456789ab)", "stored": True, "default": False}
+    caption = scorecard.breach_caption(source)
+    assert "my firm rules v2 (0123456789ab)" in caption and "not the default rule set" in caption
+
+
+def test_the_stored_audit_of_the_default_rules_is_named_as_such(fresh_db, monkeypatch):
+    from analysis.compliance.rules import load_rules
+
+    con = fresh_db
+    add_accounts(con, ("A1", date(2026, 1, 5), 100))
+    con.execute("""create or replace table breaches as select 'C1' as contact_id, 'A1' as account_id,
+        'regf_7in7' as rule_id, timestamptz '2026-02-10 10:00:00+00' as ts""")
+    con.execute("insert into meta values ('rule_set', ?)", [load_rules().label])
+    add_contact(con, "C1", "A1", "2026-02-10T10:00:00Z", "call", "outbound", "no_answer")
+    no_engine(monkeypatch)  # neither source runs it: the stored audit is the default rules'
+    for source in scorecard.BREACH_SOURCES:
+        assert scorecard.month_values(con, "2026-02", breaches=source)["contact_breaches"] == 1
+    found = scorecard.breach_rule_set(con)
+    assert found == {"label": load_rules().label, "stored": True, "default": True}
+    assert "(the default rules, config/rules.toml)" in scorecard.breach_caption(found)
+
+
+def test_without_a_stored_audit_the_pages_leave_the_breach_metrics_empty(fresh_db, monkeypatch):
+    con = fresh_db
+    add_accounts(con, ("A1", date(2026, 1, 5), 100))
+    add_contact(con, "C1", "A1", "2026-02-10T15:00:00Z", "email", "outbound", "sent")
+    source = scorecard.breach_rule_set(con)
+    assert source == {"label": None, "stored": False, "default": False}
+    assert "no compliance audit is stored" in scorecard.breach_caption(source)
+    assert scorecard.month_values(con, "2026-02")["contact_breaches"] == 0  # SPEC's: the engine, now
+    no_engine(monkeypatch)
+    feb = scorecard.month_values(con, "2026-02", breaches=scorecard.STORED_AUDIT)
+    assert feb["contact_breaches"] is None and feb["accounts_with_breach"] is None
 
 
 # --- months, output and the command line ---------------------------------------------------------

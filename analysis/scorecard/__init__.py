@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from analysis.scorecard.cli import add_arguments, run
 from analysis.scorecard.metrics import (
+    BREACH_SOURCES,
     BY_NAME,
+    DEFAULT_RULES,
     METRIC_NAMES,
     METRICS,
     SECTIONS,
+    STORED_AUDIT,
     TARGETS_FILE,
     Metric,
     add_months,
-    breach_pairs,
+    breach_rule_set,
     check_timezone,
     data_months,
     default_month,
@@ -38,6 +41,7 @@ from analysis.scorecard.render import (
     STATUS_CSS,
     STATUS_LABEL,
     STATUS_RGB,
+    breach_caption,
     csv_from_table,
     csv_text,
     display_frame,
@@ -50,8 +54,9 @@ from analysis.scorecard.render import (
 )
 
 __all__ = [
-    "BY_NAME", "HEADLINE", "METRICS", "METRIC_NAMES", "SECTIONS", "STATUS_CSS", "STATUS_LABEL", "STATUS_RGB",
-    "TARGETS_FILE", "Metric", "add_arguments", "add_months", "breach_pairs", "check_timezone", "csv_from_table",
+    "BREACH_SOURCES", "BY_NAME", "DEFAULT_RULES", "HEADLINE", "METRICS", "METRIC_NAMES", "SECTIONS", "STATUS_CSS",
+    "STATUS_LABEL", "STATUS_RGB", "STORED_AUDIT", "TARGETS_FILE", "Metric", "add_arguments", "add_months",
+    "breach_caption", "breach_rule_set", "check_timezone", "csv_from_table",
     "csv_text", "data_months", "default_month", "display_frame", "display_value", "format_value", "headline",
     "load_targets", "month_choices", "month_label", "month_values", "monthly_metrics", "parse_month", "pdf_bytes",
     "require_month", "run", "scorecard", "section_figures", "status", "status_style", "trend_months",

@@ -5,6 +5,12 @@ Every metric is computed for a calendar month of a reporting time zone (default 
 (a zero denominator gives None, never 0), adds the previous month, the same month a year earlier,
 a 12-month trend and a target status. How the numbers are shown and written (page frames, CSV,
 charts, PDF) is `analysis.scorecard.render`; the command is `analysis.scorecard.cli`.
+
+The breach metrics count the table `breaches` in SQL. SPEC section 3 counts the default rules'
+breaches (`DEFAULT_RULES`, what the command writes): when another rule set produced the stored
+table, the engine finds the default rules' breaches at that moment. A page counts the stored audit
+as it is (`STORED_AUDIT`) and names its rule set (`breach_rule_set`): a page request never runs the
+audit.
 """
 from __future__ import annotations
 
@@ -117,25 +123,24 @@ def require_month(con, month: date, tz: str) -> list[date]:
 
 # ----------------------------------------------------------------------------- breaches
 
-def breach_pairs(con) -> pd.DataFrame | None:
-    """The default rules' (contact, rule) breaches: contact_id, account_id, rule_id, ts.
+# Which breaches the breach metrics count (the `breaches` argument of the functions below):
+DEFAULT_RULES = "default"  # SPEC section 3: the default rule set's (config/rules.toml); the command's
+STORED_AUDIT = "stored"    # the stored audit (table `breaches`), whichever rule set produced it; the page's
+BREACH_SOURCES = (DEFAULT_RULES, STORED_AUDIT)
 
-    The stored `breaches` table is used when it was produced by the default rule set (meta
-    `rule_set`); otherwise the compliance engine computes them. None when no engine is available.
-    """
-    cols = ["contact_id", "account_id", "rule_id", "ts"]
-    if table_exists(con, "breaches") and _is_default_rule_set(get_meta(con, "rule_set_sha256") or get_meta(con, "rule_set")):
-        cur = con.cursor()
-        try:
-            return cur.execute("select contact_id, account_id, rule_id, ts from breaches").df()
-        finally:
-            cur.close()
-    try:
-        from analysis.compliance.engine import find_breaches
-    except ImportError:
-        return None
-    found = find_breaches(con, rules=None)
-    return found[cols] if len(found) else pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+
+def breach_rule_set(con) -> dict:
+    """The rule set behind the stored breaches: `label` (meta `rule_set`), `stored` (the audit has run:
+    a `breaches` table and the meta `rule_set`/`rule_set_sha256` the engine's refresh writes with it)
+    and `default` (its rule set is the default one, config/rules.toml)."""
+    label = get_meta(con, "rule_set")
+    identity = get_meta(con, "rule_set_sha256") or label
+    stored = identity is not None and table_exists(con, "breaches")
+    return {
+        "label": label if stored else None,
+        "stored": stored,
+        "default": stored and _is_default_rule_set(identity),
+    }
 
 
 def _is_default_rule_set(value: str | None) -> bool:
@@ -151,13 +156,40 @@ def _is_default_rule_set(value: str | None) -> bool:
     return default.sha256 in str(value) or default.short_hash in str(value)
 
 
-def _breaches_monthly(con, params: dict) -> pd.DataFrame | None:
-    pairs = breach_pairs(con)
-    if pairs is None:
-        return None
+def _audit_default_rules(cur, con) -> bool:
+    """Run the engine with the default rules into a temporary table `breaches` of cursor `cur`, which
+    hides the stored table from that cursor only (the database is not written: it may be read-only).
+    False when this build has no engine."""
+    try:
+        from analysis.compliance.engine import find_breaches
+    except ImportError:
+        return False
+    found = find_breaches(con, rules=None)
+    cur.execute("create temp table breaches (contact_id varchar, account_id varchar, rule_id varchar, ts timestamptz)")
+    if len(found):
+        cur.register("found_breaches", found)
+        cur.execute("insert into temp.breaches select contact_id, account_id, rule_id, ts from found_breaches")
+        cur.unregister("found_breaches")
+    return True
+
+
+def _breaches_monthly(con, params: dict, breaches: str) -> pd.DataFrame | None:
+    """Breach counts per month (`queries/scorecard_breaches.sql`, which reads the table `breaches`).
+
+    `stored`: the stored audit as it is; None when there is none. `default`: the stored audit when the
+    default rules produced it, else the default rules' breaches found now by the engine (a command-line
+    run, not a page request); None when this build has no engine.
+    """
+    if breaches not in BREACH_SOURCES:
+        raise ValueError(f"breaches must be one of {BREACH_SOURCES}, not {breaches!r}")
+    source = breach_rule_set(con)
     cur = con.cursor()
     try:
-        cur.register("breach_pairs", pairs)
+        if breaches == DEFAULT_RULES and not source["default"]:
+            if not _audit_default_rules(cur, con):
+                return None
+        elif not source["stored"]:
+            return None
         return cur.execute(sql_text("scorecard_breaches"), params).df()
     finally:
         cur.close()
@@ -171,15 +203,18 @@ def _ratio(num, den, scale: float = 100.0):
     return scale * float(num) / float(den)
 
 
-def monthly_metrics(con, first_month: date, last_month: date, tz: str = "UTC") -> pd.DataFrame:
+def monthly_metrics(con, first_month: date, last_month: date, tz: str = "UTC",
+                    breaches: str = DEFAULT_RULES) -> pd.DataFrame:
     """Every SPEC section 3 metric, one row per month of zone `tz` from `first_month` to `last_month`.
 
     Columns: month_start, then the metrics in SPEC order. Ratios with a zero denominator are None.
+    `breaches` says which breaches the breach metrics count (`DEFAULT_RULES`, SPEC's, or
+    `STORED_AUDIT`, the pages'; see `_breaches_monthly`); they are None when there are none to count.
     """
     params = {"tz": tz, "first_month": first_month, "last_month": last_month}
     frames = {stem: query_df(con, f"scorecard_{stem}", params).set_index("month_start")
               for stem in ("surveys", "complaints", "book", "calls", "payments", "promises")}
-    breaches = _breaches_monthly(con, params)
+    counted = _breaches_monthly(con, params, breaches)
     out = []
     for month in frames["surveys"].index:
         s, c, b = frames["surveys"].loc[month], frames["complaints"].loc[month], frames["book"].loc[month]
@@ -209,20 +244,20 @@ def monthly_metrics(con, first_month: date, last_month: date, tz: str = "UTC") -
             "promise_kept_rate_pct": _ratio(pr["promises_kept"], pr["promises_due"]),
             "recovery_rate_pct": _ratio(b["paid_to_date_in_book"], b["placed_balance_in_book"]),
         }
-        if breaches is not None:
-            br = breaches.set_index("month_start").loc[month]
+        if counted is not None:
+            br = counted.set_index("month_start").loc[month]
             row["contact_breaches"] = int(br["contact_breaches"])
             row["accounts_with_breach"] = int(br["accounts_with_breach"])
         out.append(row)
     return pd.DataFrame(out, columns=["month_start", *METRIC_NAMES])
 
 
-def month_values(con, month: str | date, tz: str = "UTC") -> dict:
+def month_values(con, month: str | date, tz: str = "UTC", breaches: str = DEFAULT_RULES) -> dict:
     """The SPEC section 3 metrics of one month, in SPEC order. Unknown or empty month: UserError."""
     tz = check_timezone(tz)
     month = parse_month(month) if isinstance(month, str) else month
     require_month(con, month, tz)
-    row = monthly_metrics(con, month, month, tz).iloc[0]
+    row = monthly_metrics(con, month, month, tz, breaches).iloc[0]
     return {name: _clean(row[name]) for name in METRIC_NAMES}
 
 
@@ -265,13 +300,14 @@ def status(value, target: dict | None) -> str | None:
 
 # ----------------------------------------------------------------------------- the scorecard table
 
-def scorecard(con, month: str, tz: str = "UTC") -> pd.DataFrame:
+def scorecard(con, month: str, tz: str = "UTC", breaches: str = DEFAULT_RULES) -> pd.DataFrame:
     """One row per metric for `month`: value, previous month, the same month a year earlier (when the
-    data has it), the 12-month trend (oldest first; None for months without data), target and status."""
+    data has it), the 12-month trend (oldest first; None for months without data), target and status.
+    `breaches`: as in `monthly_metrics` (the page passes `STORED_AUDIT`: it never runs the engine)."""
     tz = check_timezone(tz)
     m = parse_month(month)
     months = set(require_month(con, m, tz))
-    history = monthly_metrics(con, add_months(m, -12), m, tz).set_index("month_start")
+    history = monthly_metrics(con, add_months(m, -12), m, tz, breaches).set_index("month_start")
     targets = load_targets()
     prev, year_ago = add_months(m, -1), add_months(m, -12)
     trend_months = [add_months(m, -i) for i in range(11, -1, -1)]

@@ -43,6 +43,20 @@ def display_frame(card: pd.DataFrame, section: str) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def breach_caption(source: dict) -> str:
+    """Which audit the page's breach metrics count, from `metrics.breach_rule_set`, and whether its rule
+    set is the default one that SPEC section 3 (and the `scorecard` command) counts."""
+    if not source["stored"]:
+        return ("Breach metrics: no compliance audit is stored, so they are empty; "
+                "`python -m analysis refresh --db FILE` stores one with the default rules.")
+    text = f"Breach metrics: the stored compliance audit, rule set {source['label'] or 'unknown'}"
+    if source["default"]:
+        return text + " (the default rules, config/rules.toml)."
+    return (text + ". This is not the default rule set (config/rules.toml) that the scorecard's definition "
+            "counts: `python -m analysis scorecard` gives the default rules' figures, and "
+            "`python -m analysis refresh --db FILE` stores them here.")
+
+
 def status_style(text: str) -> str:
     """CSS for a Status cell (red/amber/green background)."""
     return STATUS_CSS.get(text, "")
@@ -155,10 +169,11 @@ def _chart_pngs(figs: dict) -> dict:
         return {name: Path(path).read_bytes() for name, path in zip(figs, paths)}
 
 
-def pdf_bytes(card: pd.DataFrame, month: str, tz: str = "UTC") -> bytes:
+def pdf_bytes(card: pd.DataFrame, month: str, tz: str = "UTC", breach_note: str | None = None) -> bytes:
     """A PDF with a page per section (in SECTIONS order): the section's metrics against the previous
     month, the same month a year earlier and the target, with status, and a 12-month chart of each
-    of its metrics. Charts are Plotly figures rendered by kaleido; the pages are laid out by fpdf2."""
+    of its metrics. Charts are Plotly figures rendered by kaleido; the pages are laid out by fpdf2.
+    `breach_note`, when given, is printed on the page of the breach metrics (which audit they count)."""
     from fpdf import FPDF
 
     months = trend_months(month)
@@ -176,6 +191,8 @@ def pdf_bytes(card: pd.DataFrame, month: str, tz: str = "UTC") -> bytes:
         pdf.set_font("Helvetica", "", 9)
         pdf.cell(0, 5, f"Calendar month in time zone {tz}. Empty ('-') means no data for a ratio, score or median.",
                  new_x="LMARGIN", new_y="NEXT")
+        if breach_note and section == BY_NAME["contact_breaches"].section:
+            pdf.multi_cell(0, 5, breach_note.replace("`", ""), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
         pdf.set_font("Helvetica", "B", 10)
         pdf.set_fill_color(235, 238, 242)

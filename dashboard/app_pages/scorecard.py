@@ -26,7 +26,8 @@ asked = st.query_params.get("month")
 if "sc_month" not in st.session_state:
     if asked and asked not in months:
         try:
-            load(scorecard.scorecard, asked, tz)  # raises the message that names the data's span
+            # raises the message that names the data's span (stored audit: a page never runs the engine)
+            load(scorecard.scorecard, asked, tz, breaches=scorecard.STORED_AUDIT)
         except UserError as exc:
             st.session_state["sc_notice"] = f"{exc}. Showing {load(scorecard.default_month, tz)}; choose a month from the list."
     st.session_state["sc_month"] = asked if asked in months else load(scorecard.default_month, tz)
@@ -37,12 +38,15 @@ if "sc_notice" in st.session_state:  # kept until the reader picks a month
     st.error(st.session_state["sc_notice"])
 
 try:
-    card = load(scorecard.scorecard, month, tz)
+    # The breach metrics count the stored audit, as the Compliance page shows it; the caption names its rule set.
+    card = load(scorecard.scorecard, month, tz, breaches=scorecard.STORED_AUDIT)
 except UserError as exc:
     st.error(str(exc))
     st.stop()
 st.query_params["month"] = month
 st.query_params["tz"] = tz
+
+breach_source = load(scorecard.breach_rule_set)
 
 tiles = [c for _ in range(2) for c in st.columns(3)]
 for tile, fig in zip(tiles, scorecard.headline(card)):
@@ -55,6 +59,8 @@ for section in scorecard.SECTIONS:
         hide_index=True, width="stretch",
         column_config={"Last 12 months": st.column_config.LineChartColumn("Last 12 months", width="medium")},
     )
+    if section == scorecard.BY_NAME["contact_breaches"].section:
+        st.caption(scorecard.breach_caption(breach_source))
 
 st.caption("'-' means no data for a ratio, score or median (no responses, nothing due), not zero. "
            "Changes are against the previous month. Targets: config/targets.toml. Definitions: DECISIONS.md.")
@@ -62,5 +68,6 @@ c1, c2, _ = st.columns([1, 1, 3])
 c1.download_button("Download CSV", scorecard.csv_from_table(card), file_name=f"scorecard-{month}.csv",
                    mime="text/csv", on_click="ignore", icon=":material/download:")
 # The PDF (charts rendered by kaleido, a few seconds) is built only when the button is clicked.
-c2.download_button("Download PDF", lambda: scorecard.pdf_bytes(card, month, tz), file_name=f"scorecard-{month}.pdf",
+breach_note = None if breach_source["default"] else scorecard.breach_caption(breach_source)
+c2.download_button("Download PDF", lambda: scorecard.pdf_bytes(card, month, tz, breach_note), file_name=f"scorecard-{month}.pdf",
                    mime="application/pdf", on_click="ignore", icon=":material/picture_as_pdf:")
