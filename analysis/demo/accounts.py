@@ -48,18 +48,7 @@ def make_accounts(rng, loader: Loader, first: int, n: int, segment_states: tuple
         s = STATE_CODES.index(code)
         state = np.where(at_least(rng, state == s, 6), s, state)
     zone = np.array([s[1] for s in STATES])[state]
-    # Phone: mostly a local area code; some numbers kept from another state (phone zone differs).
-    has_phone = rng.random(n) < 0.9
-    moved = rng.random(n) < 0.12
-    phone_state = np.where(moved, choice(rng, np.array([s[3] for s in STATES]), n), state)
-    area_n = np.array([len(s[2]) for s in STATES])
-    area_pick = np.minimum((rng.random(n) * area_n[phone_state]).astype(np.int64), area_n[phone_state] - 1)
-    areas = np.array([a for s in STATES for a in s[2]])
-    area_off = np.cumsum(area_n) - area_n
-    area = areas[area_off[phone_state] + area_pick]
-    local_no = rng.integers(2_000_000, 9_999_999, n)
-    phone_zone = np.array([s[1] for s in STATES])[phone_state]
-    phone_zone_known = has_phone & (rng.random(n) < 0.85)
+    area, local_no, phone_zone = _phones(rng, state)
     portfolio = choice(rng, np.array([p[2] for p in PORTFOLIOS]), n)
     product = np.array([PRODUCTS.index(p[1]) for p in PORTFOLIOS])[portfolio]
     strategy = (rng.random(n) < 0.45).astype(np.int64)
@@ -75,8 +64,8 @@ def make_accounts(rng, loader: Loader, first: int, n: int, segment_states: tuple
     df = pd.DataFrame({
         "num": num, "consumer": consumer, "placed": placed.astype(np.int32), "balance": balance,
         "tz": pd.Categorical.from_codes(zone, ZONES),
-        "ptz": pd.Categorical.from_codes(np.where(phone_zone_known, phone_zone, -1), ZONES),
-        "area": np.where(has_phone, area, -1), "local_no": local_no,
+        "ptz": pd.Categorical.from_codes(phone_zone, ZONES),
+        "area": area, "local_no": local_no,
         "state": pd.Categorical.from_codes(state, STATE_CODES),
         "portfolio": pd.Categorical.from_codes(portfolio, [p[0] for p in PORTFOLIOS]),
         "product": pd.Categorical.from_codes(product, PRODUCTS),
@@ -92,5 +81,24 @@ def make_accounts(rng, loader: Loader, first: int, n: int, segment_states: tuple
                strategy::varchar, vulnerable
         from df""")
     return Accounts(num=num, n=n, placed=placed, balance=balance, zone=zone,
-                    phone_zone=np.where(phone_zone_known, phone_zone, -1), state=state, strategy=strategy,
+                    phone_zone=phone_zone, state=state, strategy=strategy,
                     vulnerable=vulnerable, team=team, active_start=active_start, active_end=active_end)
+
+
+def _phones(rng, state: np.ndarray):
+    """Phone numbers: 90 % have one, mostly with a local area code; 12 % kept a number from
+    another state (so the phone's zone differs); the phone's zone is recorded for 85 % of phones.
+    Returns the area code (-1: no phone), the local number and the phone's zone (-1: unknown)."""
+    n = len(state)
+    has_phone = rng.random(n) < 0.9
+    moved = rng.random(n) < 0.12
+    phone_state = np.where(moved, choice(rng, np.array([s[3] for s in STATES]), n), state)
+    area_n = np.array([len(s[2]) for s in STATES])
+    area_pick = np.minimum((rng.random(n) * area_n[phone_state]).astype(np.int64), area_n[phone_state] - 1)
+    areas = np.array([a for s in STATES for a in s[2]])
+    area_off = np.cumsum(area_n) - area_n
+    area = areas[area_off[phone_state] + area_pick]
+    local_no = rng.integers(2_000_000, 9_999_999, n)
+    phone_zone = np.array([s[1] for s in STATES])[phone_state]
+    phone_zone_known = has_phone & (rng.random(n) < 0.85)
+    return np.where(has_phone, area, -1), local_no, np.where(phone_zone_known, phone_zone, -1)
