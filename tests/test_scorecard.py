@@ -476,8 +476,7 @@ def test_the_scorecard_table_has_previous_month_year_earlier_and_a_12_month_tren
 # --- house rules for this part of the code ----------------------------------------------------------
 
 MY_QUERIES = ("scorecard_*.sql", "repayment*.sql", "liquidation*.sql", "promise*.sql", "balance_*.sql", "contactability*.sql")
-MY_MODULES = ("scorecard/__init__.py", "scorecard/metrics.py", "scorecard/render.py", "scorecard/cli.py",
-              "repayments.py", "balance.py")
+# (that analysis/ never imports streamlit nor reads the clock is checked for the whole tree in test_house_rules.py)
 
 
 def test_every_query_of_the_scorecard_repayments_and_balance_opens_with_grain_and_parameters():
@@ -493,23 +492,6 @@ def test_every_query_of_the_scorecard_repayments_and_balance_opens_with_grain_an
         assert "select * from final" in text, path.name
         code = "\n".join(line.split("--")[0] for line in lines).lower()
         assert not any(clock in code for clock in ("now()", "current_date", "current_timestamp", "today()")), path.name
-
-
-def test_the_modules_never_read_the_clock_nor_import_streamlit():
-    import ast
-
-    from analysis.db import ROOT
-
-    for name in MY_MODULES:
-        tree = ast.parse((ROOT / "analysis" / name).read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                names = [a.name for a in node.names] + [getattr(node, "module", "") or ""]
-                assert not any(n.split(".")[0] == "streamlit" for n in names), name
-            if isinstance(node, ast.Attribute) and node.attr in ("now", "today", "utcnow"):
-                raise AssertionError(f"{name}:{node.lineno} reads the clock")
-            if isinstance(node, ast.Attribute) and node.attr == "time" and getattr(node.value, "id", "") == "time":
-                raise AssertionError(f"{name}:{node.lineno} reads the clock")
 
 
 def test_calls_are_assigned_to_months_exactly_in_a_zone_with_a_45_minute_offset(fresh_db):
