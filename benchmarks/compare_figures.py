@@ -758,7 +758,8 @@ def run_all(args) -> int:
         if not args.db:
             raise SystemExit("all: give --db DB, or --build")
         db_before = db_after = Path(args.db).resolve()
-    tables = args.build or args.tables
+    # a stored baseline dump with tables is compared against a dump with tables
+    tables = args.build or args.tables or bool(args.before_dump and any((before / "tables").glob("*.parquet")))
     if not args.before_dump:
         _sub_dump(Path(args.baseline), db_before, before, tables, not args.no_rules_audit)
     _sub_dump(Path(args.current), db_after, out / "after", tables, not args.no_rules_audit)
