@@ -23,12 +23,12 @@ import pandas as pd
 from scipy.stats import chi2
 
 from analysis import stats
-from analysis.db import sql_text, table_exists
+from analysis.db import query_df, ratio, rows
+from analysis.pipeline import has_run
 from analysis.errors import UserError
 from analysis.filters import Filters
 
 GROUPINGS = ("team", "agent", "strategy")
-ACCOUNT_FILTERS = ("portfolios", "teams", "strategies")
 
 # figure key -> (label, better: "higher" | "lower", unit text for verdicts)
 FIGURES = {
@@ -43,30 +43,8 @@ RECOVERY = ("recovery_pct", "collected_per_contact")
 EXPERIENCE = ("nps", "complaints_per_1000", "breach_rate_pct", "negative_share_pct")
 
 
-def _params(filters: Filters, *names: str, **extra) -> dict:
-    p = filters.params()
-    return {**{n: p[n] for n in names}, **extra}
-
-
-def _query(con, stem: str, params: dict) -> pd.DataFrame:
-    """Run a balance query with its two optional inputs bound as temporary views on its own cursor."""
-    cur = con.cursor()
-    try:
-        breaches = ("select contact_id, account_id, ts from breaches" if table_exists(con, "breaches") else
-                    "select null::varchar as contact_id, null::varchar as account_id, null::timestamptz as ts where false")
-        sentiment = ("select account_id, agent_id, started_at, label from conversation_sentiment"
-                     if table_exists(con, "conversation_sentiment") else
-                     "select null::varchar as account_id, null::varchar as agent_id, null::timestamptz as started_at, "
-                     "null::varchar as label where false")
-        cur.execute(f"create or replace temp view balance_breaches as {breaches}")
-        cur.execute(f"create or replace temp view balance_sentiment as {sentiment}")
-        return cur.execute(sql_text(stem), params).df()
-    finally:
-        cur.close()
-
-
 def has_sentiment(con) -> bool:
-    return table_exists(con, "conversation_sentiment")
+    return has_run(con, "conversations")
 
 
 # --- estimators -------------------------------------------------------------------------------
@@ -128,7 +106,7 @@ def groups(con, filters: Filters, by: str = "team") -> pd.DataFrame:
     The last row, group "All", is the whole selection (the quadrant chart's cross-hairs)."""
     if by not in GROUPINGS:
         raise UserError(f"unknown grouping {by!r}: use one of {', '.join(GROUPINGS)}")
-    df = _query(con, "balance_groups", _params(filters, "start", "end", *ACCOUNT_FILTERS, by=by))
+    df = query_df(con, "balance_groups", {**filters.params(), "by": by})
     for c in SUM_COLUMNS:
         df[c] = df[c].astype("float64")
     total = {"group_name": "All", **{c: df[c].sum() for c in SUM_COLUMNS}}
@@ -161,12 +139,8 @@ def table(df: pd.DataFrame) -> pd.DataFrame:
 
 def strategies(con) -> list[str]:
     """Strategies by number of accounts, champion and challenger first when the data names them so."""
-    cur = con.cursor()
-    try:
-        found = [r[0] for r in cur.execute(
-            "select strategy from accounts where strategy is not null group by strategy order by count(*) desc, strategy").fetchall()]
-    finally:
-        cur.close()
+    found = [r[0] for r in rows(
+        con, "select strategy from accounts where strategy is not null group by strategy order by count(*) desc, strategy")]
     preferred = [s for s in ("champion", "challenger") if s in found]
     return preferred + [s for s in found if s not in preferred]
 
@@ -267,11 +241,11 @@ def monthly(con, filters: Filters, by: str = "strategy") -> pd.DataFrame:
     book at its end), NPS, complaints per 1,000 accounts in book, breach % and negative share."""
     if by not in ("team", "strategy"):
         raise UserError(f"unknown grouping {by!r} over time: use team or strategy")
-    df = _query(con, "balance_monthly", _params(filters, "start", "end", *ACCOUNT_FILTERS, by=by))
+    df = query_df(con, "balance_monthly", {**filters.params(), "by": by})
     df["month"] = pd.to_datetime(df["month_start"]).dt.strftime("%Y-%m")
 
     def div(num, den, scale):
-        return [None if not d else scale * float(n) / float(d) for n, d in zip(df[num], df[den])]
+        return [ratio(n, d, scale) for n, d in zip(df[num], df[den])]
 
     df["recovery_pct"] = div("collected_amount", "placed_balance_in_book", 100.0)
     df["complaints_per_1000"] = div("complaints", "accounts_in_book", 1000.0)

@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from analysis.db import ROOT, connect, get_meta, query_df, set_meta
+from analysis.db import ROOT, connect, get_meta, query_df, ratio, set_meta
 from analysis.errors import UserError
 from analysis.schema import create_schema
 
@@ -242,7 +242,7 @@ def benchmark_issue_mix(con, path: str = str(SAMPLE)) -> pd.DataFrame:
     """CFPB public sample: one row per issue with its complaint count and share (%)."""
     df = query_df(con, "cfpb_issue_mix", {"path": _sample(path)})
     total = int(df["complaints"].sum())
-    df["share_pct"] = [100.0 * c / total if total else None for c in df["complaints"]]
+    df["share_pct"] = [ratio(c, total, 100.0) for c in df["complaints"]]
     return df
 
 
@@ -266,7 +266,7 @@ def benchmark_timeliness(con, path: str = str(SAMPLE)) -> dict:
 def benchmark_company_responses(con, path: str = str(SAMPLE)) -> pd.DataFrame:
     df = query_df(con, "cfpb_company_responses", {"path": _sample(path)})
     total = int(df["complaints"].sum())
-    df["share_pct"] = [100.0 * c / total if total else None for c in df["complaints"]]
+    df["share_pct"] = [ratio(c, total, 100.0) for c in df["complaints"]]
     return df
 
 
@@ -337,7 +337,7 @@ def firm_timeliness(con, filters=None, tz: str = "UTC") -> dict:
 
     f = filters or ALL
     point = complaints.as_of(con, f, tz)
-    p = {**complaints._params(f, tz), "as_of": point}
+    p = complaints.params(f, tz, as_of=point)
     r = query_df(con, "complaint_timeliness_counts", p).iloc[0]
     return {
         "received": int(r["received"]),

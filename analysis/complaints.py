@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from analysis import stats
-from analysis.db import get_meta, query_df, rows, table_exists
+from analysis.db import get_meta, query_df, ratio, rows
+from analysis.pipeline import has_run
 from analysis.errors import UserError
 from analysis.experience import check_tz
 from analysis.filters import ALL, Filters
@@ -38,13 +39,12 @@ CONTACT_PATTERN = (
     r"communication tactic|frequen|repeated|too many|harass|contact (frequency|time|hours)"
     r"|before 8|after 9|time of (day|contact)|inconvenient|opt.?out|cease|told them to stop|stop (calling|contacting)"
 )
-EIGHT_WEEKS_S = 56 * 86400
 
 
-def _params(filters: Filters, tz: str, **extra) -> dict:
-    p = {**filters.params(), "tz": check_tz(tz), **extra}
-    p.pop("channels")  # complaints have no channel
-    return p
+def params(filters: Filters, tz: str, **extra) -> dict:
+    """The bound parameters of the complaint queries: the shared filters ($channels unused:
+    complaints have no channel) and the reporting zone."""
+    return {**filters.params(), "tz": check_tz(tz), **extra}
 
 
 def as_of(con, filters: Filters = ALL, tz: str = "UTC") -> datetime:
@@ -73,11 +73,11 @@ def monthly(con, filters: Filters = ALL, tz: str = "UTC") -> pd.DataFrame:
     """One row per month: counts from queries/complaint_monthly_counts.sql plus rates:
     complaints_per_1000_accounts, resolved_within_8_weeks_pct, resolved_within_3_business_days_pct
     (each with a Wilson interval *_low/*_high and *_small when fewer than 30 resolved)."""
-    df = query_df(con, "complaint_monthly_counts", _params(filters, tz))
+    df = query_df(con, "complaint_monthly_counts", params(filters, tz))
     df["month"] = pd.to_datetime(df["month"]).dt.date
     df["redress_paid"] = df["redress_paid"].astype("float64")
     df["complaints_per_1000_accounts"] = [
-        None if not book else 1000.0 * r / book for r, book in zip(df["received"], df["accounts_in_book"])
+        ratio(r, book, 1000.0) for r, book in zip(df["received"], df["accounts_in_book"])
     ]
     for count, name in (("resolved_within_8_weeks", "resolved_within_8_weeks_pct"),
                         ("resolved_within_3_business_days", "resolved_within_3_business_days_pct")):
@@ -109,7 +109,7 @@ def summary(con, filters: Filters = ALL, tz: str = "UTC") -> dict:
         "as_of": point,
         "accounts_in_book": latest_book,
         # per 1,000 accounts in book at the end of the range, over the whole range
-        "per_1000_accounts": 1000.0 * received / latest_book if latest_book else None,
+        "per_1000_accounts": ratio(received, latest_book, 1000.0),
         "median_resolution_days": float(days.median()) if len(days) else None,
         "p90_resolution_days": float(days.quantile(0.9)) if len(days) else None,
         "within_8_weeks": eight,
@@ -124,9 +124,9 @@ def by_segment(con, filters: Filters = ALL, dimension: str = "category", tz: str
     if dimension not in DIMENSIONS:
         raise UserError(f"unknown dimension {dimension!r}: use one of {', '.join(DIMENSIONS)}")
     point = as_of(con, filters, tz)
-    df = query_df(con, "complaint_counts_by_segment", _params(filters, tz, dimension=dimension, as_of=point))
+    df = query_df(con, "complaint_counts_by_segment", params(filters, tz, dimension=dimension, as_of=point))
     total = int(df["received"].sum())
-    df["share_of_received_pct"] = [100.0 * r / total if total else None for r in df["received"]]
+    df["share_of_received_pct"] = [ratio(r, total, 100.0) for r in df["received"]]
     df["resolved_within_8_weeks_pct"] = [stats.rate_estimate(k, n).value for k, n in zip(df["resolved_within_8_weeks"], df["resolved"])]
     df["redress_paid"] = df["redress_paid"].astype("float64")
     df["median_resolution_days"] = df["median_resolution_days"].astype("float64")
@@ -135,13 +135,13 @@ def by_segment(con, filters: Filters = ALL, dimension: str = "category", tz: str
 
 def resolution_days(con, filters: Filters = ALL, tz: str = "UTC") -> pd.DataFrame:
     """One row per complaint resolved in the range with its resolution time in days."""
-    return query_df(con, "complaint_resolution_days", _params(filters, tz))
+    return query_df(con, "complaint_resolution_days", params(filters, tz))
 
 
 def backlog_ageing(con, filters: Filters = ALL, at: datetime | None = None, tz: str = "UTC") -> pd.DataFrame:
     """Open complaints at `at` (default: `as_of`) by age band; every band listed."""
     point = at or as_of(con, filters, tz)
-    p = _params(filters, tz, as_of=point)
+    p = params(filters, tz, as_of=point)
     for k in ("start", "end", "tz"):
         p.pop(k)
     return query_df(con, "complaint_backlog_ageing", p)
@@ -151,7 +151,7 @@ def cfpb_timeliness(con, filters: Filters = ALL, tz: str = "UTC") -> dict:
     """CFPB-sourced complaints: response within 15 days and final response within 60 (see the query's
     header for how the export's fields approximate them), with Wilson intervals."""
     point = as_of(con, filters, tz)
-    r = query_df(con, "complaint_cfpb_timeliness", _params(filters, tz, as_of=point)).iloc[0]
+    r = query_df(con, "complaint_cfpb_timeliness", params(filters, tz, as_of=point)).iloc[0]
     return {
         "cfpb_received": int(r["cfpb_received"]),
         "timely_flag_given": int(r["timely_flag_given"]),
@@ -162,7 +162,7 @@ def cfpb_timeliness(con, filters: Filters = ALL, tz: str = "UTC") -> dict:
 
 def breaches_available(con) -> bool:
     """True once the compliance engine's pipeline step has written the breaches table."""
-    return table_exists(con, "breaches")
+    return has_run(con, "breaches")
 
 
 def contact_complaints_with_breaches(con, filters: Filters = ALL, tz: str = "UTC") -> pd.DataFrame | None:
@@ -170,7 +170,7 @@ def contact_complaints_with_breaches(con, filters: Filters = ALL, tz: str = "UTC
     receipt; None when the breaches table has not been derived (run `python -m analysis refresh`)."""
     if not breaches_available(con):
         return None
-    return query_df(con, "complaint_contact_breaches", _params(filters, tz, contact_pattern=CONTACT_PATTERN))
+    return query_df(con, "complaint_contact_breaches", params(filters, tz, contact_pattern=CONTACT_PATTERN))
 
 
 def histogram(days: pd.Series, edges: tuple = (0, 3, 7, 14, 28, 56, 90)) -> pd.DataFrame:

@@ -1,15 +1,31 @@
-"""Connections and the query files in `queries/`."""
+"""Connections, the query files in `queries/`, and the one way to run them.
+
+Every query runs on its own cursor (`cursor(con)`), which carries the semantic layer: the
+business definitions in `queries/semantic/` (NPS bands, complaint facts, counted calls, the
+shared filter predicate, ...) created as temporary macros. DuckDB keeps temporary objects per
+connection and a read-only database accepts nothing else, so the layer is created with each cursor
+(about a millisecond per object) rather than stored in the file: it always matches the code.
+
+- `query_df` / `query_rows` run a query file by its stem and bind the parameters the file uses,
+  ignoring the rest (DuckDB refuses unused ones), so callers pass one dict of everything they know.
+- `create_table` makes a table from a query file; `quote_ident` is the only way an identifier
+  reaches SQL text; values are always bound.
+- `ratio` is the one safe division: an empty or zero denominator gives None, never 0.
+"""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from analysis.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ROOT / "queries"
+SEMANTIC = QUERIES / "semantic"
 DEFAULT_DB = ROOT / "data" / "demo.duckdb"
 
 
@@ -28,37 +44,160 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
 
 @lru_cache(maxsize=None)
 def sql_text(stem: str) -> str:
-    """The text of `queries/<stem>.sql`."""
+    """The text of `queries/<stem>.sql` (`semantic/<name>` for a file of the layer)."""
     path = QUERIES / f"{stem}.sql"
     return path.read_text(encoding="utf-8")
 
 
-def query_df(con, stem: str, params: dict | list | None = None):
-    """Run a query file on its own cursor and return a pandas DataFrame."""
+_COMMENT_OR_STRING = re.compile(r"--[^\n]*|'(?:[^']|'')*'")
+_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@lru_cache(maxsize=None)
+def parameters(sql: str) -> frozenset[str]:
+    """The `$name` parameters a statement uses (comments and string literals are not read)."""
+    return frozenset(_PARAMETER.findall(_COMMENT_OR_STRING.sub(" ", sql)))
+
+
+def bind(sql: str, params: dict | None) -> dict:
+    """The subset of `params` that `sql` uses; a parameter it uses but `params` lacks is an error."""
+    used = parameters(sql)
+    params = params or {}
+    missing = used - params.keys()
+    if missing:
+        raise KeyError(f"query parameters not given: {', '.join(sorted(missing))}")
+    return {k: params[k] for k in used}
+
+
+# --- the semantic layer -------------------------------------------------------------------------
+
+# Table macros of the layer that others read come first.
+_ORDER = {"complaint_facts": 0, "survey_facts": 0}
+
+
+@lru_cache(maxsize=None)
+def macro_statement(stem: str) -> str:
+    """`create or replace temp macro ... as table <query>` for a query file written as a table macro:
+    its first line `-- Macro: name(p_a, p_b)` gives the name and parameters, which the query reads
+    as plain names (no `$`)."""
+    text = sql_text(stem)
+    first = text.splitlines()[0]
+    if not first.startswith("-- Macro:"):
+        raise ValueError(f"queries/{stem}.sql does not open with a `-- Macro: name(params)` line")
+    return f"create or replace temp macro {first.split(':', 1)[1].strip()} as table\n{text}"
+
+
+@lru_cache(maxsize=1)
+def _layer() -> tuple[str, ...]:
+    """The create statements of the semantic layer, in dependency order: the scalar macros of
+    `queries/semantic/macros.sql` (statements ending with `;` at a line end), then every other file
+    there, each one table macro (`macro_statement`)."""
+    out: list[str] = []
+    for stmt in sql_text("semantic/macros").split(";\n"):
+        body = "\n".join(line for line in stmt.splitlines() if not line.lstrip().startswith("--")).strip()
+        if body:
+            out.append(body)
+    stems = sorted(p.stem for p in SEMANTIC.glob("*.sql") if p.stem != "macros")
+    out += [macro_statement(f"semantic/{stem}") for stem in sorted(stems, key=lambda s: (_ORDER.get(s, 99), s))]
+    return tuple(out)
+
+
+def install_layer(cur) -> None:
+    """Create the semantic layer's macros on a cursor. A table macro whose source tables this database
+    lacks is left out (a query that needs it then names the missing table)."""
+    for stmt in _layer():
+        try:
+            cur.execute(stmt)
+        except duckdb.CatalogException:
+            pass
+
+
+def cursor(con):
+    """A new cursor of `con` with the semantic layer installed."""
     cur = con.cursor()
+    install_layer(cur)
+    return cur
+
+
+# --- running queries ----------------------------------------------------------------------------
+
+def query_df(con, stem: str, params: dict | None = None, frames: dict | None = None) -> pd.DataFrame:
+    """Run a query file on its own cursor (with the semantic layer) and return a pandas DataFrame.
+    `frames` are DataFrames the query reads by name, registered on that cursor only."""
+    return sql_df(con, sql_text(stem), params, frames)
+
+
+def query_rows(con, stem: str, params: dict | None = None) -> list[tuple]:
+    """Run a query file on its own cursor (with the semantic layer) and return all rows."""
+    sql = sql_text(stem)
+    cur = cursor(con)
     try:
-        return cur.execute(sql_text(stem), params or {}).df() if params else cur.execute(sql_text(stem)).df()
+        return _execute(cur, sql, bind(sql, params)).fetchall()
     finally:
         cur.close()
 
 
-def query_rows(con, stem: str, params: dict | list | None = None) -> list[tuple]:
-    """Run a query file on its own cursor and return all rows."""
-    cur = con.cursor()
+def sql_df(con, sql: str, params: dict | None = None, frames: dict | None = None) -> pd.DataFrame:
+    """Run SQL text (a query file's) on its own cursor with the semantic layer: a DataFrame."""
+    cur = cursor(con)
     try:
-        return cur.execute(sql_text(stem), params).fetchall() if params else cur.execute(sql_text(stem)).fetchall()
+        for name, frame in (frames or {}).items():
+            cur.register(name, frame)
+        return _execute(cur, sql, bind(sql, params)).df()
     finally:
         cur.close()
 
 
 def rows(con, sql: str, params: dict | list | None = None) -> list[tuple]:
-    """Run inline SQL (for small schema-level statements) on its own cursor."""
+    """Run a small inline statement (catalog look-ups, meta) on its own plain cursor: all rows.
+    A list binds positional `?` parameters as given; a dict binds the `$names` the statement uses."""
     cur = con.cursor()
     try:
-        return cur.execute(sql, params).fetchall() if params else cur.execute(sql).fetchall()
+        return _execute(cur, sql, params if isinstance(params, list) else bind(sql, params)).fetchall()
     finally:
         cur.close()
 
+
+def _execute(cur, sql: str, params):
+    return cur.execute(sql, params) if params else cur.execute(sql)
+
+
+def create_table(con, name: str, stem: str, params: dict | None = None, *, temp: bool = False,
+                 here: bool = False) -> None:
+    """`create or replace [temp] table <name> as <queries/stem.sql>`, the file's parameters bound.
+
+    It runs on a cursor of its own, unless `temp` or `here`: then on `con` itself, which must be a
+    cursor from `cursor()` (a temp table, or a view registered there, lives on that cursor only)."""
+    sql = sql_text(stem)
+    statement = f"create or replace {'temp table' if temp else 'table'} {quote_ident(name)} as\n{sql}"
+    if temp or here:
+        _execute(con, statement, bind(sql, params))
+        return
+    cur = cursor(con)
+    try:
+        _execute(cur, statement, bind(sql, params))
+    finally:
+        cur.close()
+
+
+def quote_ident(name: str) -> str:
+    """An identifier (table or column name) quoted for SQL text: the one way a name enters SQL."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def ratio(num, den, scale: float = 1.0):
+    """scale x num / den as a float, or None when the denominator is missing, NaN or zero."""
+    if den is None or pd.isna(den) or float(den) == 0:
+        return None
+    return scale * float(num) / float(den)
+
+
+def ratio_column(num: pd.Series, den: pd.Series, scale: float = 1.0) -> pd.Series:
+    """`ratio` element-wise over two aligned columns (float64; None becomes NaN)."""
+    return pd.Series([ratio(n, d, scale) for n, d in zip(num, den)], index=num.index, dtype="float64")
+
+
+# --- catalog and meta ---------------------------------------------------------------------------
 
 def table_exists(con, name: str) -> bool:
     return bool(rows(con, "select 1 from information_schema.tables where table_name = ?", [name]))

@@ -14,7 +14,8 @@ import pandas as pd
 import yaml
 
 from analysis import stats
-from analysis.db import ROOT, query_df, table_exists
+from analysis.db import ROOT, query_df
+from analysis.pipeline import has_run
 from analysis.errors import UserError
 from analysis.filters import ALL, Filters
 
@@ -42,7 +43,8 @@ def check_tz(tz: str) -> str:
     return tz
 
 
-def _params(filters: Filters, tz: str, **extra) -> dict:
+def params(filters: Filters, tz: str, **extra) -> dict:
+    """The bound parameters of the survey queries: the shared filters and the reporting zone."""
     return {**filters.params(), "tz": check_tz(tz), **extra}
 
 
@@ -50,7 +52,7 @@ def counts(con, filters: Filters = ALL, dimension: str = "all", tz: str = "UTC")
     """Raw counts, one row per segment x month (see queries/nps_csat_counts.sql)."""
     if dimension != "all" and dimension not in DIMENSIONS:
         raise UserError(f"unknown dimension {dimension!r}: use one of all, {', '.join(DIMENSIONS)}")
-    df = query_df(con, "nps_csat_counts", _params(filters, tz, dimension=dimension))
+    df = query_df(con, "nps_csat_counts", params(filters, tz, dimension=dimension))
     df["month"] = pd.to_datetime(df["month"]).dt.date
     return df
 
@@ -155,7 +157,7 @@ def by_segment(con, filters: Filters = ALL, dimension: str = "team", tz: str = "
 
 def sentiment_available(con) -> bool:
     """True once the conversations helper's pipeline step has written comment_sentiment."""
-    return table_exists(con, "comment_sentiment")
+    return has_run(con, "conversations")
 
 
 def verbatims(con, filters: Filters = ALL, band: str = "", tz: str = "UTC", limit: int = 500) -> pd.DataFrame:
@@ -164,7 +166,7 @@ def verbatims(con, filters: Filters = ALL, band: str = "", tz: str = "UTC", limi
     if band and band not in BANDS:
         raise UserError(f"unknown band {band!r}: use one of {', '.join(BANDS)} or leave it empty")
     stem = "verbatims_with_sentiment" if sentiment_available(con) else "verbatims"
-    return query_df(con, stem, _params(filters, tz, band=band, limit=int(limit)))
+    return query_df(con, stem, params(filters, tz, band=band, limit=int(limit)))
 
 
 def load_themes(path: Path | str = THEMES_FILE) -> dict[str, str]:
@@ -188,7 +190,7 @@ def theme_drivers(con, filters: Filters = ALL, tz: str = "UTC", themes: tuple | 
     pairs = tuple(themes) if themes is not None else tuple(load_themes().items())
     out = []
     for name, pattern in pairs:
-        sub = query_df(con, "nps_theme_mentions", _params(filters, tz, pattern=pattern)).set_index("band")
+        sub = query_df(con, "nps_theme_mentions", params(filters, tz, pattern=pattern)).set_index("band")
 
         def get(band, col, sub=sub):
             return int(sub.loc[band, col]) if band in sub.index else 0

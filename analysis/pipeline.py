@@ -15,6 +15,20 @@ STEPS: list[tuple[str, str]] = [
     ("risk_signals", "analysis.compliance.signals:refresh"),
     ("conversations", "analysis.sentiment.conversations:refresh"),
 ]
+# The meta key each step writes when it has run. Its tables (analysis.schema.DERIVED) exist from the
+# start, empty, so "has the step run?" is a question for meta, not for the catalog.
+RAN = {
+    "breaches": "rule_set",
+    "risk_signals": "risk_signals_consumer_max_calls",
+    "conversations": "sentiment_model",
+}
+
+
+def has_run(con, step: str) -> bool:
+    """True once the pipeline step `step` has stored its tables in this database."""
+    from analysis.db import get_meta
+
+    return get_meta(con, RAN[step]) is not None
 
 
 def refresh(con, progress: bool = True) -> None:

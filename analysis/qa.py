@@ -13,7 +13,9 @@ from pathlib import Path
 
 import yaml
 
+from analysis.db import quote_ident
 from analysis.errors import UserError
+from analysis.schema import derived_ddl
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_FILE = ROOT / "config" / "qa_rules.yaml"
@@ -145,10 +147,9 @@ def check_conversation(turns, config: QaConfig, first_conversation: bool):
     return results, hits, cues
 
 
+# qa_rules is a derived table (analysis.schema.DERIVED); qa_text_matches is the step's scratch table.
 DDL = [
-    """create or replace table qa_rules (
-        rule_id varchar primary key, kind varchar, title varchar, source varchar, speaker varchar,
-        first_turns bigint, applies_to varchar)""",
+    derived_ddl("qa_rules", replace=True),
     """create or replace table qa_text_matches (
         source varchar, name varchar, speaker varchar, text_hash varchar,
         start_char bigint, end_char bigint, matched_text varchar)""",
@@ -177,7 +178,7 @@ def refresh(con, path: str | Path | None = None) -> dict:
     Transcripts repeat their phrasing, so patterns run once per distinct (speaker, text) in Python;
     DuckDB then applies each match to the turns that carry that text, with the rule's scope.
     """
-    from analysis.db import query_rows, rows, sql_text
+    from analysis.db import create_table, query_rows, rows
 
     config = load_rules(path)
     found = []
@@ -189,13 +190,9 @@ def refresh(con, path: str | Path | None = None) -> dict:
     _insert(con, "qa_text_matches", found, 7)
     for table, stem in (("qa_hits", "conversation_qa_hits_build"), ("qa_results", "conversation_qa_results_build"),
                         ("vulnerability_flags", "conversation_vulnerability_build")):
-        cur = con.cursor()
-        try:
-            cur.execute(f"create or replace table {table} as {sql_text(stem)}")
-        finally:
-            cur.close()
+        create_table(con, table, stem)
     con.execute("drop table qa_text_matches")
-    counts = {t: rows(con, f"select count(*) from {t}")[0][0] for t in ("qa_results", "qa_hits", "vulnerability_flags")}
+    counts = {t: rows(con, f"select count(*) from {quote_ident(t)}")[0][0] for t in ("qa_results", "qa_hits", "vulnerability_flags")}
     return counts
 
 
@@ -204,12 +201,12 @@ def _insert(con, table: str, data: list[tuple], width: int) -> None:
         return
     import pandas as pd
 
-    cols = [r[1] for r in con.cursor().execute(f"pragma table_info('{table}')").fetchall()][:width]
+    cols = [r[1] for r in con.cursor().execute("select * from pragma_table_info(?)", [table]).fetchall()][:width]
     frame = pd.DataFrame(data, columns=cols)
     cur = con.cursor()
     try:
         cur.register("_rows", frame)
-        cur.execute(f"insert into {table} select * from _rows")
+        cur.execute(f"insert into {quote_ident(table)} select * from _rows")
         cur.unregister("_rows")
     finally:
         cur.close()

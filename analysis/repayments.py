@@ -12,7 +12,7 @@ from datetime import date
 import pandas as pd
 
 from analysis import stats
-from analysis.db import get_meta, query_df, rows, sql_text, table_exists
+from analysis.db import get_meta, query_df, ratio, ratio_column, rows
 from analysis.errors import UserError
 from analysis.filters import Filters
 
@@ -28,23 +28,8 @@ def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
     return value
 
 
-def _div(num, den, scale: float = 1.0):
-    if den is None or pd.isna(den) or float(den) == 0:
-        return None
-    return scale * float(num) / float(den)
 
 
-def _ratio_column(num: pd.Series, den: pd.Series, scale: float = 1.0) -> pd.Series:
-    return pd.Series([_div(n, d, scale) for n, d in zip(num, den)], index=num.index, dtype="float64")
-
-
-def _params(filters: Filters, *names: str, **extra) -> dict:
-    """The bound parameters a query file uses (DuckDB refuses unused ones)."""
-    params = filters.params()
-    return {**{n: params[n] for n in names}, **extra}
-
-
-ACCOUNT_FILTERS = ("portfolios", "teams", "strategies")
 
 
 def collected_by_month(con, filters: Filters, by: str = "portfolio") -> pd.DataFrame:
@@ -58,8 +43,8 @@ def collected_by_month(con, filters: Filters, by: str = "portfolio") -> pd.DataF
 
 def monthly_totals(con, filters: Filters) -> pd.DataFrame:
     """Collected and paying accounts per UTC month, all segments together, with payer retention."""
-    ret = query_df(con, "repayment_retention", _params(filters, "start", "end", *ACCOUNT_FILTERS))
-    ret["retention_pct"] = _ratio_column(ret["paid_both"], ret["paid_previous_month"], 100.0)
+    ret = query_df(con, "repayment_retention", filters.params())
+    ret["retention_pct"] = ratio_column(ret["paid_both"], ret["paid_previous_month"], 100.0)
     return ret
 
 
@@ -67,11 +52,11 @@ def lifetime_by_segment(con, filters: Filters, by: str = "portfolio") -> pd.Data
     """Lifetime collected per account up to the filter's end date, by segment: accounts, paying accounts,
     placed balance, collected, average and median collected per account, recovery % of placed balance."""
     df = query_df(con, "repayment_lifetime",
-                  _params(filters, "end", *ACCOUNT_FILTERS, by=_choice(by, LIFETIME_SEGMENTS, "segment")))
+                  dict(filters.params(), by=_choice(by, LIFETIME_SEGMENTS, "segment")))
     for col in ("placed_balance", "collected_amount", "median_collected_per_account"):
         df[col] = df[col].astype("float64")
-    df["collected_per_account"] = _ratio_column(df["collected_amount"], df["accounts"])
-    df["recovery_pct"] = _ratio_column(df["collected_amount"], df["placed_balance"], 100.0)
+    df["collected_per_account"] = ratio_column(df["collected_amount"], df["accounts"])
+    df["recovery_pct"] = ratio_column(df["collected_amount"], df["placed_balance"], 100.0)
     return df
 
 
@@ -80,14 +65,14 @@ def liquidation_curves(con, filters: Filters) -> pd.DataFrame:
     months since placement (0 = the placement month), up to the month of the last payment in the data.
     Payments dated before the placement month are left out. Columns: vintage (YYYY-MM),
     months_since_placement, accounts, placed_balance, collected_amount, cumulative_collected, recovered_pct."""
-    df = query_df(con, "liquidation_curves", _params(filters, *ACCOUNT_FILTERS))
+    df = query_df(con, "liquidation_curves", filters.params())
     if df.empty:
         return df.assign(cumulative_collected=pd.Series(dtype="float64"), recovered_pct=pd.Series(dtype="float64"))
     df["vintage"] = pd.to_datetime(df["vintage"]).dt.strftime("%Y-%m")
     df["placed_balance"] = df["placed_balance"].astype("float64")
     df["collected_amount"] = df["collected_amount"].astype("float64")
     df["cumulative_collected"] = df.groupby("vintage")["collected_amount"].cumsum()
-    df["recovered_pct"] = _ratio_column(df["cumulative_collected"], df["placed_balance"], 100.0)
+    df["recovered_pct"] = ratio_column(df["cumulative_collected"], df["placed_balance"], 100.0)
     return df
 
 
@@ -95,7 +80,7 @@ def promises_by(con, filters: Filters, by: str = "team") -> pd.DataFrame:
     """Promises made, due and kept (SPEC section 3 rule, UTC dates) per team or per agent, with the kept
     rate and its Wilson 95% interval (percent). Rows with no promise due have an empty rate."""
     _choice(by, ("team", "agent"), "grouping")
-    df = query_df(con, "promises_by_agent", _params(filters, "start", "end", *ACCOUNT_FILTERS))
+    df = query_df(con, "promises_by_agent", filters.params())
     keys = ["team"] if by == "team" else ["team", "agent_id"]
     cols = ["promises_made", "promises_due", "promises_kept", "promised_amount_due", "paid_toward_due"]
     df[cols[3:]] = df[cols[3:]].astype("float64")
@@ -121,18 +106,9 @@ def data_as_of_date(con) -> date | None:
 def broken_promises(con, filters: Filters) -> pd.DataFrame:
     """Broken promises (due in the filter's range, window closed by the data's date, not kept) and whether
     a complaint or a presumed breach followed within 30 days of the due date. One row per promise."""
-    p = _params(filters, "start", "end", *ACCOUNT_FILTERS)
+    p = filters.params()
     p["as_of"] = data_as_of_date(con) or p["end"]
-    if table_exists(con, "breaches"):
-        events = "select account_id, ts from breaches"
-    else:  # no breaches stored yet: nothing to follow
-        events = "select cast(null as varchar) as account_id, cast(null as timestamptz) as ts where false"
-    cur = con.cursor()
-    try:
-        cur.execute(f"create or replace temp view breach_events as {events}")
-        return cur.execute(sql_text("promise_broken_followups"), p).df()
-    finally:
-        cur.close()
+    return query_df(con, "promise_broken_followups", p)
 
 
 def broken_promise_summary(broken: pd.DataFrame, due: int) -> dict:
@@ -142,7 +118,7 @@ def broken_promise_summary(broken: pd.DataFrame, due: int) -> dict:
     breach = int(broken["followed_by_breach"].sum()) if n else 0
     either = int((broken["followed_by_complaint"] | broken["followed_by_breach"]).sum()) if n else 0
     return {"promises_due": due, "broken": n, "followed_by_complaint": complaint, "followed_by_breach": breach,
-            "followed_by_either": either, "followed_share_pct": _div(either, n, 100.0)}
+            "followed_by_either": either, "followed_share_pct": ratio(either, n, 100.0)}
 
 
 def contact_heatmap(con, filters: Filters, channel: str = "call") -> pd.DataFrame:
@@ -151,13 +127,13 @@ def contact_heatmap(con, filters: Filters, channel: str = "call") -> pd.DataFram
     weekday_name, local_hour, attempts, reached, rate_pct."""
     from analysis.schema import CHANNELS
 
-    p = _params(filters, "start", "end", *ACCOUNT_FILTERS, channel=_choice(channel, CHANNELS, "channel"))
+    p = dict(filters.params(), channel=_choice(channel, CHANNELS, "channel"))
     df = query_df(con, "contactability_heatmap", p)
     grid = pd.DataFrame([(d, h) for d in range(1, 8) for h in range(24)], columns=["weekday", "local_hour"])
     df = grid.merge(df, on=["weekday", "local_hour"], how="left")
     df[["attempts", "reached"]] = df[["attempts", "reached"]].fillna(0).astype("int64")
     df["weekday_name"] = [WEEKDAYS[d - 1] for d in df["weekday"]]
-    df["rate_pct"] = _ratio_column(df["reached"], df["attempts"], 100.0)
+    df["rate_pct"] = ratio_column(df["reached"], df["attempts"], 100.0)
     return df
 
 

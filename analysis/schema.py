@@ -240,14 +240,76 @@ SYSTEM_DDL = [
 ]
 
 
+# Derived tables: computed from the contract's tables by a pipeline step (analysis/pipeline.py) and
+# stored, because the dashboard opens the database read-only. Declared here, beside the contract:
+# `create_schema` creates every one of them empty, so readers just query (no existence checks, no
+# stand-in views); the step that builds a table replaces its rows. A test checks that each step
+# leaves exactly these columns and types.
+@dataclass(frozen=True)
+class Derived:
+    name: str
+    columns: tuple[tuple[str, str], ...]  # (name, DuckDB type)
+    grain: str
+    step: str  # the pipeline step that builds it (analysis.pipeline.STEPS)
+    key: tuple[str, ...] = ()
+
+
+def _cols(spec: str) -> tuple[tuple[str, str], ...]:
+    return tuple((part.split(None, 1)[0], part.split(None, 1)[1]) for part in (p.strip() for p in spec.split(",")) if part)
+
+
+DERIVED: dict[str, Derived] = {d.name: d for d in [
+    Derived("breaches", _cols("contact_id VARCHAR, account_id VARCHAR, rule_id VARCHAR, ts TIMESTAMP WITH TIME ZONE, "
+                              "local_ts TIMESTAMP, evidence VARCHAR, explanation VARCHAR"),
+            "one row per (contact, rule) presumed breach of the stored rule set (meta rule_set)", "breaches"),
+    Derived("breach_rules", _cols("rule_id VARCHAR, kind VARCHAR, title VARCHAR, citation VARCHAR, text VARCHAR, parameters VARCHAR"),
+            "one row per rule of the rule set that produced `breaches`", "breaches"),
+    Derived("risk_signals", _cols("signal VARCHAR, account_id VARCHAR, consumer_id VARCHAR, contact_id VARCHAR, "
+                                  "ts TIMESTAMP WITH TIME ZONE, detail VARCHAR"),
+            "one row per (signal, contact or account-day) pattern found", "risk_signals"),
+    Derived("sentiment_cache", _cols("text_hash VARCHAR, model_id VARCHAR, score DOUBLE, label VARCHAR"),
+            "one row per distinct text x model version scored", "conversations", key=("text_hash", "model_id")),
+    Derived("turn_sentiment", _cols("conversation_id VARCHAR, turn BIGINT, speaker VARCHAR, model_id VARCHAR, score DOUBLE, label VARCHAR"),
+            "one row per conversation turn", "conversations"),
+    Derived("conversation_sentiment", _cols(
+        "conversation_id VARCHAR, account_id VARCHAR, agent_id VARCHAR, channel VARCHAR, started_at TIMESTAMP WITH TIME ZONE, "
+        "model_id VARCHAR, customer_turns BIGINT, customer_mean DOUBLE, customer_min DOUBLE, customer_first_third DOUBLE, "
+        "customer_last_third DOUBLE, customer_trajectory DOUBLE, agent_turns BIGINT, agent_mean DOUBLE, "
+        "agent_first_third DOUBLE, agent_last_third DOUBLE, agent_trajectory DOUBLE, label VARCHAR"),
+            "one row per conversation", "conversations"),
+    Derived("comment_sentiment", _cols("response_id VARCHAR, score DOUBLE, label VARCHAR, model_id VARCHAR"),
+            "one row per survey response with a comment", "conversations"),
+    Derived("qa_rules", _cols("rule_id VARCHAR, kind VARCHAR, title VARCHAR, source VARCHAR, speaker VARCHAR, "
+                              "first_turns BIGINT, applies_to VARCHAR"),
+            "one row per QA phrase rule of config/qa_rules.yaml", "conversations", key=("rule_id",)),
+    Derived("qa_results", _cols("conversation_id VARCHAR, rule_id VARCHAR, kind VARCHAR, passed BOOLEAN"),
+            "one row per conversation x QA rule that applies to it", "conversations"),
+    Derived("qa_hits", _cols("conversation_id VARCHAR, rule_id VARCHAR, kind VARCHAR, turn BIGINT, start_char BIGINT, "
+                             "end_char BIGINT, matched_text VARCHAR"),
+            "one row per QA phrase match in a turn", "conversations"),
+    Derived("vulnerability_flags", _cols("conversation_id VARCHAR, account_id VARCHAR, turn BIGINT, driver VARCHAR, cue VARCHAR, "
+                                         "start_char BIGINT, end_char BIGINT, matched_text VARCHAR"),
+            "one row per vulnerability cue matched in a customer turn", "conversations"),
+]}
+
+
+def derived_ddl(name: str, replace: bool = False) -> str:
+    """The create statement of a derived table: `create table if not exists`, or `create or replace`."""
+    d = DERIVED[name]
+    cols = ", ".join([f'"{c}" {t}' for c, t in d.columns] + ([f"primary key ({', '.join(d.key)})"] if d.key else []))
+    return f"create {'or replace table' if replace else 'table if not exists'} {name} ({cols})"
+
+
 def table_ddl(table: Table) -> str:
     cols = ",\n    ".join(f"{c.name} {SQL_TYPES[c.type]}" for c in table.columns)
     return f"create table if not exists {table.name} (\n    {cols},\n    primary key ({', '.join(table.key)})\n)"
 
 
 def create_schema(con) -> None:
-    """Create every contract and system table that does not exist yet."""
+    """Create every contract, system and derived table that does not exist yet (derived ones empty)."""
     for table in TABLES.values():
         con.execute(table_ddl(table))
     for ddl in SYSTEM_DDL:
         con.execute(ddl)
+    for name in DERIVED:
+        con.execute(derived_ddl(name))

@@ -3,8 +3,8 @@
 -- agent is the one who made most of its outbound contacts in the range (ties: lowest agent_id), "(no agent)"
 -- without any; surveys and conversations carry their own agent when given.
 -- Parameters: $by, shared filters $start $end (UTC dates of each event) $portfolios $teams $strategies.
--- Inputs besides the contract tables: relations balance_breaches (contact_id, account_id, ts) and
--- balance_sentiment (account_id, agent_id, started_at, label), registered by the caller (empty when absent).
+-- Inputs besides the contract tables: the derived tables breaches and conversation_sentiment
+-- (analysis/schema.py DERIVED; empty before their pipeline steps have run).
 -- Units: currency for amounts; counts otherwise; *_sq and *_x_* are per-account sums of squares and
 -- products, for the ratio estimators' standard errors (Python).
 with
@@ -12,9 +12,7 @@ with
 accounts as (
     select a.account_id, a.placed_balance, a.team, a.strategy
     from accounts as a
-    where (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, a.team))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+    where account_chosen($portfolios, $teams, $strategies, a.portfolio, a.team, a.strategy)
         and a.placed_date <= $end
 ),
 
@@ -64,7 +62,7 @@ contacted as (
 breached as (
     select o.account_id, count(distinct o.contact_id) as breach_contacts
     from outbound as o
-    semi join balance_breaches as b on o.contact_id = b.contact_id
+    semi join breaches as b on o.contact_id = b.contact_id
     group by o.account_id
 ),
 
@@ -121,9 +119,9 @@ surveys as (
 survey_figures as (
     select
         grp,
-        count(*) filter (where nps >= 9) as promoters,
-        count(*) filter (where nps between 7 and 8) as passives,
-        count(*) filter (where nps <= 6) as detractors
+        count(*) filter (where nps_band(nps) = 'promoter') as promoters,
+        count(*) filter (where nps_band(nps) = 'passive') as passives,
+        count(*) filter (where nps_band(nps) = 'detractor') as detractors
     from surveys
     group by grp
 ),
@@ -132,7 +130,7 @@ conversations as (
     select
         coalesce(case when $by = 'agent' then v.agent_id end, g.grp) as grp,
         v.label
-    from balance_sentiment as v
+    from conversation_sentiment as v
     inner join account_group as g on v.account_id = g.account_id
     where cast(timezone('UTC', cast(v.started_at as timestamptz)) as date) between $start and $end
         and v.label is not null

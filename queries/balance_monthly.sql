@@ -2,7 +2,7 @@
 -- Grain: one row per month (UTC calendar month) x group ($by: team | strategy, the account's), for months
 -- with any payment, contact, survey, complaint or scored conversation in $start..$end.
 -- Parameters: $by, shared filters $start $end $portfolios $teams $strategies. Inputs: relations
--- balance_breaches and balance_sentiment as in balance_groups.sql.
+-- the derived tables breaches and conversation_sentiment, as in balance_groups.sql.
 -- Units: placed_balance_in_book (accounts placed by the month's end) and collected_amount (paid in the
 -- month) in currency; counts otherwise. monthly recovery % = collected / placed in book, in Python.
 with
@@ -14,28 +14,32 @@ accounts as (
         a.placed_date,
         coalesce(case $by when 'team' then a.team else a.strategy end, '(none)') as grp
     from accounts as a
-    where (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, a.team))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+    where account_chosen($portfolios, $teams, $strategies, a.portfolio, a.team, a.strategy)
 ),
 
 events as (
     select p.account_id, p.paid_at as ts, 'payment' as kind, p.amount, null as nps, null as label, null as contact_id
     from payments as p
     union all
-    select c.account_id, c.ts, 'contact', null, null, null, c.contact_id
+    select c.account_id, c.ts, 'contact' as kind, null as amount, null as nps, null as label, c.contact_id
     from contacts as c
     where c.direction = 'outbound'
     union all
-    select s.account_id, s.responded_at, 'survey', null, s.nps, null, null
+    select
+        s.account_id, s.responded_at as ts, 'survey' as kind, null as amount, s.nps, null as label,
+        null as contact_id
     from surveys as s
     where s.nps is not null
     union all
-    select k.account_id, k.received_at, 'complaint', null, null, null, null
+    select
+        k.account_id, k.received_at as ts, 'complaint' as kind, null as amount, null as nps, null as label,
+        null as contact_id
     from complaints as k
     union all
-    select v.account_id, cast(v.started_at as timestamptz), 'conversation', null, null, v.label, null
-    from balance_sentiment as v
+    select
+        v.account_id, cast(v.started_at as timestamptz) as ts, 'conversation' as kind, null as amount,
+        null as nps, v.label, null as contact_id
+    from conversation_sentiment as v
     where v.label is not null
 ),
 
@@ -45,12 +49,12 @@ monthly as (
         a.grp,
         coalesce(sum(e.amount) filter (where e.kind = 'payment'), 0) as collected_amount,
         count(*) filter (where e.kind = 'contact') as contacts_made,
-        count(*) filter (where e.kind = 'contact' and e.contact_id in (select b.contact_id from balance_breaches as b))
+        count(*) filter (where e.kind = 'contact' and e.contact_id in (select b.contact_id from breaches as b))
             as breach_contacts,
         count(*) filter (where e.kind = 'complaint') as complaints,
-        count(*) filter (where e.kind = 'survey' and e.nps >= 9) as promoters,
-        count(*) filter (where e.kind = 'survey' and e.nps between 7 and 8) as passives,
-        count(*) filter (where e.kind = 'survey' and e.nps <= 6) as detractors,
+        count(*) filter (where e.kind = 'survey' and nps_band(e.nps) = 'promoter') as promoters,
+        count(*) filter (where e.kind = 'survey' and nps_band(e.nps) = 'passive') as passives,
+        count(*) filter (where e.kind = 'survey' and nps_band(e.nps) = 'detractor') as detractors,
         count(*) filter (where e.kind = 'conversation') as conversations_scored,
         count(*) filter (where e.kind = 'conversation' and e.label = 'negative') as conversations_negative
     from events as e

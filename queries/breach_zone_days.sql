@@ -31,8 +31,8 @@ zones as (
     from (
         select timezone as zone from accounts where timezone is not null
         union
-        select phone_timezone from accounts where phone_timezone is not null
-    )
+        select phone_timezone as zone from accounts where phone_timezone is not null
+    ) as zone_names
 ),
 
 utc_days as (
@@ -69,8 +69,10 @@ final as (
         utc_day,
         zone_base + utc_day as day_key,
         epoch_us(timezone(zone, day_start)) - epoch_us(day_start) as offset_us,
-        epoch_us(timezone(zone, day_end)) - epoch_us(day_end)
-            = epoch_us(timezone(zone, day_start)) - epoch_us(day_start) as offset_fixed
+        (
+            epoch_us(timezone(zone, day_end)) - epoch_us(day_end)
+            = epoch_us(timezone(zone, day_start)) - epoch_us(day_start)
+        ) as offset_fixed
     from day_instants
 )
 

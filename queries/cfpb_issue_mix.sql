@@ -8,14 +8,21 @@ with export as (
 
 complaints as (
     select
-        "Issue" as issue,
+        -- the CSV's header names as the file spells them, quoted alike (RF06: "Issue" needs no quotes)
+        "Issue" as issue,  -- noqa: RF06
         "Company response to consumer" as company_response,
         "Timely response?" as timely_response,
         "Consumer disputed?" as consumer_disputed,
-        cast(coalesce(try_strptime("Date received", '%Y/%m/%d'), try_strptime("Date received", '%m/%d/%Y'),
-            try_strptime("Date received", '%Y-%m-%d')) as date) as date_received,
-        cast(coalesce(try_strptime("Date sent to company", '%Y/%m/%d'), try_strptime("Date sent to company", '%m/%d/%Y'),
-            try_strptime("Date sent to company", '%Y-%m-%d')) as date) as date_sent
+        cast(coalesce(
+            try_strptime("Date received", '%Y/%m/%d'),
+            try_strptime("Date received", '%m/%d/%Y'),
+            try_strptime("Date received", '%Y-%m-%d')
+        ) as date) as date_received,
+        cast(coalesce(
+            try_strptime("Date sent to company", '%Y/%m/%d'),
+            try_strptime("Date sent to company", '%m/%d/%Y'),
+            try_strptime("Date sent to company", '%Y-%m-%d')
+        ) as date) as date_sent
     from export
 ),
 

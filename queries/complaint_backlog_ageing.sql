@@ -14,13 +14,19 @@ accounts as (
 ),
 
 bands as (
-    select * from (values
+    select
+        t.band_order,
+        t.age_band,
+        t.above_days,
+        t.up_to_days
+    from (
+        values
         (1, '0-7 days', 0, 7),
         (2, '8-28 days', 7, 28),
         (3, '29-56 days', 28, 56),
         (4, '57-90 days', 56, 90),
         (5, 'over 90 days', 90, null)
-    ) as t(band_order, age_band, above_days, up_to_days)
+    ) as t (band_order, age_band, above_days, up_to_days)
 ),
 
 open_complaints as (
@@ -31,9 +37,7 @@ open_complaints as (
     left join accounts as a on a.account_id = c.account_id
     where c.received_at < $as_of
         and (c.resolved_at is null or c.resolved_at >= $as_of)
-        and (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, a.team))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+        and account_chosen($portfolios, $teams, $strategies, a.portfolio, a.team, a.strategy)
 ),
 
 final as (

@@ -18,9 +18,7 @@ scoped as (
     select c.*, a.portfolio, a.team, a.strategy
     from complaints as c
     left join accounts as a on a.account_id = c.account_id
-    where (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, a.team))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+    where account_chosen($portfolios, $teams, $strategies, a.portfolio, a.team, a.strategy)
 ),
 
 breaches as (

@@ -19,9 +19,7 @@ scoped as (
     select c.*, a.portfolio, a.team, a.strategy
     from complaints as c
     left join accounts as a on a.account_id = c.account_id
-    where (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, a.team))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+    where account_chosen($portfolios, $teams, $strategies, a.portfolio, a.team, a.strategy)
 ),
 
 facts as (
@@ -40,7 +38,7 @@ facts as (
         redress_amount,
         cast(timezone($tz, received_at) as date) between $start and $end as received_in_range,
         cast(timezone($tz, resolved_at) as date) between $start and $end as resolved_in_range,
-        (epoch_us(resolved_at) - epoch_us(received_at)) / 1e6 as resolution_s
+        resolution_seconds(received_at, resolved_at) as resolution_s
     from scoped
 ),
 
@@ -49,7 +47,7 @@ final as (
         segment,
         count(*) filter (where received_in_range) as received,
         count(*) filter (where resolved_in_range) as resolved,
-        count(*) filter (where resolved_in_range and resolution_s <= 56 * 86400) as resolved_within_8_weeks,
+        count(*) filter (where resolved_in_range and within_8_weeks(resolution_s)) as resolved_within_8_weeks,
         median(resolution_s / 86400) filter (where resolved_in_range) as median_resolution_days,
         count(*) filter (where received_at < $as_of and (resolved_at is null or resolved_at >= $as_of)) as open_at_end,
         coalesce(sum(redress_amount) filter (where resolved_in_range), 0) as redress_paid

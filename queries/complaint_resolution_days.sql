@@ -14,9 +14,7 @@ scoped as (
     select c.*, a.portfolio, a.team, a.strategy
     from complaints as c
     left join accounts as a on a.account_id = c.account_id
-    where (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, a.team))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+    where account_chosen($portfolios, $teams, $strategies, a.portfolio, a.team, a.strategy)
 ),
 
 final as (
@@ -26,7 +24,7 @@ final as (
         category,
         received_at,
         resolved_at,
-        (epoch_us(resolved_at) - epoch_us(received_at)) / 1e6 / 86400 as resolution_days
+        resolution_seconds(received_at, resolved_at) / 86400 as resolution_days
     from scoped
     where cast(timezone($tz, resolved_at) as date) between $start and $end
 )

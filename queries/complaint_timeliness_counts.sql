@@ -17,9 +17,7 @@ scoped as (
     select c.*
     from complaints as c
     left join accounts as a on a.account_id = c.account_id
-    where (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, a.team))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+    where account_chosen($portfolios, $teams, $strategies, a.portfolio, a.team, a.strategy)
         and cast(timezone($tz, c.received_at) as date) between $start and $end
 ),
 
@@ -27,7 +25,7 @@ facts as (
     select
         outcome,
         resolved_at,
-        (epoch_us(resolved_at) - epoch_us(received_at)) / 1e6 as resolution_s,
+        resolution_seconds(received_at, resolved_at) as resolution_s,
         (epoch_us($as_of) - epoch_us(received_at)) / 1e6 as age_s
     from scoped
 ),

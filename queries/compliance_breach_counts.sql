@@ -41,10 +41,8 @@ filtered as (
     inner join accounts as a on a.account_id = b.account_id
     left join agents as ag on ag.agent_id = c.agent_id
     where cast(timezone('UTC', b.ts) as date) between $start and $end
-        and (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, a.team))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
-        and (len($channels) = 0 or list_contains($channels, c.channel))
+        and account_chosen($portfolios, $teams, $strategies, a.portfolio, a.team, a.strategy)
+        and chosen($channels, c.channel)
 ),
 
 final as (

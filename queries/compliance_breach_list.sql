@@ -10,7 +10,7 @@ with
 breaches as (
     select contact_id, account_id, rule_id, ts, evidence, explanation
     from breaches
-    where (len($rules) = 0 or list_contains($rules, rule_id))
+    where chosen($rules, rule_id)
         and ($contact_id is null or contact_id = $contact_id)
 ),
 
@@ -48,10 +48,8 @@ final as (
     inner join contacts as c on c.contact_id = b.contact_id
     inner join accounts as a on a.account_id = b.account_id
     where cast(timezone('UTC', b.ts) as date) between $start and $end
-        and (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, a.team))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
-        and (len($channels) = 0 or list_contains($channels, c.channel))
+        and account_chosen($portfolios, $teams, $strategies, a.portfolio, a.team, a.strategy)
+        and chosen($channels, c.channel)
 )
 
 select * from final

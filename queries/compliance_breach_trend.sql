@@ -20,9 +20,9 @@ contacts as (
 accounts as (
     select account_id, portfolio, team, strategy
     from accounts
-    where (len($portfolios) = 0 or list_contains($portfolios, portfolio))
-        and (len($teams) = 0 or list_contains($teams, team))
-        and (len($strategies) = 0 or list_contains($strategies, strategy))
+    where chosen($portfolios, portfolio)
+        and chosen($teams, team)
+        and chosen($strategies, strategy)
 ),
 
 calls as (
@@ -46,7 +46,7 @@ breach_months as (
     inner join accounts as a on a.account_id = b.account_id
     inner join contacts as c on c.contact_id = b.contact_id
     where cast(timezone('UTC', b.ts) as date) between $start and $end
-        and (len($channels) = 0 or list_contains($channels, c.channel))
+        and chosen($channels, c.channel)
     group by 1, 2
 ),
 

@@ -23,9 +23,9 @@ contacts as (
 accounts as (
     select account_id, team
     from accounts
-    where (len($portfolios) = 0 or list_contains($portfolios, portfolio))
-        and (len($teams) = 0 or list_contains($teams, team))
-        and (len($strategies) = 0 or list_contains($strategies, strategy))
+    where chosen($portfolios, portfolio)
+        and chosen($teams, team)
+        and chosen($strategies, strategy)
 ),
 
 agents as (
@@ -50,7 +50,7 @@ per_contact as (
         t.agent,
         t.team,
         t.is_placed_call,
-        case when len($channels) = 0 or list_contains($channels, t.channel) then coalesce(b.breaches, 0) else 0 end
+        case when chosen($channels, t.channel) then coalesce(b.breaches, 0) else 0 end
             as breaches
     from attributed as t
     left join breaches as b on b.contact_id = t.contact_id

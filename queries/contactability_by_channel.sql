@@ -8,9 +8,7 @@ with
 accounts as (
     select a.account_id
     from accounts as a
-    where (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, a.team))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+    where account_chosen($portfolios, $teams, $strategies, a.portfolio, a.team, a.strategy)
 ),
 
 outbound as (
@@ -18,7 +16,7 @@ outbound as (
     from contacts as c
     inner join accounts as a on c.account_id = a.account_id
     where c.direction = 'outbound'
-        and (len($channels) = 0 or list_contains($channels, c.channel))
+        and chosen($channels, c.channel)
         and cast(timezone('UTC', c.ts) as date) between $start and $end
 ),
 

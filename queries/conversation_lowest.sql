@@ -39,10 +39,10 @@ final as (
     left join cues as v on v.conversation_id = s.conversation_id
     where s.customer_mean is not null
         and timezone('UTC', s.started_at)::date between $start and $end
-        and (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, a.team))
-        and (len($channels) = 0 or list_contains($channels, s.channel))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+        and chosen($portfolios, a.portfolio)
+        and chosen($teams, a.team)
+        and chosen($channels, s.channel)
+        and chosen($strategies, a.strategy)
 )
 
 select * from final

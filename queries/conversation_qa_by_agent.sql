@@ -27,10 +27,10 @@ in_scope as (
     from conversations as c
     left join accounts as a on a.account_id = c.account_id
     where timezone('UTC', c.started_at)::date between $start and $end
-        and (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, a.team))
-        and (len($channels) = 0 or list_contains($channels, c.channel))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+        and chosen($portfolios, a.portfolio)
+        and chosen($teams, a.team)
+        and chosen($channels, c.channel)
+        and chosen($strategies, a.strategy)
 ),
 
 final as (

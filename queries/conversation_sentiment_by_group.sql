@@ -27,10 +27,10 @@ in_scope as (
     inner join conversations as c on c.conversation_id = s.conversation_id
     left join accounts as a on a.account_id = c.account_id
     where timezone('UTC', s.started_at)::date between $start and $end
-        and (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, a.team))
-        and (len($channels) = 0 or list_contains($channels, s.channel))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+        and chosen($portfolios, a.portfolio)
+        and chosen($teams, a.team)
+        and chosen($channels, s.channel)
+        and chosen($strategies, a.strategy)
 ),
 
 grouped as (

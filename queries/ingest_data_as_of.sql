@@ -4,14 +4,22 @@
 -- Grain: one row.
 with events as (
     select max(ts) as event_at from contacts
-    union all select max(given_at) from consents
-    union all select max(opted_out_at) from preferences
-    union all select max(started_at) from conversations
-    union all select max(responded_at) from surveys
-    union all select max(received_at) from complaints
-    union all select max(resolved_at) from complaints
-    union all select max(paid_at) from payments
-    union all select max(created_at) from promises
+    union all
+    select max(given_at) as event_at from consents
+    union all
+    select max(opted_out_at) as event_at from preferences
+    union all
+    select max(started_at) as event_at from conversations
+    union all
+    select max(responded_at) as event_at from surveys
+    union all
+    select max(received_at) as event_at from complaints
+    union all
+    select max(resolved_at) as event_at from complaints
+    union all
+    select max(paid_at) as event_at from payments
+    union all
+    select max(created_at) as event_at from promises
 ),
 
 final as (

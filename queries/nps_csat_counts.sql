@@ -7,43 +7,18 @@
 --   (of the account) and $channels (the survey channel).
 -- Units: counts of responses. promoters nps 9-10, passives 7-8, detractors 0-6 (nps_responses is
 --   their sum); csat_satisfied csat 4-5 out of csat_responses. Rates are computed in Python.
-with surveys as (
-    select * from surveys
-),
-
-accounts as (
-    select account_id, team, portfolio, strategy from accounts
-),
-
-agents as (
-    select agent_id, team from agents
-),
-
-responses as (
-    select
-        s.response_id,
-        s.nps,
-        s.csat,
-        s.channel as survey_channel,
-        s.agent_id,
-        coalesce(g.team, a.team) as team,
-        a.portfolio,
-        a.strategy,
-        cast(timezone($tz, s.responded_at) as date) as local_date,
-        cast(date_trunc('month', timezone($tz, s.responded_at)) as date) as month
-    from surveys as s
-    left join accounts as a on a.account_id = s.account_id
-    left join agents as g on g.agent_id = s.agent_id
+with responses as (
+    select * from survey_facts($tz)
 ),
 
 filtered as (
     select *
     from responses
     where local_date between $start and $end
-        and (len($portfolios) = 0 or list_contains($portfolios, portfolio))
-        and (len($teams) = 0 or list_contains($teams, team))
-        and (len($strategies) = 0 or list_contains($strategies, strategy))
-        and (len($channels) = 0 or list_contains($channels, survey_channel))
+        and chosen($portfolios, portfolio)
+        and chosen($teams, team)
+        and chosen($strategies, strategy)
+        and chosen($channels, survey_channel)
 ),
 
 segmented as (
@@ -64,11 +39,11 @@ final as (
     select
         segment,
         month,
-        count(*) filter (where nps >= 9) as promoters,
-        count(*) filter (where nps between 7 and 8) as passives,
-        count(*) filter (where nps <= 6) as detractors,
+        count(*) filter (where nps_band = 'promoter') as promoters,
+        count(*) filter (where nps_band = 'passive') as passives,
+        count(*) filter (where nps_band = 'detractor') as detractors,
         count(nps) as nps_responses,
-        count(*) filter (where csat >= 4) as csat_satisfied,
+        count(*) filter (where csat_satisfied) as csat_satisfied,
         count(csat) as csat_responses
     from segmented
     group by segment, month

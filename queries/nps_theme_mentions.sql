@@ -23,17 +23,17 @@ comments as (
     select
         s.response_id,
         lower(s.comment) as comment,
-        case when s.nps >= 9 then 'promoter' when s.nps >= 7 then 'passive' else 'detractor' end as band
+        nps_band(s.nps) as band
     from surveys as s
     left join accounts as a on a.account_id = s.account_id
     left join agents as g on g.agent_id = s.agent_id
     where s.nps is not null
         and nullif(trim(s.comment), '') is not null
         and cast(timezone($tz, s.responded_at) as date) between $start and $end
-        and (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, coalesce(g.team, a.team)))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
-        and (len($channels) = 0 or list_contains($channels, s.channel))
+        and chosen($portfolios, a.portfolio)
+        and chosen($teams, coalesce(g.team, a.team))
+        and chosen($strategies, a.strategy)
+        and chosen($channels, s.channel)
 ),
 
 final as (

@@ -1,16 +1,14 @@
 -- Broken promises and what followed: a complaint or a presumed contact-rule breach within 30 days.
 -- Grain: one row per broken promise: due in $start..$end, its window (due_date + 3) closed by $as_of, not kept.
--- Parameters: $start $end $as_of (UTC dates) $portfolios $teams $strategies. Input relation `breach_events`
--- (account_id, ts), registered by the caller from the stored breaches. Units: amounts in currency;
+-- Parameters: $start $end $as_of (UTC dates) $portfolios $teams $strategies. Reads the stored
+-- breaches (derived table `breaches`, empty before the audit has run). Units: amounts in currency;
 -- followed_by_*: a complaint received / a breaching contact on a UTC date in (due_date, due_date + 30].
 with
 
 accounts as (
     select a.account_id, a.team, a.strategy
     from accounts as a
-    where (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, a.team))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+    where account_chosen($portfolios, $teams, $strategies, a.portfolio, a.team, a.strategy)
 ),
 
 promises as (
@@ -62,7 +60,7 @@ final as (
                 and cast(timezone('UTC', k.received_at) as date) <= b.due_date + 30
         ) as followed_by_complaint,
         exists (
-            select 1 from breach_events as e
+            select 1 from breaches as e
             where e.account_id = b.account_id
                 and cast(timezone('UTC', cast(e.ts as timestamptz)) as date) > b.due_date
                 and cast(timezone('UTC', cast(e.ts as timestamptz)) as date) <= b.due_date + 30

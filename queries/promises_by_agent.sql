@@ -9,8 +9,8 @@ with
 accounts as (
     select a.account_id, a.team
     from accounts as a
-    where (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+    where chosen($portfolios, a.portfolio)
+        and chosen($strategies, a.strategy)
 ),
 
 promises as (
@@ -51,7 +51,7 @@ outcomes as (
 filtered as (
     select *
     from outcomes
-    where len($teams) = 0 or list_contains($teams, team)
+    where chosen($teams, team)
 ),
 
 final as (

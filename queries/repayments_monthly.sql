@@ -8,9 +8,7 @@ with
 accounts as (
     select a.account_id, a.portfolio, a.team, a.strategy
     from accounts as a
-    where (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, a.team))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
+    where account_chosen($portfolios, $teams, $strategies, a.portfolio, a.team, a.strategy)
 ),
 
 payments as (
@@ -50,7 +48,7 @@ segmented as (
         end, '(none)') as segment
     from attributed as t
     inner join accounts as a on t.account_id = a.account_id
-    where len($channels) = 0 or list_contains($channels, t.last_channel)
+    where chosen($channels, t.last_channel)
 ),
 
 final as (

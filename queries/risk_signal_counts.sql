@@ -25,10 +25,8 @@ filtered as (
     from signals as s
     inner join accounts as a on a.account_id = s.account_id
     where cast(timezone('UTC', s.ts) as date) between $start and $end
-        and (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, a.team))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
-        and (len($channels) = 0 or list_contains($channels, 'call'))
+        and account_chosen($portfolios, $teams, $strategies, a.portfolio, a.team, a.strategy)
+        and chosen($channels, 'call')
 ),
 
 final as (

@@ -9,7 +9,7 @@ with
 signals as (
     select signal, account_id, consumer_id, contact_id, ts, detail
     from risk_signals
-    where len($signals) = 0 or list_contains($signals, signal)
+    where chosen($signals, signal)
 ),
 
 accounts as (
@@ -39,10 +39,8 @@ final as (
     inner join accounts as a on a.account_id = s.account_id
     left join contacts as c on c.contact_id = s.contact_id
     where cast(timezone('UTC', s.ts) as date) between $start and $end
-        and (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, a.team))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
-        and (len($channels) = 0 or list_contains($channels, 'call'))
+        and account_chosen($portfolios, $teams, $strategies, a.portfolio, a.team, a.strategy)
+        and chosen($channels, 'call')
 )
 
 select * from final

@@ -1,10 +1,11 @@
+-- Macro: rule_opt_out(p_channels, p_directions, p_portfolios, p_products, p_rule_id, p_scope, p_states, p_strategies, p_teams, p_vulnerable)
 -- Breaches of one opt_out rule: contacts after an opt-out of the account.
 -- Grain: one row per breaching contact (contact_id unique).
 -- Reads: temp tables breach_contacts (queries/breach_contacts.sql) and breach_accounts
 --   (queries/breach_accounts.sql), preferences.
--- Parameters: $rule_id; $scope ('channel': preferences rows whose channel is the contact's channel;
---   'all': preferences rows with channel 'all', any contact channel); $channels, $directions (varchar
---   lists); account filter $vulnerable, $states, $portfolios, $products, $teams, $strategies (as in
+-- Parameters: p_rule_id; p_scope ('channel': preferences rows whose channel is the contact's channel;
+--   'all': preferences rows with channel 'all', any contact channel); p_channels, p_directions (varchar
+--   lists); account filter p_vulnerable, p_states, p_portfolios, p_products, p_teams, p_strategies (as in
 --   rule_cooldown_after_event).
 -- Rule: contact ts > opted_out_at, strictly (timestamps as written); the earliest qualifying
 --   opt-out is the evidence.
@@ -15,12 +16,12 @@ accounts as (
         account_key,
         account_id
     from breach_accounts
-    where ($vulnerable is null or coalesce(vulnerable, false) = $vulnerable)
-        and (len($states::varchar[]) = 0 or list_contains($states::varchar[], state_code))
-        and (len($portfolios::varchar[]) = 0 or list_contains($portfolios::varchar[], portfolio))
-        and (len($products::varchar[]) = 0 or list_contains($products::varchar[], product))
-        and (len($teams::varchar[]) = 0 or list_contains($teams::varchar[], team))
-        and (len($strategies::varchar[]) = 0 or list_contains($strategies::varchar[], strategy))
+    where (p_vulnerable is null or coalesce(vulnerable, false) = p_vulnerable)
+        and chosen(p_states::varchar[], state_code)
+        and chosen(p_portfolios::varchar[], portfolio)
+        and chosen(p_products::varchar[], product)
+        and chosen(p_teams::varchar[], team)
+        and chosen(p_strategies::varchar[], strategy)
 ),
 
 contacts as (
@@ -50,7 +51,7 @@ opt_outs as (
         min(p.opted_out_at) as opted_out_at
     from preferences as p
     inner join accounts as a on p.account_id = a.account_id
-    where ($scope = 'all' and p.channel = 'all') or ($scope = 'channel' and p.channel <> 'all')
+    where (p_scope = 'all' and p.channel = 'all') or (p_scope = 'channel' and p.channel <> 'all')
     group by a.account_key, p.channel
 ),
 
@@ -66,17 +67,17 @@ breaching as (
     from contacts as c
     inner join opt_outs as o
         on c.account_key = o.account_key
-        and ($scope = 'all' or o.channel = c.channel)
+        and (p_scope = 'all' or o.channel = c.channel)
         and c.ts > o.opted_out_at
-    where list_contains($channels::varchar[], c.channel)
-        and list_contains($directions::varchar[], c.direction)
+    where list_contains(p_channels::varchar[], c.channel)
+        and list_contains(p_directions::varchar[], c.direction)
 ),
 
 final as (
     select
         contact_id,
         account_id,
-        $rule_id as rule_id,
+        p_rule_id as rule_id,
         ts,
         local_ts,
         to_json({'opt_out': {'channel': opt_out_channel, 'at': opted_out_at_text}}) as evidence,

@@ -1,11 +1,12 @@
--- Breaches of one quiet_hours rule: contacts whose wall time is before $start or at/after $end in
--- the account's timezone or (when $zones includes it and it is given) its phone_timezone.
+-- Macro: rule_quiet_hours(p_channels, p_directions, p_end, p_portfolios, p_products, p_reply_exemption_hours, p_rule_id, p_start, p_states, p_strategies, p_teams, p_vulnerable, p_zones)
+-- Breaches of one quiet_hours rule: contacts whose wall time is before p_start or at/after p_end in
+-- the account's timezone or (when p_zones includes it and it is given) its phone_timezone.
 -- Grain: one row per breaching contact (contact_id unique).
 -- Reads: temp tables breach_contacts (queries/breach_contacts.sql) and breach_accounts
 --   (queries/breach_accounts.sql); joins go by its integer account_key.
--- Parameters: $rule_id; $channels, $directions (varchar lists); $start, $end (time, 'HH:MM:SS');
---   $zones (varchar list of 'timezone', 'phone_timezone'); $reply_exemption_hours (int, 0 = none);
---   account filter $vulnerable, $states, $portfolios, $products, $teams, $strategies (as in
+-- Parameters: p_rule_id; p_channels, p_directions (varchar lists); p_start, p_end (time, 'HH:MM:SS');
+--   p_zones (varchar list of 'timezone', 'phone_timezone'); p_reply_exemption_hours (int, 0 = none);
+--   account filter p_vulnerable, p_states, p_portfolios, p_products, p_teams, p_strategies (as in
 --   rule_cooldown_after_event).
 -- Reply exemption: an outbound contact o on channel X is exempt when an inbound contact i on X of the
 --   account comes before o in contact order (ts, contact_id), o.ts - i.ts <= the hours in elapsed
@@ -21,12 +22,12 @@ accounts as (
         timezone,
         phone_timezone
     from breach_accounts
-    where ($vulnerable is null or coalesce(vulnerable, false) = $vulnerable)
-        and (len($states::varchar[]) = 0 or list_contains($states::varchar[], state_code))
-        and (len($portfolios::varchar[]) = 0 or list_contains($portfolios::varchar[], portfolio))
-        and (len($products::varchar[]) = 0 or list_contains($products::varchar[], product))
-        and (len($teams::varchar[]) = 0 or list_contains($teams::varchar[], team))
-        and (len($strategies::varchar[]) = 0 or list_contains($strategies::varchar[], strategy))
+    where (p_vulnerable is null or coalesce(vulnerable, false) = p_vulnerable)
+        and chosen(p_states::varchar[], state_code)
+        and chosen(p_portfolios::varchar[], portfolio)
+        and chosen(p_products::varchar[], product)
+        and chosen(p_teams::varchar[], team)
+        and chosen(p_strategies::varchar[], strategy)
 ),
 
 contacts as (
@@ -39,23 +40,23 @@ contacts as (
         local_ts,
         phone_local_ts
     from breach_contacts
-    where list_contains($channels::varchar[], channel)
+    where list_contains(p_channels::varchar[], channel)
 ),
 
 outside as (
     select
         c.*,
-        list_contains($zones::varchar[], 'timezone')
-            and (cast(c.local_ts as time) < cast($start as time) or cast(c.local_ts as time) >= cast($end as time))
+        list_contains(p_zones::varchar[], 'timezone')
+            and (cast(c.local_ts as time) < cast(p_start as time) or cast(c.local_ts as time) >= cast(p_end as time))
             as account_zone_outside,
         coalesce(
-            list_contains($zones::varchar[], 'phone_timezone')
-            and (cast(c.phone_local_ts as time) < cast($start as time)
-                or cast(c.phone_local_ts as time) >= cast($end as time)),
+            list_contains(p_zones::varchar[], 'phone_timezone')
+            and (cast(c.phone_local_ts as time) < cast(p_start as time)
+                or cast(c.phone_local_ts as time) >= cast(p_end as time)),
             false
         ) as phone_zone_outside
     from contacts as c
-    where list_contains($directions::varchar[], c.direction)
+    where list_contains(p_directions::varchar[], c.direction)
 ),
 
 candidates as (
@@ -66,13 +67,13 @@ candidates as (
 ),
 
 -- The UTC days (epoch days: every bucket at least 24 hours long) a reply exemption can reach back
--- into: a candidate's own day and the ceil($reply_exemption_hours / 24) days before it.
+-- into: a candidate's own day and the ceil(p_reply_exemption_hours / 24) days before it.
 reach as (
     select distinct
         account_key,
         channel,
         epoch_us(ts) // 86400000000
-            - unnest(range(cast(ceil($reply_exemption_hours / 24) as bigint) + 1)) as utc_day
+            - unnest(range(cast(ceil(p_reply_exemption_hours / 24) as bigint) + 1)) as utc_day
     from candidates
 ),
 
@@ -102,9 +103,9 @@ breaching as (
     inner join sequenced as s on c.contact_id = s.contact_id
     inner join accounts as a on c.account_key = a.account_key
     where not coalesce(
-        $reply_exemption_hours > 0
+        p_reply_exemption_hours > 0
         and s.previous_direction = 'inbound'
-        and epoch_us(c.ts) - epoch_us(s.previous_ts) <= $reply_exemption_hours * 3600000000,
+        and epoch_us(c.ts) - epoch_us(s.previous_ts) <= p_reply_exemption_hours * 3600000000,
         false
     )
 ),
@@ -113,14 +114,14 @@ final as (
     select
         contact_id,
         account_id,
-        $rule_id as rule_id,
+        p_rule_id as rule_id,
         ts,
         local_ts,
         to_json({'zone': zone, 'local_time': strftime(zone_local_ts, '%Y-%m-%dT%H:%M:%S')}) as evidence,
         -- concat, not printf: a tenth of the cost here
         concat(
             'Outbound ', channel, ' at ', strftime(zone_local_ts, '%H:%M:%S'), ' local time in ', zone,
-            ', outside the permitted ', $start::varchar, ' to ', $end::varchar, '.'
+            ', outside the permitted ', p_start::varchar, ' to ', p_end::varchar, '.'
         ) as explanation
     from breaching
 )

@@ -1,11 +1,12 @@
+-- Macro: rule_windowed_cap(p_counted, p_noun, p_rules, p_window_days)
 -- Breaches of windowed_cap rules that count the same contacts: a counted contact c breaches a
--- rule when the counted contacts of its account with local date in [d(c) - $window_days + 1, d(c)]
+-- rule when the counted contacts of its account with local date in [d(c) - p_window_days + 1, d(c)]
 -- that come at or before c in contact order (ts, then contact_id) number more than the rule's cap.
 -- Grain: one row per (contact, rule) breach.
 -- Reads: temp tables breach_counted (queries/breach_counted.sql: the counted contacts) and
 --   breach_accounts (queries/breach_accounts.sql); joins go by its integer account_key.
--- Parameters: $window_days (int); $noun ('call'/'contact', for the explanation);
---   $rules: list of struct(rule_id, cap, vulnerable, states, portfolios, products, teams, strategies),
+-- Parameters: p_window_days (int); p_noun ('call'/'contact', for the explanation);
+--   p_rules: list of struct(rule_id, cap, vulnerable, states, portfolios, products, teams, strategies),
 --   the rules sharing this counting (account filter: vulnerable null = any, empty lists = any, state
 --   compared trimmed and upper-cased).
 -- Units: ts an instant; local_ts the account's wall time; local dates in the account's timezone.
@@ -27,7 +28,7 @@ accounts as (
 
 rules as (
     select unnest(
-        $rules::struct(
+        p_rules::struct(
             rule_id varchar, cap integer, vulnerable boolean, states varchar[], portfolios varchar[],
             products varchar[], teams varchar[], strategies varchar[]
         )[],
@@ -66,14 +67,14 @@ counted as (
         c.ts,
         c.local_ts,
         c.day_number,
-        c.account_key::bigint * 4294967296 + (floor(c.day_number / $window_days)::bigint + 2147483648) as bucket_key,
+        c.account_key::bigint * 4294967296 + (floor(c.day_number / p_window_days)::bigint + 2147483648) as bucket_key,
         m.min_cap
-    from breach_counted as c
+    from query_table(p_counted) as c
     inner join account_min_cap as m on c.account_key = m.account_key
 ),
 
--- Pruning: a window [d - $window_days + 1, d] lies in the $window_days-day buckets k - 1 and k of d
--- (k = d div $window_days), so a contact can be over its account's smallest cap only when those two
+-- Pruning: a window [d - p_window_days + 1, d] lies in the p_window_days-day buckets k - 1 and k of d
+-- (k = d div p_window_days), so a contact can be over its account's smallest cap only when those two
 -- buckets hold more counted contacts than that cap. The contacts of such buckets and of the bucket
 -- before them hold every window that can breach (a contact outside them counts at most as many
 -- here as in full, so it is never flagged wrongly).
@@ -121,7 +122,7 @@ ranked as (
         row_number() over by_day_ordered as pos,
         pos - count(*) over (
             partition by account_key order by day_number
-            range between unbounded preceding and $window_days preceding
+            range between unbounded preceding and p_window_days preceding
         ) as n,
         lag(ts) over by_day_ordered > ts as goes_back
     from pruned
@@ -180,7 +181,7 @@ irregular_window_days as (
         f.ts,
         f.local_ts,
         f.day_number,
-        f.day_number - unnest(range($window_days)) as window_day
+        f.day_number - unnest(range(p_window_days)) as window_day
     from flagged as f
     semi join irregular_accounts as i on f.account_key = i.account_key
 ),
@@ -234,8 +235,8 @@ final as (
         to_json({'contacts': b.window_ids}) as evidence,
         -- concat, not printf: a tenth of the cost here
         concat(
-            'Counted ', $noun::varchar, ' number ', len(b.window_ids), ' in the ', $window_days::integer, ' local days ',
-            strftime(b.local_date - ($window_days - 1), '%Y-%m-%d'), ' to ', strftime(b.local_date, '%Y-%m-%d'),
+            'Counted ', p_noun::varchar, ' number ', len(b.window_ids), ' in the ', p_window_days::integer, ' local days ',
+            strftime(b.local_date - (p_window_days - 1), '%Y-%m-%d'), ' to ', strftime(b.local_date, '%Y-%m-%d'),
             ' (', a.timezone, '), more than the cap of ', b.cap, '.'
         ) as explanation
     from breaching as b

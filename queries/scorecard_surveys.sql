@@ -10,21 +10,18 @@ months as (
 ),
 
 surveys as (
-    select
-        s.nps,
-        s.csat,
-        cast(date_trunc('month', timezone($tz, s.responded_at)) as date) as month_start
-    from surveys as s
+    select nps, csat, nps_band, csat_satisfied, month as month_start
+    from survey_facts($tz)
 ),
 
 per_month as (
     select
         month_start,
         count(nps) as nps_responses,
-        count(*) filter (where nps >= 9) as nps_promoters,
-        count(*) filter (where nps <= 6) as nps_detractors,
+        count(*) filter (where nps_band = 'promoter') as nps_promoters,
+        count(*) filter (where nps_band = 'detractor') as nps_detractors,
         count(csat) as csat_responses,
-        count(*) filter (where csat >= 4) as csat_satisfied
+        count(*) filter (where csat_satisfied) as csat_satisfied
     from surveys
     group by month_start
 ),

@@ -27,7 +27,7 @@ responses as (
         s.account_id,
         s.nps,
         s.csat,
-        case when s.nps >= 9 then 'promoter' when s.nps >= 7 then 'passive' when s.nps >= 0 then 'detractor' else 'no_nps' end as band,
+        coalesce(nps_band(s.nps), 'no_nps') as band,
         s.channel as survey_channel,
         s.agent_id,
         coalesce(g.team, a.team) as team,
@@ -40,10 +40,10 @@ responses as (
     left join comment_sentiment as cs on cs.response_id = s.response_id
     where nullif(trim(s.comment), '') is not null
         and cast(timezone($tz, s.responded_at) as date) between $start and $end
-        and (len($portfolios) = 0 or list_contains($portfolios, a.portfolio))
-        and (len($teams) = 0 or list_contains($teams, coalesce(g.team, a.team)))
-        and (len($strategies) = 0 or list_contains($strategies, a.strategy))
-        and (len($channels) = 0 or list_contains($channels, s.channel))
+        and chosen($portfolios, a.portfolio)
+        and chosen($teams, coalesce(g.team, a.team))
+        and chosen($strategies, a.strategy)
+        and chosen($channels, s.channel)
 ),
 
 final as (

@@ -48,14 +48,17 @@ def small(fresh_db):
         ('S2', 'A2', timestamptz '2026-02-15 10:00:00+00', 3, null),
         ('S3', 'A3', timestamptz '2026-02-15 10:00:00+00', 8, null)""")
     # The engine's stored breaches: K1 breaks two rules (one breaching contact), K6 one.
-    con.execute("""create table breaches as select * from (values
+    con.execute("""insert into breaches (contact_id, account_id, rule_id, ts) select * from (values
         ('K1', 'A1', 'regf_7in7', timestamptz '2026-02-01 15:00:00+00'),
         ('K1', 'A1', 'state_ma_2in7', timestamptz '2026-02-01 15:00:00+00'),
         ('K6', 'A3', 'inconvenient_time', timestamptz '2026-02-06 15:00:00+00')) t(contact_id, account_id, rule_id, ts)""")
-    con.execute("""create table conversation_sentiment as select * from (values
+    con.execute("""insert into conversation_sentiment (conversation_id, account_id, agent_id, started_at, label)
+        select * from (values
         ('V1', 'A1', 'G1', timestamptz '2026-02-01 15:00:00+00', 'negative'),
         ('V2', 'A1', 'G1', timestamptz '2026-02-02 15:00:00+00', 'positive'),
         ('V3', 'A3', null, timestamptz '2026-02-06 15:00:00+00', 'neutral')) t(conversation_id, account_id, agent_id, started_at, label)""")
+    # as the pipeline's steps record that they ran (analysis.pipeline.RAN)
+    con.execute("insert into meta values ('rule_set', 'test rules'), ('sentiment_model', 'test model')")
     return con
 
 
@@ -109,7 +112,8 @@ def test_complaints_per_1000_use_an_exact_poisson_interval():
 
 
 def test_the_negative_share_is_empty_without_the_sentiment_table(small):
-    small.execute("drop table conversation_sentiment")
+    small.execute("delete from conversation_sentiment")  # the conversations step has not run
+    small.execute("delete from meta where key = 'sentiment_model'")
     df = balance.groups(small, FEB, "team").set_index("group_name")
     assert df["conversations_scored"].eq(0).all()
     assert df["negative_share_pct"].isna().all()
@@ -126,7 +130,7 @@ def test_a_verdict_only_where_the_difference_is_significant(fresh_db):
             con.execute("insert into payments values (?, ?, timestamptz '2026-02-10 12:00:00+00', 10, 'card')", ["P" + acc, acc])
             for k in range(5):
                 add_contact(con, f"K{acc}-{k}", acc, f"2026-02-{10 + k}T15:00:00Z", "G1")
-    con.execute("""create table breaches as select contact_id, account_id, 'regf_7in7' as rule_id, ts from contacts
+    con.execute("""insert into breaches (contact_id, account_id, rule_id, ts) select contact_id, account_id, 'regf_7in7', ts from contacts
         where account_id like 'Y%' and (contact_id like '%-0' or contact_id like '%-1')""")
     cmp = balance.compare(con, FEB, "champion", "challenger").set_index("key")
     assert cmp.loc["breach_rate_pct", "significant"]

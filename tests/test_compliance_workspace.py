@@ -34,8 +34,6 @@ def db(fresh_db):
         ('k4', 'A2', '2026-02-10T03:00:00Z', 'sms', 'outbound', 'sent', 'G2'),
         ('k5', 'A2', '2026-02-11T15:00:00Z', 'call', 'outbound', 'no_answer', 'G2'),
         ('k6', 'A2', '2026-02-12T15:00:00Z', 'call', 'inbound', 'conversation', null)""")
-    con.execute("""create table breaches (contact_id varchar, account_id varchar, rule_id varchar, ts timestamptz,
-        local_ts timestamp, evidence varchar, explanation varchar)""")
     con.execute("""insert into breaches values
         ('k3', 'A1', 'regf_post_conversation', '2026-01-07T15:00:00Z', '2026-01-07 09:00:00', ?, 'Counted call on local day 2 after the telephone conversation k2.'),
         ('k3', 'A1', 'state_ma_2in7', '2026-01-07T15:00:00Z', '2026-01-07 09:00:00', ?, 'Counted call number 3 in the 7 local days.'),
@@ -181,7 +179,6 @@ def test_consent_windows_and_opt_outs_are_drawn_in_local_time(db):
 
 
 def test_the_rule_text_comes_from_the_rules_stored_with_the_breaches(db):
-    db.execute("""create table breach_rules (rule_id varchar, kind varchar, title varchar, citation varchar, text varchar, parameters varchar)""")
     db.execute("""insert into breach_rules values ('state_ma_2in7', 'windowed_cap', 'Firm MA cap', 'Firm manual 4.2',
         'At most 2 calls in 5 days.', '{"window_days": 5, "cap": 2}')""")
     d = workspace.breach_detail(db, "k3", "state_ma_2in7")

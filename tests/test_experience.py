@@ -164,7 +164,7 @@ def test_verbatims_show_comments_without_scores_until_sentiment_is_derived(fresh
     df = experience.verbatims(fresh_db)
     assert list(df["response_id"]) == ["b", "a"]
     assert "sentiment_score" not in df.columns
-    fresh_db.execute("create table comment_sentiment (response_id varchar, score double, label varchar, model_id varchar)")
+    fresh_db.execute("insert into meta values ('sentiment_model', 'vader')")  # the conversations step has run
     fresh_db.execute("insert into comment_sentiment values ('a', -0.6, 'negative', 'vader')")
     df = experience.verbatims(fresh_db, band="detractor")
     assert df[["response_id", "sentiment_score", "sentiment_label"]].values.tolist() == [["a", -0.6, "negative"]]

@@ -16,7 +16,6 @@ section 2; DECISIONS.md "Contact rules" records the choices that are easy to get
 from __future__ import annotations
 
 import json
-import re
 
 import pandas as pd
 
@@ -29,7 +28,8 @@ from analysis.compliance.rules import (
     WindowedCap,
     load_rules,
 )
-from analysis.db import set_meta, sql_text
+from analysis.db import create_table, cursor, macro_statement, quote_ident, set_meta
+from analysis.schema import derived_ddl
 
 COLUMNS = ["contact_id", "account_id", "rule_id", "ts", "local_ts", "evidence", "explanation"]
 QUERY = {
@@ -130,20 +130,18 @@ def plan(rules: RuleSet) -> list[tuple[dict | None, str, dict]]:
 def union_query(queries: list[tuple[str, dict, str | None]]) -> tuple[str, dict]:
     """One statement for all rule queries: their breaches, union all, in output order.
 
-    `queries` holds (query text, its parameters, the temp table of its counted contacts or None).
-    Each query's parameters are renamed `$name_<i>` (its place in the list), in its text and in the
-    parameters, so queries that bind the same name to different values can share one statement;
-    the rule queries hold `$` only in parameters and comments. A counting query reads `breach_counted`,
-    which becomes the table of its counting group.
+    `queries` holds (query stem, its parameters, the temp table of its counted contacts or None).
+    Each rule query file is a table macro (`-- Macro: rule_<kind>(p_...)`, installed on the cursor by
+    `find_breaches`); the statement calls each one with its arguments bound as `$q<i>_<name>`, so
+    queries that bind the same name to different values share one statement, and a counting query
+    reads its group's counted-contacts table (`p_counted`, a table name passed as a value).
     """
     parts, bound = [], {}
-    for i, (text, params, counted) in enumerate(queries):
-        if counted is not None:
-            text = re.sub(r"\bbreach_counted\b", counted, text)
-        text = re.sub(r"\$(\w+)", lambda m: f"${m.group(1)}_{i}", text)
-        bound.update({f"{name}_{i}": value for name, value in params.items()})
-        # the newline ends the query's last line, which may be a comment
-        parts.append("select " + ", ".join(COLUMNS) + " from (\n" + text + "\n)")
+    for i, (stem, params, counted) in enumerate(queries):
+        args = {**({"counted": counted} if counted is not None else {}), **params}
+        call = ", ".join(f"{quote_ident('p_' + name)} := $q{i}_{name}" for name in args)
+        bound.update({f"q{i}_{name}": value for name, value in args.items()})
+        parts.append(f"select {', '.join(COLUMNS)} from {quote_ident(stem)}({call})")
     return "select * from (\n" + "\nunion all\n".join(parts) + "\n)\norder by ts, contact_id, rule_id", bound
 
 
@@ -174,29 +172,29 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
     rules = load_rules() if rules is None else rules
     if not rules.rules:
         return empty_breaches()
-    cur = con.cursor()
+    cur = cursor(con)
     try:
         cur.execute("set TimeZone = 'UTC'")
         # The zone offsets per UTC day are a table of their own so that the join to them builds its
         # hash on these few rows (as a CTE its size is misjudged and the hash is built on contacts).
-        cur.execute("create or replace temp table breach_zone_days as " + sql_text("breach_zone_days"))
-        cur.execute("create or replace temp table breach_accounts as " + sql_text("breach_accounts"))
-        cur.execute("create or replace temp table breach_contacts as " + sql_text("breach_contacts"))
+        for stem in ("breach_zone_days", "breach_accounts", "breach_contacts"):
+            create_table(cur, stem, stem, temp=True)
         counted_tables: list[str] = []  # plan() lists the steps of one counting group together
         queries = []
         built = None
         for counting, stem, params in plan(rules):
             if counting is not None and counting != built:
                 counted_tables.append(f"breach_counted_{len(counted_tables) + 1}")
-                cur.execute(f"create or replace temp table {counted_tables[-1]} as " + sql_text("breach_counted"), counting)
+                create_table(cur, counted_tables[-1], "breach_counted", counting, temp=True)
                 built = counting
-            queries.append((sql_text(stem), params, counted_tables[-1] if counting is not None else None))
+            cur.execute(macro_statement(stem))
+            queries.append((stem, params, counted_tables[-1] if counting is not None else None))
         query, params = union_query(queries)
         # One statement sorted and handed over through Arrow: cheaper than inserting each rule's
         # breaches into a temp table and sorting that (see DECISIONS.md "Audit speed").
         out = cur.sql(query, params=params).to_arrow_table().to_pandas()
         for table in (*counted_tables, "breach_contacts", "breach_zone_days", "breach_accounts"):
-            cur.execute(f"drop table if exists {table}")
+            cur.execute(f"drop table if exists {quote_ident(table)}")
     finally:
         cur.close()
     if not len(out):
@@ -205,11 +203,8 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
     return out
 
 
-BREACHES_DDL = """create or replace table breaches (
-    contact_id varchar, account_id varchar, rule_id varchar, ts timestamptz,
-    local_ts timestamp, evidence varchar, explanation varchar)"""
-RULES_DDL = """create or replace table breach_rules (
-    rule_id varchar, kind varchar, title varchar, citation varchar, text varchar, parameters varchar)"""
+BREACHES_DDL = derived_ddl("breaches", replace=True)
+RULES_DDL = derived_ddl("breach_rules", replace=True)
 
 
 def refresh(con, rules: RuleSet | None = None) -> int:

@@ -13,7 +13,7 @@ import os
 import holidays
 import pandas as pd
 
-from analysis.db import rows, sql_text
+from analysis.db import create_table, cursor, rows
 from analysis.errors import UserError
 
 SIGNALS = {
@@ -82,12 +82,12 @@ def _holidays_for(con) -> pd.DataFrame:
 def refresh(con, consumer_max_calls: int | None = None) -> None:
     """Pipeline step: (re)build the table `risk_signals`."""
     n = consumer_max_calls_setting() if consumer_max_calls is None else consumer_max_calls
-    cur = con.cursor()
+    cur = cursor(con)
     try:
         cur.register("risk_holidays", _holidays_for(con))
-        cur.execute("create or replace table risk_signals as " + sql_text("risk_signals"), {
+        create_table(cur, "risk_signals", "risk_signals", {
             "unanswered_gap_s": UNANSWERED_GAP_S, "day_calls": DAY_CALLS, "consumer_max_calls": n,
-        })
+        }, here=True)
         cur.unregister("risk_holidays")
         cur.execute("insert or replace into meta values ('risk_signals_consumer_max_calls', ?)", [str(n)])
     finally:

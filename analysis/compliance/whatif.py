@@ -13,7 +13,7 @@ import pandas as pd
 
 from analysis.compliance.engine import find_breaches
 from analysis.compliance.rules import CooldownAfterEvent, RuleSet, WindowedCap, load_rules
-from analysis.db import sql_text
+from analysis.db import query_df
 from analysis.errors import UserError
 
 COLLECTION_DAYS = 30
@@ -75,13 +75,7 @@ def simulate(con, rule_id: str, cap: int | None = None, window_days: int | None 
     flagged = pd.concat([df.assign(scenario=name) for name, df in
                          zip(SCENARIOS, (now, then, only_then, only_now))], ignore_index=True)
     flagged = flagged[["scenario", "contact_id", "account_id", "ts"]].astype({"scenario": object, "contact_id": object, "account_id": object})
-    cur = con.cursor()
-    try:
-        cur.register("flagged_contacts", flagged)
-        found = cur.execute(sql_text("compliance_whatif_collected"), {"days": COLLECTION_DAYS}).df()
-        cur.unregister("flagged_contacts")
-    finally:
-        cur.close()
+    found = query_df(con, "compliance_whatif_collected", {"days": COLLECTION_DAYS}, frames={"flagged_contacts": flagged})
     found = found.set_index("scenario")
     p_base, p_changed = base.rules[0].params, changed.rules[0].params
     rows = []

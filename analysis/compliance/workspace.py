@@ -18,7 +18,8 @@ import pandas as pd
 
 from analysis.compliance import reviews
 from analysis.compliance.rules import load_rules
-from analysis.db import get_meta, query_df, table_exists
+from analysis.db import get_meta, query_df, ratio, rows
+from analysis.pipeline import has_run
 from analysis.filters import Filters
 
 DIMENSIONS = ("rule", "team", "agent", "strategy", "month")
@@ -28,7 +29,7 @@ OFFENDER_LEVELS = ("agent", "team")
 
 def ready(con) -> bool:
     """True when the audit has stored its breaches (the pipeline step has run)."""
-    return table_exists(con, "breaches")
+    return has_run(con, "breaches")
 
 
 def rule_set_label(con) -> str | None:
@@ -40,22 +41,14 @@ def rule_catalog(con) -> dict[str, dict]:
     """rule_id -> {rule_id, kind, title, citation, text, params (dict)} of the rules that produced the breaches.
 
     Read from the table `breach_rules` that the audit stores with the breaches, so the text shown
-    is the text of the rule set that was applied; before any audit, from the default rules file.
+    is the text of the rule set that was applied; while it is empty (no audit yet), from the default rules file.
     """
-    if table_exists(con, "breach_rules"):
-        cur = con.cursor()
-        try:
-            found = cur.execute("select rule_id, kind, title, citation, text, parameters from breach_rules").fetchall()
-        finally:
-            cur.close()
+    found = rows(con, "select rule_id, kind, title, citation, text, parameters from breach_rules")
+    if found:
         return {r[0]: {"rule_id": r[0], "kind": r[1], "title": r[2], "citation": r[3], "text": r[4],
                        "params": json.loads(r[5]) if r[5] else {}} for r in found}
     return {r.rule_id: {"rule_id": r.rule_id, "kind": r.kind, "title": r.title, "citation": r.citation,
                         "text": r.text, "params": r.as_dict()["params"]} for r in load_rules().rules}
-
-
-def _ratio(num, den, scale: float = 1.0):
-    return None if den is None or pd.isna(den) or den == 0 else scale * float(num) / float(den)
 
 
 # --- counts ---------------------------------------------------------------------------------------
@@ -87,7 +80,7 @@ def trend_totals(con, filters: Filters) -> pd.DataFrame:
     if df.empty:
         return pd.DataFrame(columns=["month", "breaches", "placed_calls", "breaches_per_1000_calls"])
     out = df.groupby("month", as_index=False).agg(breaches=("breaches", "sum"), placed_calls=("placed_calls", "first"))
-    out["breaches_per_1000_calls"] = [_ratio(b, c, 1000) for b, c in zip(out["breaches"], out["placed_calls"])]
+    out["breaches_per_1000_calls"] = [ratio(b, c, 1000) for b, c in zip(out["breaches"], out["placed_calls"])]
     return out
 
 
@@ -100,7 +93,7 @@ def worst_offenders(con, filters: Filters, level: str = "agent", top: int | None
         raise ValueError(f"level must be one of {OFFENDER_LEVELS}")
     df = query_df(con, "compliance_offenders", filters.params())
     df = df[df["level"] == level].drop(columns="level")
-    df = df.assign(breaches_per_1000_calls=[_ratio(b, c, 1000) for b, c in zip(df["breaches"], df["placed_calls"])])
+    df = df.assign(breaches_per_1000_calls=[ratio(b, c, 1000) for b, c in zip(df["breaches"], df["placed_calls"])])
     df = df.sort_values(["breaches_per_1000_calls", "breaches", "name"], ascending=[False, False, True],
                         na_position="last").reset_index(drop=True)
     return df.head(top) if top else df
@@ -234,7 +227,7 @@ def breach_detail(con, contact_id: str, rule_id: str) -> dict | None:
 # --- risk signals --------------------------------------------------------------------------------------
 
 def signals_ready(con) -> bool:
-    return table_exists(con, "risk_signals")
+    return has_run(con, "risk_signals")
 
 
 def signal_counts(con, filters: Filters) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
-from analysis.db import ROOT, get_meta, query_df, sql_text, table_exists
+from analysis.db import ROOT, bind, cursor, get_meta, query_df, ratio, sql_text, table_exists
 from analysis.errors import UserError
 
 TARGETS_FILE = ROOT / "config" / "targets.toml"
@@ -183,25 +183,20 @@ def _breaches_monthly(con, params: dict, breaches: str) -> pd.DataFrame | None:
     if breaches not in BREACH_SOURCES:
         raise ValueError(f"breaches must be one of {BREACH_SOURCES}, not {breaches!r}")
     source = breach_rule_set(con)
-    cur = con.cursor()
+    cur = cursor(con)
     try:
         if breaches == DEFAULT_RULES and not source["default"]:
             if not _audit_default_rules(cur, con):
                 return None
         elif not source["stored"]:
             return None
-        return cur.execute(sql_text("scorecard_breaches"), params).df()
+        sql = sql_text("scorecard_breaches")
+        return cur.execute(sql, bind(sql, params)).df()
     finally:
         cur.close()
 
 
 # ----------------------------------------------------------------------------- metrics
-
-def _ratio(num, den, scale: float = 100.0):
-    if den is None or pd.isna(den) or float(den) == 0:
-        return None
-    return scale * float(num) / float(den)
-
 
 def monthly_metrics(con, first_month: date, last_month: date, tz: str = "UTC",
                     breaches: str = DEFAULT_RULES) -> pd.DataFrame:
@@ -222,27 +217,27 @@ def monthly_metrics(con, first_month: date, last_month: date, tz: str = "UTC",
         median = c["resolution_days_median"]
         row = {
             "month_start": pd.Timestamp(month).date(),
-            "nps": _ratio(s["nps_promoters"] - s["nps_detractors"], s["nps_responses"]),
+            "nps": ratio(s["nps_promoters"] - s["nps_detractors"], s["nps_responses"], 100.0),
             "nps_responses": int(s["nps_responses"]),
-            "csat_pct": _ratio(s["csat_satisfied"], s["csat_responses"]),
+            "csat_pct": ratio(s["csat_satisfied"], s["csat_responses"], 100.0),
             "csat_responses": int(s["csat_responses"]),
             "complaints_received": int(c["complaints_received"]),
             "accounts_in_book": int(b["accounts_in_book"]),
-            "complaints_per_1000_accounts": _ratio(c["complaints_received"], b["accounts_in_book"], 1000.0),
+            "complaints_per_1000_accounts": ratio(c["complaints_received"], b["accounts_in_book"], 1000.0),
             "complaints_resolved": int(c["complaints_resolved"]),
             "complaint_median_resolution_days": None if pd.isna(median) else float(median),
-            "complaints_resolved_within_8_weeks_pct": _ratio(c["resolved_within_8_weeks"], c["complaints_resolved"]),
+            "complaints_resolved_within_8_weeks_pct": ratio(c["resolved_within_8_weeks"], c["complaints_resolved"], 100.0),
             "complaints_open_end_of_month": int(c["complaints_open_end_of_month"]),
             "calls_placed": int(k["calls_placed"]),
-            "right_party_contact_rate_pct": _ratio(k["calls_right_party"], k["calls_placed"]),
+            "right_party_contact_rate_pct": ratio(k["calls_right_party"], k["calls_placed"], 100.0),
             "contact_breaches": None,
             "accounts_with_breach": None,
             "collected_amount": round(float(p["collected_amount"]), 2),
             "paying_accounts": int(p["paying_accounts"]),
             "promises_made": int(pr["promises_made"]),
             "promises_due": int(pr["promises_due"]),
-            "promise_kept_rate_pct": _ratio(pr["promises_kept"], pr["promises_due"]),
-            "recovery_rate_pct": _ratio(b["paid_to_date_in_book"], b["placed_balance_in_book"]),
+            "promise_kept_rate_pct": ratio(pr["promises_kept"], pr["promises_due"], 100.0),
+            "recovery_rate_pct": ratio(b["paid_to_date_in_book"], b["placed_balance_in_book"], 100.0),
         }
         if counted is not None:
             br = counted.set_index("month_start").loc[month]

@@ -17,22 +17,14 @@ from __future__ import annotations
 import sys
 
 from analysis import qa
-from analysis.db import query_rows, rows, set_meta, sql_text
+from analysis.db import create_table, query_rows, rows, set_meta
+from analysis.schema import derived_ddl
 from analysis.sentiment import load_model
 from analysis.sentiment.vader import NEGATIVE_AT, POSITIVE_AT
 
 CHUNK = 20_000
 
-CACHE_DDL = """create table if not exists sentiment_cache (
-    text_hash varchar, model_id varchar, score double, label varchar, primary key (text_hash, model_id))"""
-
-
-def _create_as(con, table: str, stem: str, params: dict) -> None:
-    cur = con.cursor()
-    try:
-        cur.execute(f"create or replace table {table} as {sql_text(stem)}", params)
-    finally:
-        cur.close()
+CACHE_DDL = derived_ddl("sentiment_cache")
 
 
 def score_new_texts(con, model, progress: bool = False) -> int:
@@ -64,9 +56,9 @@ def refresh(con, model=None, rules_path=None, progress: bool = False) -> dict:
         model = load_model(model)
     scored = score_new_texts(con, model, progress=progress)
     params = {"model_id": model.model_id}
-    _create_as(con, "turn_sentiment", "conversation_turn_scores", params)
-    _create_as(con, "comment_sentiment", "conversation_comment_scores", params)
-    _create_as(con, "conversation_sentiment", "conversation_sentiment_rollup",
+    create_table(con, "turn_sentiment", "conversation_turn_scores", params)
+    create_table(con, "comment_sentiment", "conversation_comment_scores", params)
+    create_table(con, "conversation_sentiment", "conversation_sentiment_rollup",
                {"negative_at": NEGATIVE_AT, "positive_at": POSITIVE_AT})
     set_meta(con, "sentiment_model", model.model_id)
     stats = {"texts_scored": scored, "model_id": model.model_id}

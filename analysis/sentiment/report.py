@@ -13,25 +13,17 @@ import re
 import pandas as pd
 
 from analysis import access
-from analysis.db import query_df, table_exists
+from analysis.db import query_df, ratio
+from analysis.pipeline import has_run
 from analysis.filters import ALL, Filters
 
 GROUPS = ("team", "agent", "channel", "strategy")
-TABLES = ("conversation_sentiment", "turn_sentiment", "qa_results", "qa_hits", "vulnerability_flags", "qa_rules")
 WITHHELD = "[withheld]"
 
 
 def ready(con) -> bool:
     """Whether the conversations step has run on this database."""
-    return all(table_exists(con, t) for t in TABLES)
-
-
-def _ratio(num, den):
-    return None if not den else num / den
-
-
-def _pct(num, den):
-    return None if not den else 100.0 * num / den
+    return has_run(con, "conversations")
 
 
 def _by_group_rows(con, filters: Filters, by: str) -> pd.DataFrame:
@@ -42,8 +34,8 @@ def _by_group_rows(con, filters: Filters, by: str) -> pd.DataFrame:
 
 def _rates(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
-    out["negative_pct"] = [_pct(n, d) for n, d in zip(out["negative"], out["scored"])]
-    out["mean_customer_score"] = [_ratio(n, d) for n, d in zip(out["customer_score_sum"], out["scored"])]
+    out["negative_pct"] = [ratio(n, d, 100.0) for n, d in zip(out["negative"], out["scored"])]
+    out["mean_customer_score"] = [ratio(n, d) for n, d in zip(out["customer_score_sum"], out["scored"])]
     return out.drop(columns=["customer_score_sum"])
 
 
@@ -51,8 +43,8 @@ def overview(con, filters: Filters = ALL) -> dict:
     """Totals in the filters: conversations, scored, negative share (%), mean customer score, flagged accounts."""
     df = _by_group_rows(con, filters, "channel")
     total = {k: int(df[k].sum()) for k in ("conversations", "scored", "negative", "neutral", "positive")}
-    total["negative_pct"] = _pct(total["negative"], total["scored"])
-    total["mean_customer_score"] = _ratio(float(df["customer_score_sum"].sum()), total["scored"])
+    total["negative_pct"] = ratio(total["negative"], total["scored"], 100.0)
+    total["mean_customer_score"] = ratio(float(df["customer_score_sum"].sum()), total["scored"])
     total["flagged_accounts"] = len(vulnerable_accounts(con, filters))
     return total
 
@@ -90,7 +82,7 @@ def qa_by_agent(con, filters: Filters = ALL) -> pd.DataFrame:
         checked = wide[("checked", rule)].reindex(out["agent_id"]).to_numpy()
         passed = wide[("passed", rule)].reindex(out["agent_id"]).to_numpy()
         out[f"{rule}_checked"] = checked
-        out[f"{rule}_pass_pct"] = [_pct(p, c) for p, c in zip(passed, checked)]
+        out[f"{rule}_pass_pct"] = [ratio(p, c, 100.0) for p, c in zip(passed, checked)]
     return out
 
 
@@ -100,7 +92,7 @@ def qa_by_rule(con, filters: Filters = ALL) -> pd.DataFrame:
     if df.empty:
         return pd.DataFrame(columns=["rule_id", "kind", "checked", "passed", "hits", "pass_pct"])
     out = df.groupby(["rule_id", "kind"], as_index=False)[["checked", "passed", "hits"]].sum()
-    out["pass_pct"] = [_pct(p, c) for p, c in zip(out["passed"], out["checked"])]
+    out["pass_pct"] = [ratio(p, c, 100.0) for p, c in zip(out["passed"], out["checked"])]
     return out
 
 
