@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from analysis.db import quote_ident
+
 CHANNELS = ("call", "sms", "email", "letter", "chat")
 DIRECTIONS = ("outbound", "inbound")
 CALL_OUTCOMES = ("no_answer", "voicemail", "busy", "not_connected", "conversation", "third_party", "dropped")
@@ -301,8 +303,9 @@ def derived_ddl(name: str, replace: bool = False) -> str:
 
 
 def table_ddl(table: Table) -> str:
-    cols = ",\n    ".join(f"{c.name} {SQL_TYPES[c.type]}" for c in table.columns)
-    return f"create table if not exists {table.name} (\n    {cols},\n    primary key ({', '.join(table.key)})\n)"
+    cols = ",\n    ".join(f"{quote_ident(c.name)} {SQL_TYPES[c.type]}" for c in table.columns)
+    return (f"create table if not exists {quote_ident(table.name)} (\n    {cols},\n"
+            f"    primary key ({', '.join(map(quote_ident, table.key))})\n)")
 
 
 def create_schema(con) -> None:

@@ -141,7 +141,7 @@ def union_query(queries: list[tuple[str, dict, str | None]]) -> tuple[str, dict]
         args = {**({"counted": counted} if counted is not None else {}), **params}
         call = ", ".join(f"{quote_ident('p_' + name)} := $q{i}_{name}" for name in args)
         bound.update({f"q{i}_{name}": value for name, value in args.items()})
-        parts.append(f"select {', '.join(COLUMNS)} from {quote_ident(stem)}({call})")
+        parts.append(f"select {', '.join(map(quote_ident, COLUMNS))} from {quote_ident(stem)}({call})")
     return "select * from (\n" + "\nunion all\n".join(parts) + "\n)\norder by ts, contact_id, rule_id", bound
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.db import quote_ident
 from analysis.errors import UserError
 
 ENV = "DASHBOARD_REVIEWS"
@@ -115,7 +116,7 @@ def history(path: str | Path, contact_id: str | None = None, rule_id: str | None
         return pd.DataFrame(columns=COLUMNS)
     with closing(con):
         cur = con.execute(
-            f"select {', '.join(COLUMNS)} from reviews"
+            f"select {', '.join(map(quote_ident, COLUMNS))} from reviews"
             " where (? is null or contact_id = ?) and (? is null or rule_id = ?) order by review_id",
             [contact_id, contact_id, rule_id, rule_id])
         return pd.DataFrame(cur.fetchall(), columns=COLUMNS)
@@ -128,7 +129,7 @@ def current(path: str | Path) -> pd.DataFrame:
         return pd.DataFrame(columns=COLUMNS)
     with closing(con):
         cur = con.execute(
-            f"""select {', '.join('r.' + c for c in COLUMNS)} from reviews as r
+            f"""select {', '.join('r.' + quote_ident(c) for c in COLUMNS)} from reviews as r
                 inner join (select contact_id, rule_id, max(review_id) as review_id from reviews group by 1, 2) as latest
                 on latest.review_id = r.review_id order by r.review_id""")
         return pd.DataFrame(cur.fetchall(), columns=COLUMNS)

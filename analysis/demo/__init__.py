@@ -77,7 +77,7 @@ def _generate(con, accounts: int, seed: int, progress: bool) -> Loader:
 
 def build(path, accounts: int = 20000, seed: int = 42, progress: bool = True) -> dict:
     """Build the demo database at `path` (replacing it). Returns row counts per table."""
-    from analysis.db import connect, query_rows, set_meta
+    from analysis.db import connect, query_rows, quote_ident, set_meta
     from analysis.pipeline import refresh
     from analysis.schema import TABLES, create_schema
 
@@ -109,7 +109,7 @@ def build(path, accounts: int = 20000, seed: int = 42, progress: bool = True) ->
             print(f"  loaded {loader.counters['contact']:,} contacts for {accounts:,} accounts in {time.perf_counter() - t0:.1f}s",
                   file=sys.stderr)
         refresh(con, progress=progress)
-        counts = {name: con.cursor().execute(f"select count(*) from {name}").fetchall()[0][0] for name in TABLES}
+        counts = {name: con.cursor().execute(f"select count(*) from {quote_ident(name)}").fetchall()[0][0] for name in TABLES}
         con.execute("checkpoint")
         con.close()
     except BaseException:

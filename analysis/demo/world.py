@@ -206,13 +206,14 @@ class Loader:
         """Insert the rows of `select_sql` (reading the frame as `df`) into the contract's columns
         of `table`, in the order the contract lists them; columns past the select's stay empty
         (the CFPB-only columns of complaints)."""
+        from analysis.db import quote_ident
         from analysis.schema import TABLES
 
         cols = [c.name for c in TABLES[table].columns][:_DEMO_COLUMNS.get(table, 99)]
         cur = self.con.cursor()
         try:
             cur.register("df", df)
-            cur.execute(f"insert into {table} ({', '.join(cols)}) {select_sql}")
+            cur.execute(f"insert into {quote_ident(table)} ({', '.join(map(quote_ident, cols))}) {select_sql}")
             cur.unregister("df")
         finally:
             cur.close()

@@ -232,10 +232,9 @@ def unknown_accounts_sql(table: Table) -> str | None:
     could reorder rows, and the typing query must keep file order (see checked_sql)."""
     if not table.references_account:
         return None
-    reason = "account_id: unknown account"
-    return f"""
+    return """
 update _ingest_checked as c
-set reason = case when c.reason is null then {lit(reason)} else c.reason || {lit('; ' + reason)} end
+set reason = case when c.reason is null then 'account_id: unknown account' else c.reason || '; account_id: unknown account' end
 where c.account_id is not null
     and not exists (select 1 from accounts as known where known.account_id = c.account_id)"""
 
