@@ -4,7 +4,8 @@ Every query runs on its own cursor (`cursor(con)`), which carries the semantic l
 business definitions in `queries/semantic/` (NPS bands, complaint facts, counted calls, the
 shared filter predicate, ...) created as temporary macros. DuckDB keeps temporary objects per
 connection and a read-only database accepts nothing else, so the layer is created with each cursor
-(about a millisecond per object) rather than stored in the file: it always matches the code.
+rather than stored in the file: it always matches the code. A cursor made for a query gets only the
+definitions that query calls (and theirs), since each costs about a millisecond to create.
 
 - `query_df` / `query_rows` run a query file by its stem and bind the parameters the file uses,
   ignoring the rest (DuckDB refuses unused ones), so callers pass one dict of everything they know.
@@ -88,34 +89,60 @@ def macro_statement(stem: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _layer() -> tuple[str, ...]:
-    """The create statements of the semantic layer, in dependency order: the scalar macros of
-    `queries/semantic/macros.sql` (statements ending with `;` at a line end), then every other file
-    there, each one table macro (`macro_statement`)."""
-    out: list[str] = []
+def _layer() -> tuple[tuple[str, str, frozenset[str]], ...]:
+    """(name, create statement, the layer's names it reads) of every object of the semantic layer, in
+    dependency order: the scalar macros of `queries/semantic/macros.sql` (statements ending with `;`
+    at a line end), then every other file there, each one table macro (`macro_statement`)."""
+    found: list[tuple[str, str]] = []
     for stmt in sql_text("semantic/macros").split(";\n"):
         body = "\n".join(line for line in stmt.splitlines() if not line.lstrip().startswith("--")).strip()
         if body:
-            out.append(body)
+            found.append((body.split("(", 1)[0].split()[-1], body))
     stems = sorted(p.stem for p in SEMANTIC.glob("*.sql") if p.stem != "macros")
-    out += [macro_statement(f"semantic/{stem}") for stem in sorted(stems, key=lambda s: (_ORDER.get(s, 99), s))]
-    return tuple(out)
+    found += [(stem, macro_statement(f"semantic/{stem}")) for stem in sorted(stems, key=lambda s: (_ORDER.get(s, 99), s))]
+    names = [name for name, _ in found]
+    return tuple((name, stmt, _names_used(stmt, tuple(n for n in names if n != name))) for name, stmt in found)
 
 
-def install_layer(cur) -> None:
-    """Create the semantic layer's macros on a cursor. A table macro whose source tables this database
-    lacks is left out (a query that needs it then names the missing table)."""
-    for stmt in _layer():
+def _names_used(sql: str, names: tuple[str, ...]) -> frozenset[str]:
+    """Which of `names` the SQL calls (`name(`), comments and strings aside."""
+    code = _COMMENT_OR_STRING.sub(" ", sql)
+    return frozenset(n for n in names if re.search(rf"\b{n}\s*\(", code))
+
+
+@lru_cache(maxsize=1024)
+def _needed(sql: str | None) -> tuple[str, ...]:
+    """The create statements a statement needs: the layer's objects it calls, and theirs in turn
+    (all of them when `sql` is None), in dependency order."""
+    layer = _layer()
+    if sql is None:
+        return tuple(stmt for _, stmt, _ in layer)
+    deps = {name: used for name, _, used in layer}
+    want = set(_names_used(sql, tuple(deps)))
+    todo = list(want)
+    while todo:
+        for dep in deps[todo.pop()] - want:
+            want.add(dep)
+            todo.append(dep)
+    return tuple(stmt for name, stmt, _ in layer if name in want)
+
+
+def install_layer(cur, sql: str | None = None) -> None:
+    """Create the semantic layer's macros on a cursor: those `sql` calls (with what they call), or all.
+    A table macro whose source tables this database lacks is left out (a query that needs it then
+    names the missing table)."""
+    for stmt in _needed(sql):
         try:
             cur.execute(stmt)
         except duckdb.CatalogException:
             pass
 
 
-def cursor(con):
-    """A new cursor of `con` with the semantic layer installed."""
+def cursor(con, sql: str | None = None):
+    """A new cursor of `con` with the semantic layer installed: the part `sql` needs, or all of it.
+    (Creating an object costs about a millisecond, so a query pays only for the definitions it reads.)"""
     cur = con.cursor()
-    install_layer(cur)
+    install_layer(cur, sql)
     return cur
 
 
@@ -130,7 +157,7 @@ def query_df(con, stem: str, params: dict | None = None, frames: dict | None = N
 def query_rows(con, stem: str, params: dict | None = None) -> list[tuple]:
     """Run a query file on its own cursor (with the semantic layer) and return all rows."""
     sql = sql_text(stem)
-    cur = cursor(con)
+    cur = cursor(con, sql)
     try:
         return _execute(cur, sql, bind(sql, params)).fetchall()
     finally:
@@ -139,7 +166,7 @@ def query_rows(con, stem: str, params: dict | None = None) -> list[tuple]:
 
 def sql_df(con, sql: str, params: dict | None = None, frames: dict | None = None) -> pd.DataFrame:
     """Run SQL text (a query file's) on its own cursor with the semantic layer: a DataFrame."""
-    cur = cursor(con)
+    cur = cursor(con, sql)
     try:
         for name, frame in (frames or {}).items():
             cur.register(name, frame)
@@ -173,7 +200,7 @@ def create_table(con, name: str, stem: str, params: dict | None = None, *, temp:
     if temp or here:
         _execute(con, statement, bind(sql, params))
         return
-    cur = cursor(con)
+    cur = cursor(con, sql)
     try:
         _execute(cur, statement, bind(sql, params))
     finally:

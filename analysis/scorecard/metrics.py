@@ -183,14 +183,14 @@ def _breaches_monthly(con, params: dict, breaches: str) -> pd.DataFrame | None:
     if breaches not in BREACH_SOURCES:
         raise ValueError(f"breaches must be one of {BREACH_SOURCES}, not {breaches!r}")
     source = breach_rule_set(con)
-    cur = cursor(con)
+    sql = sql_text("scorecard_breaches")
+    cur = cursor(con, sql)
     try:
         if breaches == DEFAULT_RULES and not source["default"]:
             if not _audit_default_rules(cur, con):
                 return None
         elif not source["stored"]:
             return None
-        sql = sql_text("scorecard_breaches")
         return cur.execute(sql, bind(sql, params)).df()
     finally:
         cur.close()
