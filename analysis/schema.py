@@ -298,8 +298,10 @@ DERIVED: dict[str, Derived] = {d.name: d for d in [
 def derived_ddl(name: str, replace: bool = False) -> str:
     """The create statement of a derived table: `create table if not exists`, or `create or replace`."""
     d = DERIVED[name]
-    cols = ", ".join([f'"{c}" {t}' for c, t in d.columns] + ([f"primary key ({', '.join(d.key)})"] if d.key else []))
-    return f"create {'or replace table' if replace else 'table if not exists'} {name} ({cols})"
+    cols = [f"{quote_ident(c)} {t}" for c, t in d.columns]  # t: a DuckDB type name of the declaration
+    key = [f"primary key ({', '.join(map(quote_ident, d.key))})"] if d.key else []
+    create = "create or replace table" if replace else "create table if not exists"
+    return f"{create} {quote_ident(d.name)} ({', '.join(cols + key)})"
 
 
 def table_ddl(table: Table) -> str:

@@ -180,4 +180,4 @@ def test_derived_ddl_keeps_the_keys_a_step_upserts_on():
     con.execute("insert into sentiment_cache values ('h', 'm', 0.5, 'positive')")
     con.execute("insert or replace into sentiment_cache values ('h', 'm', -0.5, 'negative')")
     assert con.execute("select score, label from sentiment_cache").fetchall() == [(-0.5, "negative")]
-    assert derived_ddl("breaches", replace=True).startswith("create or replace table breaches")
+    assert derived_ddl("breaches", replace=True).startswith('create or replace table "breaches"')
