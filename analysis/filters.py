@@ -1,8 +1,9 @@
 """The dashboard's shared filters, as a plain value every analysis function accepts.
 
 An empty tuple means "all". `params()` gives the bound parameters that the query files use as
-`$start`, `$end`, `$portfolios`, `$teams`, `$channels`, `$strategies`, e.g.
-`(len($teams) = 0 or list_contains($teams, a.team))`.
+`$start`, `$end`, `$portfolios`, `$teams`, `$channels`, `$strategies`, through the semantic layer's
+`chosen($teams, a.team)` and `account_chosen($portfolios, $teams, $strategies, ...)`
+(queries/semantic/macros.sql); a query binds only those it uses (analysis.db.bind).
 """
 from __future__ import annotations
 
