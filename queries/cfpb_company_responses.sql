@@ -33,4 +33,4 @@ final as (
 )
 
 select * from final
-order by complaints desc, company_response
+order by complaints desc, company_response asc

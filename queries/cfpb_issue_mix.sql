@@ -33,4 +33,4 @@ final as (
 )
 
 select * from final
-order by complaints desc, issue
+order by complaints desc, issue asc

@@ -26,7 +26,9 @@ breaches as (
 ),
 
 contact_complaints as (
-    select complaint_id, account_id, received_at, coalesce(source, 'consumer') as source, category, issue, sub_issue, team
+    select
+        complaint_id, account_id, received_at, coalesce(source, 'consumer') as source,
+        category, issue, sub_issue, team
     from scoped
     where regexp_matches(lower(concat_ws(' ', category, issue, sub_issue)), $contact_pattern)
         and cast(timezone($tz, received_at) as date) between $start and $end
@@ -54,4 +56,4 @@ final as (
 )
 
 select * from final
-order by received_at desc, complaint_id
+order by received_at desc, complaint_id asc

@@ -57,4 +57,4 @@ final as (
 
 select * from final
 where received > 0 or resolved > 0 or open_at_end > 0
-order by received desc, segment
+order by received desc, segment asc

@@ -30,11 +30,12 @@ span as (
 
 final as (
     select *
-    from complaint_months(
-        $tz, (select first_month from span), (select last_month from span),
-        $start, $end, $portfolios, $teams, $strategies
-    )
-    where (select last_month from span) is not null
+    from
+        complaint_months(
+            $tz, (select s.first_month from span as s), (select s.last_month from span as s),
+            $start, $end, $portfolios, $teams, $strategies
+        )
+    where (select s.last_month from span as s) is not null
 )
 
 select * from final

@@ -43,7 +43,8 @@ consent_windows as (
     select
         'consent_window' as kind,
         timezone(a.timezone, g.given_at) as start_local,
-        cast(cast(timezone(a.timezone, g.given_at) as date) + cast($consent_window_days as integer) as timestamp) as end_local,
+        cast(cast(timezone(a.timezone, g.given_at) as date) + cast($consent_window_days as integer) as timestamp)
+            as end_local,
         'consent given ' || strftime(timezone(a.timezone, g.given_at), '%Y-%m-%d %H:%M') as label,
         null as source_id
     from consents as g
@@ -74,8 +75,10 @@ opt_outs as (
 
 final as (
     select * from consent_windows
-    union all select * from cooldowns
-    union all select * from opt_outs
+    union all
+    select * from cooldowns
+    union all
+    select * from opt_outs
 )
 
 select * from final

@@ -63,4 +63,4 @@ final as (
 )
 
 select * from final
-order by dimension, breaches desc, value
+order by dimension asc, breaches desc, value asc

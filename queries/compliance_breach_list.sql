@@ -53,4 +53,4 @@ final as (
 )
 
 select * from final
-order by ts desc, contact_id, rule_id
+order by ts desc, contact_id asc, rule_id asc

@@ -33,7 +33,7 @@ calls as (
     inner join accounts as a on a.account_id = c.account_id
     where c.channel = 'call' and c.direction = 'outbound'
         and cast(timezone('UTC', c.ts) as date) between $start and $end
-    group by 1
+    group by all
 ),
 
 breach_months as (
@@ -47,7 +47,7 @@ breach_months as (
     inner join contacts as c on c.contact_id = b.contact_id
     where cast(timezone('UTC', b.ts) as date) between $start and $end
         and chosen($channels, c.channel)
-    group by 1, 2
+    group by all
 ),
 
 final as (

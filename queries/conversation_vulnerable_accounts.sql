@@ -41,4 +41,4 @@ final as (
 )
 
 select * from final
-order by last_flagged_at desc, account_id
+order by last_flagged_at desc, account_id asc

@@ -20,7 +20,7 @@ final as (
         rows_loaded,
         rows_quarantined
     from import_log
-    order by import_id desc, table_name, file
+    order by import_id desc, table_name asc, file asc
 )
 
 select * from final

@@ -53,13 +53,13 @@ final as (
         b.due_date,
         b.amount as promised_amount,
         b.paid_in_window,
-        exists (
+        exists(
             select 1 from complaints as k
             where k.account_id = b.account_id
                 and cast(timezone('UTC', k.received_at) as date) > b.due_date
                 and cast(timezone('UTC', k.received_at) as date) <= b.due_date + 30
         ) as followed_by_complaint,
-        exists (
+        exists(
             select 1 from breaches as e
             where e.account_id = b.account_id
                 and cast(timezone('UTC', cast(e.ts as timestamptz)) as date) > b.due_date

@@ -11,7 +11,7 @@ final as (
     select import_id, table_name, reason, count(*) as row_count
     from quarantine
     group by import_id, table_name, reason
-    order by import_id desc, row_count desc, table_name, reason
+    order by import_id desc, row_count desc, table_name asc, reason asc
 )
 
 select * from final

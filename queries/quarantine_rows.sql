@@ -10,7 +10,7 @@ quarantine as (
 final as (
     select import_id, table_name, file, line, reason, raw
     from quarantine
-    order by import_id desc, table_name, line
+    order by import_id desc, table_name asc, line asc
     limit $limit
 )
 

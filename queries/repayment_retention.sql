@@ -35,7 +35,7 @@ previous as (
     left join payer_months as nx
         on pm.account_id = nx.account_id
         and nx.month_start = cast(pm.month_start + interval 1 month as date)
-    group by 1
+    group by all
 ),
 
 final as (

@@ -44,4 +44,4 @@ final as (
 )
 
 select * from final
-order by ts desc, signal, contact_id
+order by ts desc, signal asc, contact_id asc

@@ -42,7 +42,7 @@ placed as (
         a.state_key,
         c.ts,
         c.outcome,
-        timezone(a.timezone, c.ts)::date as local_date
+        cast(timezone(a.timezone, c.ts) as date) as local_date
     from contacts as c
     inner join accounts as a on a.account_id = c.account_id
 ),
@@ -145,10 +145,14 @@ consumer_multi_debt as (
 
 final as (
     select * from unanswered_pairs
-    union all select * from busy_days
-    union all select * from sundays
-    union all select * from holiday_calls
-    union all select * from consumer_multi_debt
+    union all
+    select * from busy_days
+    union all
+    select * from sundays
+    union all
+    select * from holiday_calls
+    union all
+    select * from consumer_multi_debt
 )
 
 select * from final

@@ -81,9 +81,18 @@ final as (
         ts,
         local_ts,
         to_json({'opt_out': {'channel': opt_out_channel, 'at': opted_out_at_text}}) as evidence,
-        case when opt_out_channel = 'all'
-            then concat('Outbound ', channel, ' after the written request to cease communication of ', opted_out_at_text, '.')
-            else concat('Outbound ', channel, ' after the consumer opted out of ', opt_out_channel, ' on ', opted_out_at_text, '.')
+        case
+            when opt_out_channel = 'all'
+                then
+                    concat(
+                        'Outbound ', channel, ' after the written request to cease communication of ',
+                        opted_out_at_text, '.'
+                    )
+            else
+                concat(
+                    'Outbound ', channel, ' after the consumer opted out of ', opt_out_channel, ' on ',
+                    opted_out_at_text, '.'
+                )
         end as explanation
     from breaching
 )

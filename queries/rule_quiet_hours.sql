@@ -44,19 +44,21 @@ contacts as (
 ),
 
 outside as (
+    -- unqualified (one table): the macro's parameters p_* cannot be qualified, and sqlfluff (RF03) wants
+    -- a single-table select's references all qualified or none
     select
-        c.*,
-        list_contains(p_zones::varchar[], 'timezone')
-            and (cast(c.local_ts as time) < cast(p_start as time) or cast(c.local_ts as time) >= cast(p_end as time))
-            as account_zone_outside,
+        *,
+        (
+            list_contains(p_zones::varchar[], 'timezone')
+            and (local_ts::time < p_start::time or local_ts::time >= p_end::time)
+        ) as account_zone_outside,
         coalesce(
             list_contains(p_zones::varchar[], 'phone_timezone')
-            and (cast(c.phone_local_ts as time) < cast(p_start as time)
-                or cast(c.phone_local_ts as time) >= cast(p_end as time)),
+            and (phone_local_ts::time < p_start::time or phone_local_ts::time >= p_end::time),
             false
         ) as phone_zone_outside
-    from contacts as c
-    where list_contains(p_directions::varchar[], c.direction)
+    from contacts
+    where list_contains(p_directions::varchar[], direction)
 ),
 
 candidates as (
@@ -72,8 +74,7 @@ reach as (
     select distinct
         account_key,
         channel,
-        epoch_us(ts) // 86400000000
-            - unnest(range(cast(ceil(p_reply_exemption_hours / 24) as bigint) + 1)) as utc_day
+        epoch_us(ts) // 86400000000 - unnest(range(ceil(p_reply_exemption_hours / 24)::bigint + 1)) as utc_day
     from candidates
 ),
 
@@ -103,11 +104,11 @@ breaching as (
     inner join sequenced as s on c.contact_id = s.contact_id
     inner join accounts as a on c.account_key = a.account_key
     where not coalesce(
-        p_reply_exemption_hours > 0
-        and s.previous_direction = 'inbound'
-        and epoch_us(c.ts) - epoch_us(s.previous_ts) <= p_reply_exemption_hours * 3600000000,
-        false
-    )
+            p_reply_exemption_hours > 0
+            and s.previous_direction = 'inbound'
+            and epoch_us(c.ts) - epoch_us(s.previous_ts) <= p_reply_exemption_hours * 3600000000,
+            false
+        )
 ),
 
 final as (

@@ -104,7 +104,7 @@ needed_buckets as (
 ),
 
 pruned as (
-    select c.* exclude (bucket_key)
+    select c.* exclude (c.bucket_key)
     from counted as c
     semi join needed_buckets as b on c.bucket_key = b.bucket_key
 ),
@@ -235,7 +235,8 @@ final as (
         to_json({'contacts': b.window_ids}) as evidence,
         -- concat, not printf: a tenth of the cost here
         concat(
-            'Counted ', p_noun::varchar, ' number ', len(b.window_ids), ' in the ', p_window_days::integer, ' local days ',
+            'Counted ', p_noun::varchar, ' number ', len(b.window_ids),
+            ' in the ', p_window_days::integer, ' local days ',
             strftime(b.local_date - (p_window_days - 1), '%Y-%m-%d'), ' to ', strftime(b.local_date, '%Y-%m-%d'),
             ' (', a.timezone, '), more than the cap of ', b.cap, '.'
         ) as explanation

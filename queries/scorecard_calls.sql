@@ -28,7 +28,7 @@ per_month as (
         sum(calls) as calls_placed,
         sum(right_party) as calls_right_party
     from placed_calls
-    group by 1
+    group by all
 ),
 
 final as (

@@ -14,10 +14,11 @@ final as (
         median_resolution_days as resolution_days_median,
         resolved_within_8_weeks,
         open_end_of_month as complaints_open_end_of_month
-    from complaint_months(
-        $tz, $first_month, $last_month,
-        date '0001-01-01', date '9999-12-31', []::varchar[], []::varchar[], []::varchar[]
-    )
+    from
+        complaint_months(
+            $tz, $first_month, $last_month,
+            date '0001-01-01', date '9999-12-31', []::varchar[], []::varchar[], []::varchar[]
+        )
 )
 
 select * from final

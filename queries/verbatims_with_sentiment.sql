@@ -52,5 +52,5 @@ final as (
 )
 
 select * from final
-order by responded_at desc, response_id
+order by responded_at desc, response_id asc
 limit $limit

@@ -4,48 +4,61 @@
 -- Sources: SPEC sections 2 and 3; DECISIONS.md "Customer experience and complaints".
 
 -- The shared sidebar filter: an empty choice list means "all", otherwise the value must be chosen.
-create or replace temp macro chosen(choices, value) as
-    len(choices) = 0 or list_contains(choices, value);
+create or replace temp macro chosen(choices, value) as (
+    len(choices) = 0 or list_contains(choices, value)
+);
 
 -- The sidebar's three account filters together (portfolio, team, strategy of the account).
-create or replace temp macro account_chosen(portfolios, teams, strategies, portfolio, team, strategy) as
-    chosen(portfolios, portfolio) and chosen(teams, team) and chosen(strategies, strategy);
+create or replace temp macro account_chosen(portfolios, teams, strategies, portfolio, team, strategy) as (
+    chosen(portfolios, portfolio) and chosen(teams, team) and chosen(strategies, strategy)
+);
 
 -- NPS bands (SPEC section 3): promoter 9-10, passive 7-8, detractor 0-6; no band without an nps.
-create or replace temp macro nps_band(nps) as
-    case when nps >= 9 then 'promoter' when nps >= 7 then 'passive' when nps >= 0 then 'detractor' end;
+create or replace temp macro nps_band(nps) as (
+    case when nps >= 9 then 'promoter' when nps >= 7 then 'passive' when nps >= 0 then 'detractor' end
+);
 
 -- CSAT satisfied (SPEC section 3): 4 or 5 out of 5.
-create or replace temp macro csat_satisfied(csat) as
-    csat >= 4;
+create or replace temp macro csat_satisfied(csat) as (
+    csat >= 4
+);
 
 -- The local calendar date and month (its first day) of an instant in zone tz.
-create or replace temp macro local_date(ts, tz) as
-    cast(timezone(tz, ts) as date);
+create or replace temp macro local_date(ts, tz) as (
+    cast(timezone(tz, ts) as date)
+);
 
-create or replace temp macro local_month(ts, tz) as
-    cast(date_trunc('month', timezone(tz, ts)) as date);
+create or replace temp macro local_month(ts, tz) as (
+    cast(date_trunc('month', timezone(tz, ts)) as date)
+);
 
 -- Resolution time in seconds (fractional, microsecond exact): resolved_at - received_at.
-create or replace temp macro resolution_seconds(received_at, resolved_at) as
-    (epoch_us(resolved_at) - epoch_us(received_at)) / 1e6;
+create or replace temp macro resolution_seconds(received_at, resolved_at) as (
+    (epoch_us(resolved_at) - epoch_us(received_at)) / 1e6
+);
 
 -- FCA DISP 1.6 (SPEC section 3): resolved within 8 weeks, i.e. resolution time <= 56 x 86,400 s.
-create or replace temp macro within_8_weeks(resolution_s) as
-    resolution_s <= 56 * 86400;
+create or replace temp macro within_8_weeks(resolution_s) as (
+    resolution_s <= 56 * 86400
+);
 
 -- DISP 1.5 summary resolution deadline: the end (midnight, in zone tz) of the 3rd business day
 -- (Monday to Friday; public holidays not excluded) after the local day of receipt.
-create or replace temp macro summary_deadline(received_at, tz) as
-    timezone(tz, cast(local_date(received_at, tz)
+create or replace temp macro summary_deadline(received_at, tz) as (
+    timezone(tz, cast(
+        local_date(received_at, tz)
         + case isodow(local_date(received_at, tz))
             when 1 then 3 when 2 then 3 when 3 then 5 when 4 then 5 when 5 then 5 when 6 then 4 else 3
-        end + 1 as timestamp));
+        end + 1 as timestamp
+    ))
+);
 
 -- A placed call (SPEC section 2): an outbound call, any outcome.
-create or replace temp macro is_placed_call(channel, direction) as
-    channel = 'call' and direction = 'outbound';
+create or replace temp macro is_placed_call(channel, direction) as (
+    channel = 'call' and direction = 'outbound'
+);
 
 -- Right-party contact: a call whose outcome is a conversation with the consumer.
-create or replace temp macro is_right_party(channel, outcome) as
-    channel = 'call' and outcome = 'conversation';
+create or replace temp macro is_right_party(channel, outcome) as (
+    channel = 'call' and outcome = 'conversation'
+);
