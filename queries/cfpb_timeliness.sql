@@ -4,28 +4,8 @@
 -- Units: counts of complaints; median_routing_days = median of (Date sent to company - Date received)
 --   in days: the CFPB's routing time, NOT the company's resolution time. "Consumer disputed?" is only
 --   given up to April 2017 (disputed_given counts the complaints that have it).
-with export as (
-    select * from read_csv($path, header = true, all_varchar = true)
-),
-
-complaints as (
-    select
-        -- the CSV's header names as the file spells them, quoted alike (RF06: "Issue" needs no quotes)
-        "Issue" as issue,  -- noqa: RF06
-        "Company response to consumer" as company_response,
-        "Timely response?" as timely_response,
-        "Consumer disputed?" as consumer_disputed,
-        cast(coalesce(
-            try_strptime("Date received", '%Y/%m/%d'),
-            try_strptime("Date received", '%m/%d/%Y'),
-            try_strptime("Date received", '%Y-%m-%d')
-        ) as date) as date_received,
-        cast(coalesce(
-            try_strptime("Date sent to company", '%Y/%m/%d'),
-            try_strptime("Date sent to company", '%m/%d/%Y'),
-            try_strptime("Date sent to company", '%Y-%m-%d')
-        ) as date) as date_sent
-    from export
+with complaints as (
+    select * from cfpb_export($path)
 ),
 
 final as (

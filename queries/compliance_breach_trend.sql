@@ -31,7 +31,7 @@ calls as (
         count(*) as placed_calls
     from contacts as c
     inner join accounts as a on a.account_id = c.account_id
-    where c.channel = 'call' and c.direction = 'outbound'
+    where is_placed_call(c.channel, c.direction)
         and cast(timezone('UTC', c.ts) as date) between $start and $end
     group by all
 ),

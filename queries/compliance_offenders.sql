@@ -37,7 +37,7 @@ attributed as (
     select
         c.contact_id,
         c.channel,
-        c.channel = 'call' and c.direction = 'outbound' as is_placed_call,
+        is_placed_call(c.channel, c.direction) as is_placed_call,
         coalesce(c.agent_id, '(none)') as agent,
         coalesce(a.team, ag.team, '(none)') as team
     from contacts as c

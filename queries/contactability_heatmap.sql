@@ -41,7 +41,7 @@ scored as (
         isodow(o.local_ts) as weekday,
         hour(o.local_ts) as local_hour,
         case
-            when o.channel = 'call' then o.outcome = 'conversation'
+            when o.channel = 'call' then is_right_party(o.channel, o.outcome)
             else r.reply_ts is not null and r.reply_ts <= o.ts + interval 24 hour
         end as reached
     from outbound as o

@@ -25,7 +25,7 @@ accounts as (
 contacts as (
     select contact_id, account_id, ts, outcome
     from contacts
-    where channel = 'call' and direction = 'outbound'
+    where is_placed_call(channel, direction)
 ),
 
 holidays as (

@@ -22,12 +22,10 @@ accounts as (
         timezone,
         phone_timezone
     from breach_accounts
-    where (p_vulnerable is null or coalesce(vulnerable, false) = p_vulnerable)
-        and chosen(p_states::varchar[], state_code)
-        and chosen(p_portfolios::varchar[], portfolio)
-        and chosen(p_products::varchar[], product)
-        and chosen(p_teams::varchar[], team)
-        and chosen(p_strategies::varchar[], strategy)
+    where rule_selects(
+            p_vulnerable, p_states::varchar[], p_portfolios::varchar[], p_products::varchar[], p_teams::varchar[],
+            p_strategies::varchar[], vulnerable, state_code, portfolio, product, team, strategy
+        )
 ),
 
 contacts as (

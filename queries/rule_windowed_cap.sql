@@ -44,12 +44,10 @@ account_rules as (
         r.cap
     from accounts as a
     inner join rules as r
-        on (r.vulnerable is null or coalesce(a.vulnerable, false) = r.vulnerable)
-        and (len(r.states) = 0 or list_contains(r.states, a.state_code))
-        and (len(r.portfolios) = 0 or list_contains(r.portfolios, a.portfolio))
-        and (len(r.products) = 0 or list_contains(r.products, a.product))
-        and (len(r.teams) = 0 or list_contains(r.teams, a.team))
-        and (len(r.strategies) = 0 or list_contains(r.strategies, a.strategy))
+        on rule_selects(
+            r.vulnerable, r.states, r.portfolios, r.products, r.teams, r.strategies,
+            a.vulnerable, a.state_code, a.portfolio, a.product, a.team, a.strategy
+        )
 ),
 
 account_min_cap as (

@@ -16,9 +16,9 @@ placed_calls as (
     select
         time_bucket(interval 15 minute, c.ts) as bucket,
         count(*) as calls,
-        count(*) filter (where c.outcome = 'conversation') as right_party
+        count(*) filter (where is_right_party(c.channel, c.outcome)) as right_party
     from contacts as c
-    where c.channel = 'call' and c.direction = 'outbound'
+    where is_placed_call(c.channel, c.direction)
     group by bucket
 ),
 

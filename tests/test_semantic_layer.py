@@ -30,10 +30,13 @@ def _git_grep(pattern: str, *paths: str) -> list[str]:
 @pytest.mark.parametrize("name, pattern", [
     ("NPS bands", r"nps\s*(>=|<=|between)\s*[0-9]"),
     ("CSAT satisfied", r"csat\s*>=\s*[0-9]"),
-    ("the shared filter's 'empty means all'", r"len\(\$?\w+(::varchar\[\])?\) = 0 or list_contains"),
+    ("the shared filter's 'empty means all'", r"len\([[:alnum:]_.$]+(::varchar\[\])?\) = 0 or list_contains"),
     ("the 8-week threshold", r"56\s*\*\s*86400|<=\s*56\b"),
     ("resolution time", r"epoch(_us)?\(\w*\.?resolved_at\)"),
     ("the DISP 1.5 business-day deadline", r"isodow\(.*received"),
+    ("a placed call", r"channel = 'call' and \w*\.?direction = 'outbound'"),
+    ("a rule's vulnerable-account selector", r"is null or coalesce\(\w*\.?vulnerable, false\)"),
+    ("the CFPB export's date formats", r"try_strptime\(\"Date received\", '%m/%d/%Y'\)"),
 ])
 def test_each_business_definition_is_written_once_in_the_semantic_layer(name, pattern):
     # the demo generator simulates behaviour (who answers a survey how); it reports no figure

@@ -13,6 +13,20 @@ create or replace temp macro account_chosen(portfolios, teams, strategies, portf
     chosen(portfolios, portfolio) and chosen(teams, team) and chosen(strategies, strategy)
 );
 
+-- A contact rule's account selector (`accounts = {...}` in config/rules.toml): sel_vulnerable null
+-- means any account, true/false only those (a missing flag is false); each list empty means any.
+create or replace temp macro rule_selects(
+    sel_vulnerable, sel_states, sel_portfolios, sel_products, sel_teams, sel_strategies,
+    vulnerable, state_code, portfolio, product, team, strategy
+) as (
+    (sel_vulnerable is null or coalesce(vulnerable, false) = sel_vulnerable)
+    and chosen(sel_states, state_code)
+    and chosen(sel_portfolios, portfolio)
+    and chosen(sel_products, product)
+    and chosen(sel_teams, team)
+    and chosen(sel_strategies, strategy)
+);
+
 -- NPS bands (SPEC section 3): promoter 9-10, passive 7-8, detractor 0-6; no band without an nps.
 create or replace temp macro nps_band(nps) as (
     case when nps >= 9 then 'promoter' when nps >= 7 then 'passive' when nps >= 0 then 'detractor' end
