@@ -7,7 +7,7 @@ query pays for it. This prints, on one database:
   from a fresh connection, so nothing is cached), for this tree and, with --baseline TREE, for
   another checkout of the code in the same run (each tree in its own process, alternating).
 
-    .venv/bin/python benchmarks/bench_pages.py --db data/demo.duckdb [--baseline ../other-checkout] [--repeat 5]
+    .venv/bin/python benchmarks/bench_pages.py [--db data/demo.duckdb] [--baseline ../other-checkout] [--repeat 5]
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import argparse
 import json
 import statistics
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -78,13 +79,22 @@ def run_tree(tree: Path, db: Path, repeat: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, default=ROOT / "data" / "demo.duckdb")
+    parser.add_argument("--db", type=Path, help="database (default: data/demo.duckdb, built in a temporary "
+                        "folder when missing)")
     parser.add_argument("--baseline", type=Path, help="another checkout to time in the same run")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    if not args.db.exists():
-        print(f"error: database {args.db} does not exist: build it with `make demo`", file=sys.stderr)
+    if args.db is not None and not args.db.exists():
+        print(f"error: database {args.db} does not exist: build it with `make demo` or leave out --db", file=sys.stderr)
         return 2
+    if args.db is None:
+        args.db = ROOT / "data" / "demo.duckdb"
+        if not args.db.exists():
+            sys.path.insert(0, str(ROOT))
+            from analysis.demo import build
+
+            args.db = Path(tempfile.mkdtemp()) / "demo.duckdb"
+            build(args.db, progress=False)
     trees = {"this tree": ROOT} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
     results = {name: [] for name in trees}
     for _ in range(2):  # alternate the trees, twice, so a change in the machine's load hits both
