@@ -337,7 +337,7 @@ def firm_timeliness(con, filters=None, tz: str = "UTC") -> dict:
 
     f = filters or ALL
     point = complaints.as_of(con, f, tz)
-    p = complaints.params(f, tz, as_of=point)
+    p = f.params(tz, as_of=point)
     r = query_df(con, "complaint_timeliness_counts", p).iloc[0]
     return {
         "received": int(r["received"]),

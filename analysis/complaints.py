@@ -21,8 +21,7 @@ from analysis import stats
 from analysis.db import get_meta, query_df, ratio, rows
 from analysis.pipeline import has_run
 from analysis.errors import UserError
-from analysis.experience import check_tz
-from analysis.filters import ALL, Filters
+from analysis.filters import ALL, Filters, check_tz
 
 DIMENSIONS = {
     "category": "Category",
@@ -39,12 +38,6 @@ CONTACT_PATTERN = (
     r"communication tactic|frequen|repeated|too many|harass|contact (frequency|time|hours)"
     r"|before 8|after 9|time of (day|contact)|inconvenient|opt.?out|cease|told them to stop|stop (calling|contacting)"
 )
-
-
-def params(filters: Filters, tz: str, **extra) -> dict:
-    """The bound parameters of the complaint queries: the shared filters ($channels unused:
-    complaints have no channel) and the reporting zone."""
-    return {**filters.params(), "tz": check_tz(tz), **extra}
 
 
 def as_of(con, filters: Filters = ALL, tz: str = "UTC") -> datetime:
@@ -73,7 +66,7 @@ def monthly(con, filters: Filters = ALL, tz: str = "UTC") -> pd.DataFrame:
     """One row per month: counts from queries/complaint_monthly_counts.sql plus rates:
     complaints_per_1000_accounts, resolved_within_8_weeks_pct, resolved_within_3_business_days_pct
     (each with a Wilson interval *_low/*_high and *_small when fewer than 30 resolved)."""
-    df = query_df(con, "complaint_monthly_counts", params(filters, tz))
+    df = query_df(con, "complaint_monthly_counts", filters.params(tz))
     df["month"] = pd.to_datetime(df["month"]).dt.date
     df["redress_paid"] = df["redress_paid"].astype("float64")
     df["complaints_per_1000_accounts"] = [
@@ -124,7 +117,7 @@ def by_segment(con, filters: Filters = ALL, dimension: str = "category", tz: str
     if dimension not in DIMENSIONS:
         raise UserError(f"unknown dimension {dimension!r}: use one of {', '.join(DIMENSIONS)}")
     point = as_of(con, filters, tz)
-    df = query_df(con, "complaint_counts_by_segment", params(filters, tz, dimension=dimension, as_of=point))
+    df = query_df(con, "complaint_counts_by_segment", filters.params(tz, dimension=dimension, as_of=point))
     total = int(df["received"].sum())
     df["share_of_received_pct"] = [ratio(r, total, 100.0) for r in df["received"]]
     df["resolved_within_8_weeks_pct"] = [stats.rate_estimate(k, n).value for k, n in zip(df["resolved_within_8_weeks"], df["resolved"])]
@@ -135,13 +128,13 @@ def by_segment(con, filters: Filters = ALL, dimension: str = "category", tz: str
 
 def resolution_days(con, filters: Filters = ALL, tz: str = "UTC") -> pd.DataFrame:
     """One row per complaint resolved in the range with its resolution time in days."""
-    return query_df(con, "complaint_resolution_days", params(filters, tz))
+    return query_df(con, "complaint_resolution_days", filters.params(tz))
 
 
 def backlog_ageing(con, filters: Filters = ALL, at: datetime | None = None, tz: str = "UTC") -> pd.DataFrame:
     """Open complaints at `at` (default: `as_of`) by age band; every band listed."""
     point = at or as_of(con, filters, tz)
-    p = params(filters, tz, as_of=point)
+    p = filters.params(tz, as_of=point)
     for k in ("start", "end", "tz"):
         p.pop(k)
     return query_df(con, "complaint_backlog_ageing", p)
@@ -151,7 +144,7 @@ def cfpb_timeliness(con, filters: Filters = ALL, tz: str = "UTC") -> dict:
     """CFPB-sourced complaints: response within 15 days and final response within 60 (see the query's
     header for how the export's fields approximate them), with Wilson intervals."""
     point = as_of(con, filters, tz)
-    r = query_df(con, "complaint_cfpb_timeliness", params(filters, tz, as_of=point)).iloc[0]
+    r = query_df(con, "complaint_cfpb_timeliness", filters.params(tz, as_of=point)).iloc[0]
     return {
         "cfpb_received": int(r["cfpb_received"]),
         "timely_flag_given": int(r["timely_flag_given"]),
@@ -170,7 +163,7 @@ def contact_complaints_with_breaches(con, filters: Filters = ALL, tz: str = "UTC
     receipt; None when the breaches table has not been derived (run `python -m analysis refresh`)."""
     if not breaches_available(con):
         return None
-    return query_df(con, "complaint_contact_breaches", params(filters, tz, contact_pattern=CONTACT_PATTERN))
+    return query_df(con, "complaint_contact_breaches", filters.params(tz, contact_pattern=CONTACT_PATTERN))
 
 
 def histogram(days: pd.Series, edges: tuple = (0, 3, 7, 14, 28, 56, 90)) -> pd.DataFrame:

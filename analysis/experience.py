@@ -8,7 +8,6 @@ the dashboard can cache it through `dashboard.data.load`.
 from __future__ import annotations
 
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yaml
@@ -34,25 +33,11 @@ NPS_COLUMNS = ["nps", "nps_low", "nps_high", "nps_small"]
 CSAT_COLUMNS = ["csat_pct", "csat_low", "csat_high", "csat_small"]
 
 
-def check_tz(tz: str) -> str:
-    """The reporting zone, validated: an IANA name such as UTC or America/Chicago."""
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UserError(f"unknown time zone {tz!r}: give an IANA zone name such as UTC or America/Chicago") from None
-    return tz
-
-
-def params(filters: Filters, tz: str, **extra) -> dict:
-    """The bound parameters of the survey queries: the shared filters and the reporting zone."""
-    return {**filters.params(), "tz": check_tz(tz), **extra}
-
-
 def counts(con, filters: Filters = ALL, dimension: str = "all", tz: str = "UTC") -> pd.DataFrame:
     """Raw counts, one row per segment x month (see queries/nps_csat_counts.sql)."""
     if dimension != "all" and dimension not in DIMENSIONS:
         raise UserError(f"unknown dimension {dimension!r}: use one of all, {', '.join(DIMENSIONS)}")
-    df = query_df(con, "nps_csat_counts", params(filters, tz, dimension=dimension))
+    df = query_df(con, "nps_csat_counts", filters.params(tz, dimension=dimension))
     df["month"] = pd.to_datetime(df["month"]).dt.date
     return df
 
@@ -166,7 +151,7 @@ def verbatims(con, filters: Filters = ALL, band: str = "", tz: str = "UTC", limi
     if band and band not in BANDS:
         raise UserError(f"unknown band {band!r}: use one of {', '.join(BANDS)} or leave it empty")
     stem = "verbatims_with_sentiment" if sentiment_available(con) else "verbatims"
-    return query_df(con, stem, params(filters, tz, band=band, limit=int(limit)))
+    return query_df(con, stem, filters.params(tz, band=band, limit=int(limit)))
 
 
 def load_themes(path: Path | str = THEMES_FILE) -> dict[str, str]:
@@ -190,7 +175,7 @@ def theme_drivers(con, filters: Filters = ALL, tz: str = "UTC", themes: tuple | 
     pairs = tuple(themes) if themes is not None else tuple(load_themes().items())
     out = []
     for name, pattern in pairs:
-        sub = query_df(con, "nps_theme_mentions", params(filters, tz, pattern=pattern)).set_index("band")
+        sub = query_df(con, "nps_theme_mentions", filters.params(tz, pattern=pattern)).set_index("band")
 
         def get(band, col, sub=sub):
             return int(sub.loc[band, col]) if band in sub.index else 0

@@ -51,8 +51,7 @@ def monthly_totals(con, filters: Filters) -> pd.DataFrame:
 def lifetime_by_segment(con, filters: Filters, by: str = "portfolio") -> pd.DataFrame:
     """Lifetime collected per account up to the filter's end date, by segment: accounts, paying accounts,
     placed balance, collected, average and median collected per account, recovery % of placed balance."""
-    df = query_df(con, "repayment_lifetime",
-                  dict(filters.params(), by=_choice(by, LIFETIME_SEGMENTS, "segment")))
+    df = query_df(con, "repayment_lifetime", filters.params(by=_choice(by, LIFETIME_SEGMENTS, "segment")))
     for col in ("placed_balance", "collected_amount", "median_collected_per_account"):
         df[col] = df[col].astype("float64")
     df["collected_per_account"] = ratio_column(df["collected_amount"], df["accounts"])
@@ -127,7 +126,7 @@ def contact_heatmap(con, filters: Filters, channel: str = "call") -> pd.DataFram
     weekday_name, local_hour, attempts, reached, rate_pct."""
     from analysis.schema import CHANNELS
 
-    p = dict(filters.params(), channel=_choice(channel, CHANNELS, "channel"))
+    p = filters.params(channel=_choice(channel, CHANNELS, "channel"))
     df = query_df(con, "contactability_heatmap", p)
     grid = pd.DataFrame([(d, h) for d in range(1, 8) for h in range(24)], columns=["weekday", "local_hour"])
     df = grid.merge(df, on=["weekday", "local_hour"], how="left")

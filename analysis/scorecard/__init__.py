@@ -22,7 +22,7 @@ from analysis.scorecard.metrics import (
     Metric,
     add_months,
     breach_rule_set,
-    check_timezone,
+    check_tz,
     data_months,
     default_month,
     load_targets,
@@ -56,7 +56,7 @@ from analysis.scorecard.render import (
 __all__ = [
     "BREACH_SOURCES", "BY_NAME", "DEFAULT_RULES", "HEADLINE", "METRICS", "METRIC_NAMES", "SECTIONS", "STATUS_CSS",
     "STATUS_LABEL", "STATUS_RGB", "STORED_AUDIT", "TARGETS_FILE", "Metric", "add_arguments", "add_months",
-    "breach_caption", "breach_rule_set", "check_timezone", "csv_from_table",
+    "breach_caption", "breach_rule_set", "check_tz", "csv_from_table",
     "csv_text", "data_months", "default_month", "display_frame", "display_value", "format_value", "headline",
     "load_targets", "month_choices", "month_label", "month_values", "monthly_metrics", "parse_month", "pdf_bytes",
     "require_month", "run", "scorecard", "section_figures", "status", "status_style", "trend_months",

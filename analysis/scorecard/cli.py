@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from analysis.errors import UserError
-from analysis.scorecard.metrics import DEFAULT_RULES, breach_rule_set, check_timezone, month_values, parse_month, scorecard
+from analysis.scorecard.metrics import DEFAULT_RULES, breach_rule_set, check_tz, month_values, parse_month, scorecard
 from analysis.scorecard.render import csv_text, pdf_bytes
 
 
@@ -23,7 +23,7 @@ def run(args) -> int:
     if not out.parent.exists():
         raise UserError(f"output folder {out.parent} does not exist: create it or choose another --out")
     parse_month(args.month)
-    tz = check_timezone(args.timezone)
+    tz = check_tz(args.timezone)
     con = connect(args.db, read_only=True)
     try:
         # SPEC section 3: the default rules' breaches, found now by the engine when the stored audit

@@ -20,12 +20,14 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analysis.db import ROOT, bind, cursor, get_meta, query_df, ratio, sql_text, table_exists
+from analysis.db import ROOT, bind, cursor, get_meta, query_df, ratio, sql_text
 from analysis.errors import UserError
+from analysis.filters import check_tz
+from analysis.pipeline import has_run
 
 TARGETS_FILE = ROOT / "config" / "targets.toml"
 
@@ -80,14 +82,6 @@ def parse_month(text: str) -> date:
     return date(int(found.group(1)), int(found.group(2)), 1)
 
 
-def check_timezone(tz: str) -> str:
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UserError(f"time zone {tz!r} is unknown: give an IANA zone name such as UTC or America/Chicago") from None
-    return tz
-
-
 def add_months(month: date, n: int) -> date:
     k = month.year * 12 + month.month - 1 + n
     return date(k // 12, k % 12 + 1, 1)
@@ -131,11 +125,11 @@ BREACH_SOURCES = (DEFAULT_RULES, STORED_AUDIT)
 
 def breach_rule_set(con) -> dict:
     """The rule set behind the stored breaches: `label` (meta `rule_set`), `stored` (the audit has run:
-    a `breaches` table and the meta `rule_set`/`rule_set_sha256` the engine's refresh writes with it)
+    `analysis.pipeline.has_run`, the meta `rule_set` the engine's refresh writes with the breaches)
     and `default` (its rule set is the default one, config/rules.toml)."""
     label = get_meta(con, "rule_set")
     identity = get_meta(con, "rule_set_sha256") or label
-    stored = identity is not None and table_exists(con, "breaches")
+    stored = has_run(con, "breaches")
     return {
         "label": label if stored else None,
         "stored": stored,
@@ -146,31 +140,25 @@ def breach_rule_set(con) -> dict:
 def _is_default_rule_set(value: str | None) -> bool:
     """True when the stored rule set (meta `rule_set_sha256`, or the label in `rule_set`, both written by
     `analysis.compliance.engine.refresh`) is the default one, config/rules.toml."""
+    from analysis.compliance.rules import load_rules
+
     if not value:
-        return False
-    try:
-        from analysis.compliance.rules import load_rules
-    except ImportError:
         return False
     default = load_rules()
     return default.sha256 in str(value) or default.short_hash in str(value)
 
 
-def _audit_default_rules(cur, con) -> bool:
+def _audit_default_rules(cur, con) -> None:
     """Run the engine with the default rules into a temporary table `breaches` of cursor `cur`, which
-    hides the stored table from that cursor only (the database is not written: it may be read-only).
-    False when this build has no engine."""
-    try:
-        from analysis.compliance.engine import find_breaches
-    except ImportError:
-        return False
+    hides the stored table from that cursor only (the database is not written: it may be read-only)."""
+    from analysis.compliance.engine import find_breaches
+
     found = find_breaches(con, rules=None)
     cur.execute("create temp table breaches (contact_id varchar, account_id varchar, rule_id varchar, ts timestamptz)")
     if len(found):
         cur.register("found_breaches", found)
         cur.execute("insert into temp.breaches select contact_id, account_id, rule_id, ts from found_breaches")
         cur.unregister("found_breaches")
-    return True
 
 
 def _breaches_monthly(con, params: dict, breaches: str) -> pd.DataFrame | None:
@@ -178,7 +166,7 @@ def _breaches_monthly(con, params: dict, breaches: str) -> pd.DataFrame | None:
 
     `stored`: the stored audit as it is; None when there is none. `default`: the stored audit when the
     default rules produced it, else the default rules' breaches found now by the engine (a command-line
-    run, not a page request); None when this build has no engine.
+    run, not a page request).
     """
     if breaches not in BREACH_SOURCES:
         raise ValueError(f"breaches must be one of {BREACH_SOURCES}, not {breaches!r}")
@@ -187,8 +175,7 @@ def _breaches_monthly(con, params: dict, breaches: str) -> pd.DataFrame | None:
     cur = cursor(con, sql)
     try:
         if breaches == DEFAULT_RULES and not source["default"]:
-            if not _audit_default_rules(cur, con):
-                return None
+            _audit_default_rules(cur, con)
         elif not source["stored"]:
             return None
         return cur.execute(sql, bind(sql, params)).df()
@@ -249,7 +236,7 @@ def monthly_metrics(con, first_month: date, last_month: date, tz: str = "UTC",
 
 def month_values(con, month: str | date, tz: str = "UTC", breaches: str = DEFAULT_RULES) -> dict:
     """The SPEC section 3 metrics of one month, in SPEC order. Unknown or empty month: UserError."""
-    tz = check_timezone(tz)
+    tz = check_tz(tz)
     month = parse_month(month) if isinstance(month, str) else month
     require_month(con, month, tz)
     row = monthly_metrics(con, month, month, tz, breaches).iloc[0]
@@ -299,7 +286,7 @@ def scorecard(con, month: str, tz: str = "UTC", breaches: str = DEFAULT_RULES) -
     """One row per metric for `month`: value, previous month, the same month a year earlier (when the
     data has it), the 12-month trend (oldest first; None for months without data), target and status.
     `breaches`: as in `monthly_metrics` (the page passes `STORED_AUDIT`: it never runs the engine)."""
-    tz = check_timezone(tz)
+    tz = check_tz(tz)
     m = parse_month(month)
     months = set(require_month(con, m, tz))
     history = monthly_metrics(con, add_months(m, -12), m, tz, breaches).set_index("month_start")
@@ -356,4 +343,4 @@ def default_month(con, tz: str = "UTC") -> str | None:
 
 def month_choices(con, tz: str = "UTC") -> list[str]:
     """`YYYY-MM` of every month with data in zone `tz`, newest first."""
-    return [month_label(m) for m in reversed(data_months(con, check_timezone(tz)))]
+    return [month_label(m) for m in reversed(data_months(con, check_tz(tz)))]
