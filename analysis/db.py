@@ -1,7 +1,7 @@
 """Connections, the query files in `queries/`, and the one way to run them.
 
 Every query runs on its own cursor (`cursor(con)`), which carries the semantic layer: the
-business definitions in `queries/semantic/` (NPS bands, complaint facts, counted calls, the
+business definitions in `queries/semantic/` (NPS bands, complaint facts, placed calls, the
 shared filter predicate, ...) created as temporary macros. DuckDB keeps temporary objects per
 connection and a read-only database accepts nothing else, so the layer is created with each cursor
 rather than stored in the file: it always matches the code. A cursor made for a query gets only the
@@ -72,10 +72,6 @@ def bind(sql: str, params: dict | None) -> dict:
 
 # --- the semantic layer -------------------------------------------------------------------------
 
-# Table macros of the layer that others read come first.
-_ORDER = {"complaint_facts": 0, "survey_facts": 0}
-
-
 @lru_cache(maxsize=None)
 def macro_statement(stem: str) -> str:
     """`create or replace temp macro ... as table <query>` for a query file written as a table macro:
@@ -90,18 +86,30 @@ def macro_statement(stem: str) -> str:
 
 @lru_cache(maxsize=1)
 def _layer() -> tuple[tuple[str, str, frozenset[str]], ...]:
-    """(name, create statement, the layer's names it reads) of every object of the semantic layer, in
-    dependency order: the scalar macros of `queries/semantic/macros.sql` (statements ending with `;`
-    at a line end), then every other file there, each one table macro (`macro_statement`)."""
-    found: list[tuple[str, str]] = []
+    """(name, create statement, the layer's names it calls) of every object of the semantic layer, each
+    after those it calls (DuckDB binds a macro when it is created): the scalar macros of
+    `queries/semantic/macros.sql` (statements ending with `;` at a line end) and every other file
+    there, each one table macro (`macro_statement`)."""
+    found: dict[str, str] = {}
     for stmt in sql_text("semantic/macros").split(";\n"):
         body = "\n".join(line for line in stmt.splitlines() if not line.lstrip().startswith("--")).strip()
         if body:
-            found.append((body.split("(", 1)[0].split()[-1], body))
-    stems = sorted(p.stem for p in SEMANTIC.glob("*.sql") if p.stem != "macros")
-    found += [(stem, macro_statement(f"semantic/{stem}")) for stem in sorted(stems, key=lambda s: (_ORDER.get(s, 99), s))]
-    names = [name for name, _ in found]
-    return tuple((name, stmt, _names_used(stmt, tuple(n for n in names if n != name))) for name, stmt in found)
+            found[body.split("(", 1)[0].split()[-1]] = body
+    for path in sorted(SEMANTIC.glob("*.sql")):
+        if path.stem != "macros":
+            found[path.stem] = macro_statement(f"semantic/{path.stem}")
+    calls = {name: _names_used(stmt, tuple(n for n in found if n != name)) for name, stmt in found.items()}
+    ordered: list[str] = []
+
+    def place(name: str) -> None:
+        if name not in ordered:
+            for dep in sorted(calls[name]):
+                place(dep)
+            ordered.append(name)
+
+    for name in found:
+        place(name)
+    return tuple((name, found[name], calls[name]) for name in ordered)
 
 
 def _names_used(sql: str, names: tuple[str, ...]) -> frozenset[str]:
@@ -136,6 +144,14 @@ def install_layer(cur, sql: str | None = None) -> None:
             cur.execute(stmt)
         except duckdb.CatalogException:
             pass
+
+
+def install_macro(cur, stem: str) -> None:
+    """Create the table macro of a query file (`-- Macro: ...`, e.g. a rule query) on a cursor, after
+    the semantic layer it calls."""
+    statement = macro_statement(stem)
+    install_layer(cur, statement)
+    cur.execute(statement)
 
 
 def cursor(con, sql: str | None = None):
@@ -193,11 +209,13 @@ def create_table(con, name: str, stem: str, params: dict | None = None, *, temp:
                  here: bool = False) -> None:
     """`create or replace [temp] table <name> as <queries/stem.sql>`, the file's parameters bound.
 
-    It runs on a cursor of its own, unless `temp` or `here`: then on `con` itself, which must be a
-    cursor from `cursor()` (a temp table, or a view registered there, lives on that cursor only)."""
+    It runs on a cursor of its own, unless `temp` or `here`: then on `con` itself, a cursor that the
+    caller keeps (a temp table, or a DataFrame registered there, lives on that cursor only), with the
+    semantic layer the query needs created on it first."""
     sql = sql_text(stem)
     statement = f"create or replace {'temp table' if temp else 'table'} {quote_ident(name)} as\n{sql}"
     if temp or here:
+        install_layer(con, sql)
         _execute(con, statement, bind(sql, params))
         return
     cur = cursor(con, sql)

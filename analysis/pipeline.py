@@ -10,6 +10,8 @@ import importlib
 import sys
 import time
 
+from analysis.db import connect, get_meta
+
 STEPS: list[tuple[str, str]] = [
     ("breaches", "analysis.compliance.engine:refresh"),
     ("risk_signals", "analysis.compliance.signals:refresh"),
@@ -26,8 +28,6 @@ RAN = {
 
 def has_run(con, step: str) -> bool:
     """True once the pipeline step `step` has stored its tables in this database."""
-    from analysis.db import get_meta
-
     return get_meta(con, RAN[step]) is not None
 
 
@@ -45,8 +45,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from analysis.db import connect
-
     con = connect(args.db)
     refresh(con)
     con.close()

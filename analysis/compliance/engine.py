@@ -28,7 +28,7 @@ from analysis.compliance.rules import (
     WindowedCap,
     load_rules,
 )
-from analysis.db import create_table, cursor, macro_statement, quote_ident, set_meta
+from analysis.db import create_table, install_macro, quote_ident, set_meta
 from analysis.schema import derived_ddl
 
 COLUMNS = ["contact_id", "account_id", "rule_id", "ts", "local_ts", "evidence", "explanation"]
@@ -172,7 +172,7 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
     rules = load_rules() if rules is None else rules
     if not rules.rules:
         return empty_breaches()
-    cur = cursor(con)
+    cur = con.cursor()
     try:
         cur.execute("set TimeZone = 'UTC'")
         # The zone offsets per UTC day are a table of their own so that the join to them builds its
@@ -187,8 +187,9 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
                 counted_tables.append(f"breach_counted_{len(counted_tables) + 1}")
                 create_table(cur, counted_tables[-1], "breach_counted", counting, temp=True)
                 built = counting
-            cur.execute(macro_statement(stem))
             queries.append((stem, params, counted_tables[-1] if counting is not None else None))
+        for stem in dict.fromkeys(stem for stem, _, _ in queries):  # each rule kind's macro, once
+            install_macro(cur, stem)
         query, params = union_query(queries)
         # One statement sorted and handed over through Arrow: cheaper than inserting each rule's
         # breaches into a temp table and sorting that (see DECISIONS.md "Audit speed").

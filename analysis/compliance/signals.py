@@ -13,7 +13,7 @@ import os
 import holidays
 import pandas as pd
 
-from analysis.db import create_table, cursor, rows, sql_text
+from analysis.db import create_table, rows
 from analysis.errors import UserError
 
 SIGNALS = {
@@ -82,7 +82,7 @@ def _holidays_for(con) -> pd.DataFrame:
 def refresh(con, consumer_max_calls: int | None = None) -> None:
     """Pipeline step: (re)build the table `risk_signals`."""
     n = consumer_max_calls_setting() if consumer_max_calls is None else consumer_max_calls
-    cur = cursor(con, sql_text("risk_signals"))
+    cur = con.cursor()
     try:
         cur.register("risk_holidays", _holidays_for(con))
         create_table(cur, "risk_signals", "risk_signals", {
