@@ -186,8 +186,8 @@ def refresh(con, path: str | Path | None = None) -> dict:
         found += [(src, name, speaker, text_hash, s, e, m) for src, name, s, e, m in text_matches(config, speaker, text or "")]
     for ddl in DDL:
         con.execute(ddl)
-    _insert(con, "qa_rules", [(r.id, r.kind, r.title, r.source, r.speaker, r.first_turns, r.applies_to) for r in config.rules], 7)
-    _insert(con, "qa_text_matches", found, 7)
+    _insert(con, "qa_rules", [(r.id, r.kind, r.title, r.source, r.speaker, r.first_turns, r.applies_to) for r in config.rules])
+    _insert(con, "qa_text_matches", found)
     for table, stem in (("qa_hits", "conversation_qa_hits_build"), ("qa_results", "conversation_qa_results_build"),
                         ("vulnerability_flags", "conversation_vulnerability_build")):
         create_table(con, table, stem)
@@ -196,17 +196,14 @@ def refresh(con, path: str | Path | None = None) -> dict:
     return counts
 
 
-def _insert(con, table: str, data: list[tuple], width: int) -> None:
+def _insert(con, table: str, data: list[tuple]) -> None:
+    """Append rows (tuples in the table's column order) to `table`."""
     if not data:
         return
     import pandas as pd
 
-    cols = [r[1] for r in con.cursor().execute("select * from pragma_table_info(?)", [table]).fetchall()][:width]
-    frame = pd.DataFrame(data, columns=cols)
     cur = con.cursor()
     try:
-        cur.register("_rows", frame)
-        cur.execute(f"insert into {quote_ident(table)} select * from _rows")
-        cur.unregister("_rows")
+        cur.from_df(pd.DataFrame(data)).insert_into(table)
     finally:
         cur.close()

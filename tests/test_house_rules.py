@@ -111,8 +111,6 @@ QUERY_TEXT_HELPER = "sql_text"  # analysis.db.sql_text: the text of a file of qu
 OWN_SQL = {
     ("analysis/db.py", "macro_statement", "first.split(':', 1)[1].strip()"):
         "the `-- Macro: name(params)` signature on the first line of a query file",
-    ("analysis/demo/world.py", "insert", "select_sql"):
-        "the select each generator of analysis/demo passes as a string literal",
     ("analysis/schema.py", "table_ddl", "SQL_TYPES[c.type]"): "a DuckDB type name of the contract",
     ("analysis/ingest/load.py", "rebuild_sql", "SQL_TYPES[c.type]"): "a DuckDB type name of the contract",
     ("analysis/ingest/load.py", "upsert_sql", "values"):

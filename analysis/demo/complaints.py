@@ -47,6 +47,9 @@ def make_complaints(rng, loader: Loader, frag: Fragments, accounts: Accounts, co
         select printf('CP%08d', d.num), printf('A%07d', d.acct), to_timestamp(d.ts), d.source::varchar,
                d.category::varchar, f.text, case when d.resolved >= 0 then to_timestamp(d.resolved) end,
                d.outcome::varchar,
-               case when d.redress >= 0 then round(d.redress / 100.0, 2)::decimal(18, 2) end
+               case when d.redress >= 0 then round(d.redress / 100.0, 2)::decimal(18, 2) end,
+               -- the CFPB export's columns (issue, sub_issue, company_response, timely_response, state,
+               -- sent_to_company_date): the demo's complaints are the firm's own
+               null, null, null, null, null, null
         from df as d
         left join demo_fragments as f on f.id = d.desc""")

@@ -62,7 +62,6 @@ COMPLAINT_OUTCOMES = ("upheld", "partially_upheld", "not_upheld", "withdrawn")
 THEMES = tuple(T.SURVEY_THEMES)
 (TH_TOO_MANY, TH_BAD_TIME, TH_RUDE, TH_HELPFUL, TH_PLAN, TH_BALANCE, TH_EASY) = range(len(THEMES))
 
-_DEMO_COLUMNS = {"complaints": 9}  # the demo fills the contract's first nine complaint columns, not CFPB's
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,17 +202,12 @@ class Loader:
         return num
 
     def insert(self, table: str, df: pd.DataFrame, select_sql: str) -> None:
-        """Insert the rows of `select_sql` (reading the frame as `df`) into the contract's columns
-        of `table`, in the order the contract lists them; columns past the select's stay empty
-        (the CFPB-only columns of complaints)."""
-        from analysis.db import quote_ident
-        from analysis.schema import TABLES
-
-        cols = [c.name for c in TABLES[table].columns][:_DEMO_COLUMNS.get(table, 99)]
+        """Insert the rows of `select_sql` (a select of the demo's own, reading the frame as `df`, one
+        value per column of `table` in the contract's order) into `table`."""
         cur = self.con.cursor()
         try:
             cur.register("df", df)
-            cur.execute(f"insert into {quote_ident(table)} ({', '.join(map(quote_ident, cols))}) {select_sql}")
+            cur.sql(select_sql).insert_into(table)
             cur.unregister("df")
         finally:
             cur.close()
