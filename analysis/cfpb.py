@@ -25,7 +25,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from analysis.db import ROOT, connect, get_meta, query_df, ratio, set_meta
+from analysis import store
+from analysis.db import ROOT, get_meta, query_df, ratio, set_meta
 from analysis.errors import UserError
 from analysis.schema import create_schema
 
@@ -226,11 +227,8 @@ def run(args) -> int:
     # Read and check the file before the database is opened, so a bad file leaves no trace.
     raw = read_export(path)
     good, bad = to_complaints(raw, str(path))
-    con = connect(args.db)
-    try:
+    with store.writing(args.db) as con:  # a new version of the database, published when the file is in
         result = import_file(con, path, started, parsed=(raw, good, bad))
-    finally:
-        con.close()
     print(f"{path.name}: {result['rows_read']} read, {result['rows_loaded']} loaded as complaints (source cfpb), "
           f"{result['rows_quarantined']} quarantined")
     return 0

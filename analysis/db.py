@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from analysis import store
 from analysis.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,14 +32,26 @@ DEFAULT_DB = ROOT / "data" / "demo.duckdb"
 
 
 def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open a database file; read-only opening of a missing file is a user error."""
+    """Open a database file; read-only opening of a missing file is a user error.
+
+    A read-only connection opens the current version of `path` (analysis.store) and keeps it, however
+    many versions are published while it is open. Writers use `analysis.store.writing`, not this.
+    """
     path = Path(path)
-    if read_only and not path.exists():
+    target = store.current(path) if read_only else path
+    if read_only and target is None:
         raise UserError(f"database {path} does not exist: build it with `python -m analysis demo --db {path}` or import your data with `python -m analysis ingest DIR --db {path}`")
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.Error as exc:
-        raise UserError(f"cannot open database {path}: {str(exc).splitlines()[0]}") from None
+    for attempt in (1, 2):
+        try:
+            con = duckdb.connect(str(target), read_only=read_only)
+            break
+        except duckdb.Error as exc:
+            # A version superseded (and deleted) between finding and opening it: open the new one.
+            newer = store.current(path) if read_only else None
+            if attempt == 1 and newer is not None and newer != target:
+                target = newer
+                continue
+            raise UserError(f"cannot open database {path}: {str(exc).splitlines()[0]}") from None
     con.execute("set TimeZone = 'UTC'")
     return con
 

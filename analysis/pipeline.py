@@ -10,7 +10,9 @@ import importlib
 import sys
 import time
 
-from analysis.db import connect, get_meta
+from analysis import store
+from analysis.db import get_meta
+from analysis.errors import UserError
 
 STEPS: list[tuple[str, str]] = [
     ("breaches", "analysis.compliance.engine:refresh"),
@@ -45,7 +47,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    con = connect(args.db)
-    refresh(con)
-    con.close()
+    if store.current(args.db) is None:
+        raise UserError(f"database {args.db} does not exist: build it with `python -m analysis demo --db {args.db}` or import your data with `python -m analysis ingest DIR --db {args.db}`")
+    with store.writing(args.db) as con:  # a new version, published when every step has run
+        refresh(con)
     return 0

@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -77,24 +76,17 @@ def _generate(con, accounts: int, seed: int, progress: bool) -> Loader:
 
 def build(path, accounts: int = 20000, seed: int = 42, progress: bool = True) -> dict:
     """Build the demo database at `path` (replacing it). Returns row counts per table."""
-    from analysis.db import connect, query_rows, quote_ident, set_meta
+    from analysis import store
+    from analysis.db import query_rows, quote_ident, set_meta
     from analysis.pipeline import refresh
     from analysis.schema import TABLES, create_schema
 
     if accounts < 10:
         raise UserError(f"--accounts {accounts} is too small: use at least 10")
-    path = Path(path)
-    if path.exists() and path.is_dir():
-        raise UserError(f"{path} is a directory: give a database file name such as data/demo.duckdb")
-    if not path.parent.exists():
-        raise UserError(f"directory {path.parent} does not exist: create it or choose another --db path")
-    tmp = path.with_name(path.name + ".tmp")
-    for p in (tmp, Path(str(tmp) + ".wal")):
-        if p.exists():
-            p.unlink()
     t0 = time.perf_counter()
-    con = connect(tmp)
-    try:
+    # A new version of the database (analysis.store), published whole when the build ends: a
+    # dashboard reading the old one keeps it until its next run, and a failed build changes nothing.
+    with store.writing(path, fresh=True) as con:
         # The machine is shared (and a 1M-account build's derived steps are large): cap DuckDB at
         # half the memory so it spills to disk instead of starving other processes.
         con.execute("set memory_limit = ?", [f"{_half_memory_mb()}MB"])
@@ -110,20 +102,6 @@ def build(path, accounts: int = 20000, seed: int = 42, progress: bool = True) ->
                   file=sys.stderr)
         refresh(con, progress=progress)
         counts = {name: con.cursor().execute(f"select count(*) from {quote_ident(name)}").fetchall()[0][0] for name in TABLES}
-        con.execute("checkpoint")
-        con.close()
-    except BaseException:
-        try:
-            con.close()
-        finally:
-            for p in (tmp, Path(str(tmp) + ".wal")):
-                if p.exists():
-                    p.unlink()
-        raise
-    wal = Path(str(path) + ".wal")
-    if wal.exists():
-        wal.unlink()
-    os.replace(tmp, path)
     if progress:
         print(f"  demo database {path} built in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
     return counts
