@@ -39,5 +39,6 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
+# The database path is a link to its current version in a hidden folder beside it (analysis/store.py).
 clean:
-	rm -rf $(VENV) $(DB)
+	rm -rf $(VENV) $(DB) $(dir $(DB)).$(notdir $(DB)).versions $(dir $(DB)).$(notdir $(DB)).lock

@@ -1,0 +1,291 @@
+"""Versioned database files (analysis.store): imports and refreshes while readers read.
+
+Readers here are other processes, as the dashboard is: DuckDB's locks are per process, and the
+failure this prevents ("Could not set lock ... Conflicting lock is held") only shows across them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from analysis import pipeline, store
+from analysis.db import connect
+from analysis.errors import UserError
+from analysis.ingest import import_directory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A reader process: until the stop file appears, open the database by its path, read one snapshot
+# in one transaction, close; print each distinct snapshot and every error, as JSON lines.
+READER = textwrap.dedent("""
+    import json, sys, time
+    from pathlib import Path
+    from analysis.db import connect
+    db, stop, hold = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "hold"
+    held = connect(db, read_only=True) if hold else None  # the dashboard keeps one open all day
+    seen, errors, reads = set(), [], 0
+    while not stop.exists():
+        try:
+            con = connect(db, read_only=True)
+            cur = con.cursor()
+            cur.execute("begin")
+            snap = tuple(cur.execute(
+                "select (select count(*) from contacts), (select count(*) from breaches),"
+                " (select count(*) from import_log), (select value from meta where key = 'rule_set') is not null"
+            ).fetchall()[0])
+            cur.execute("commit")
+            con.close()
+            seen.add(snap)
+            reads += 1
+            if reads == 1:
+                print("ready", flush=True)
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}"[:300])
+        time.sleep(0.005)
+    if held is not None:
+        cur = held.cursor()
+        seen.add(("held",) + tuple(cur.execute("select count(*) from contacts").fetchall()[0]))
+    print(json.dumps({"seen": sorted(map(list, seen), key=str), "errors": errors, "reads": reads}))
+""")
+
+
+def snapshot(db: Path) -> list:
+    con = connect(db, read_only=True)
+    try:
+        return list(con.cursor().execute(
+            "select (select count(*) from contacts), (select count(*) from breaches),"
+            " (select count(*) from import_log), (select value from meta where key = 'rule_set') is not null"
+        ).fetchall()[0])
+    finally:
+        con.close()
+
+
+class Readers:
+    """`n` reader processes polling `db` (the first also holding one connection open throughout)."""
+
+    def __init__(self, db: Path, tmp: Path, n: int = 3):
+        self.stop = tmp / "stop-readers"
+        self.stop.unlink(missing_ok=True)
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        self.procs = [subprocess.Popen([sys.executable, "-c", READER, str(db), str(self.stop), "hold" if i == 0 else "poll"],
+                                       cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                      for i in range(n)]
+        for p in self.procs:  # each has opened the database and read it once
+            assert p.stdout.readline().strip() == "ready", p.stderr.read()
+
+    def finish(self) -> list[dict]:
+        self.stop.touch()
+        out = []
+        for p in self.procs:
+            stdout, stderr = p.communicate(timeout=120)
+            assert p.returncode == 0, stderr
+            out.append(json.loads(stdout.strip().splitlines()[-1]))
+        return out
+
+
+def write(directory: Path, name: str, text: str) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / name).write_text(text, encoding="utf-8")
+
+
+def breaching_import(directory: Path, account: str = "Z1") -> None:
+    """A new account called eight times in three days: a Regulation F 7-in-7 breach among them."""
+    write(directory, "accounts.csv", "account_id,consumer_id,placed_date,placed_balance,timezone\n"
+                                     f"{account},C{account},2026-01-05,900.00,America/New_York\n")
+    rows = "".join(f"K{account}-{i},{account},2026-02-0{2 + i // 3}T1{4 + i % 3}:00:00Z,call,outbound,no_answer,,\n" for i in range(8))
+    write(directory, "contacts.csv", "contact_id,account_id,ts,channel,direction,outcome,agent_id,duration_s\n" + rows)
+
+
+@pytest.fixture
+def db(demo_db, tmp_path) -> Path:
+    """A private copy of the demo database, a plain file as a database made before versions is."""
+    path = tmp_path / "book.duckdb"
+    shutil.copyfile(demo_db, path)
+    return path
+
+
+# --- the mechanism --------------------------------------------------------------------------------
+
+
+def test_a_reader_keeps_the_version_it_opened_and_the_next_reader_sees_the_new_one(db):
+    old_reader = connect(db, read_only=True)
+    before = old_reader.cursor().execute("select count(*) from accounts").fetchall()[0][0]
+    with store.writing(db) as con:
+        con.execute("delete from accounts where account_id in (select account_id from accounts limit 3)")
+    assert db.is_symlink() and store.current(db).parent == store.versions_dir(db)
+    new_reader = connect(db, read_only=True)
+    assert new_reader.cursor().execute("select count(*) from accounts").fetchall()[0][0] == before - 3
+    assert old_reader.cursor().execute("select count(*) from accounts").fetchall()[0][0] == before
+
+
+def test_a_failed_write_publishes_nothing_and_leaves_no_file(db):
+    with store.writing(db) as con:  # now a link to its first version
+        pass
+    version, target = store.version(db), store.current(db)
+    with pytest.raises(RuntimeError, match="half way"):
+        with store.writing(db) as con:
+            con.execute("delete from contacts")
+            raise RuntimeError("half way")
+    assert store.version(db) == version and store.current(db) == target
+    assert list(store.versions_dir(db).iterdir()) == [target]
+    assert snapshot(db)[0] > 0
+
+
+def test_a_second_writer_is_refused_at_once_with_one_line(db):
+    with store.writer_lock(db):
+        with pytest.raises(UserError, match="another import or refresh is writing") as err:
+            with store.writing(db):
+                pass
+    assert "\n" not in str(err.value)
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        import subprocess, sys
+        from analysis import store
+        with store.writer_lock({str(db)!r}):
+            print(subprocess.run([sys.executable, "-m", "analysis", "refresh", "--db", {str(db)!r}],
+                                 capture_output=True, text=True).stderr)
+    """)], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith("error: another import or refresh is writing") and "Traceback" not in done.stdout
+
+
+def test_an_old_version_is_deleted_only_once_no_process_reads_it(db, tmp_path):
+    with store.writing(db):
+        pass
+    first = store.current(db)
+    hold = subprocess.Popen([sys.executable, "-c", "import sys, time; from analysis.db import connect;"
+                             " con = connect(sys.argv[1], read_only=True); print('open', flush=True); sys.stdin.read()", str(db)],
+                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert hold.stdout.readline().strip() == "open"
+    with store.writing(db):
+        pass
+    with store.writing(db):
+        pass
+    files = sorted(store.versions_dir(db).iterdir())
+    assert first in files and store.current(db) in files and len(files) == 2  # the middle one nobody read is gone
+    hold.communicate("", timeout=30)
+    with store.writing(db):
+        pass
+    assert list(store.versions_dir(db).iterdir()) == [store.current(db)]
+
+
+# --- the commands, with readers polling -------------------------------------------------------------
+
+
+def test_readers_polling_during_an_import_see_the_old_state_then_the_new_one_never_an_error_or_a_mix(db, tmp_path):
+    before = snapshot(db)
+    breaching_import(tmp_path / "day")
+    readers = Readers(db, tmp_path)
+    done = subprocess.run([sys.executable, "-m", "analysis", "ingest", str(tmp_path / "day"), "--db", str(db), "--no-progress"],
+                          cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=600)
+    time.sleep(0.5)
+    results = readers.finish()
+    assert done.returncode == 0, done.stderr
+    after = snapshot(db)
+    assert after[0] == before[0] + 8 and after[1] > before[1] and after[2] > before[2]  # contacts, their breaches, the log
+    for r in results:
+        assert r["errors"] == [] and r["reads"] > 10
+        states = [s for s in r["seen"] if s[0] != "held"]
+        assert states and all(s in (before, after) for s in states), (states, before, after)
+        assert after in states  # the new data shows at once, with no restart of anything
+    held = [s for s in results[0]["seen"] if s[0] == "held"]
+    assert held == [["held", before[0]]]  # a connection open all along reads its version to the end
+
+
+def test_a_failing_refresh_publishes_nothing_while_readers_poll(db, tmp_path, monkeypatch):
+    with store.writing(db):
+        pass
+    before, version = snapshot(db), store.version(db)
+    breaching_import(tmp_path / "day")
+    readers = Readers(db, tmp_path)
+
+    def boom(con):
+        raise RuntimeError("derived step failed")
+
+    monkeypatch.setitem(sys.modules, "tests_store_boom", type(sys)("tests_store_boom"))
+    sys.modules["tests_store_boom"].boom = boom
+    monkeypatch.setattr(pipeline, "STEPS", pipeline.STEPS + [("boom", "tests_store_boom:boom")])
+    with pytest.raises(RuntimeError, match="derived step failed"):
+        import_directory(tmp_path / "day", db)
+    results = readers.finish()
+    assert store.version(db) == version and snapshot(db) == before
+    assert list(store.versions_dir(db).iterdir()) == [store.current(db)]
+    for r in results:
+        assert r["errors"] == [] and [s for s in r["seen"] if s[0] != "held"] == [before]
+
+
+def test_an_import_killed_midway_leaves_readers_on_the_last_good_version_and_the_next_import_cleans_up(db, tmp_path):
+    with store.writing(db):
+        pass
+    before, version = snapshot(db), store.version(db)
+    breaching_import(tmp_path / "day")
+    readers = Readers(db, tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "analysis", "ingest", str(tmp_path / "day"), "--db", str(db), "--no-progress"],
+                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while len(list(store.versions_dir(db).glob("*.duckdb"))) < 2 and time.time() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)  # into the import
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    time.sleep(0.5)
+    results = readers.finish()
+    assert store.version(db) == version and snapshot(db) == before
+    for r in results:
+        assert r["errors"] == [] and [s for s in r["seen"] if s[0] != "held"] == [before]
+    import_directory(tmp_path / "day", db)  # the lock died with the process; its unfinished file goes
+    assert snapshot(db)[0] == before[0] + 8
+    assert list(store.versions_dir(db).iterdir()) == [store.current(db)]
+
+
+def test_the_dashboards_loader_shows_a_published_import_at_once(db, tmp_path, monkeypatch):
+    from analysis.db import query_rows  # noqa: F401  (the loader calls library functions by module and name)
+    from dashboard import data
+
+    monkeypatch.setenv("DASHBOARD_DB", str(db))
+    counts = data.load(table_counts)
+    breaching_import(tmp_path / "day")
+    import_directory(tmp_path / "day", db)
+    assert data.load(table_counts)["contacts"] == counts["contacts"] + 8
+
+
+def table_counts(con) -> dict:
+    cur = con.cursor()
+    return {"contacts": cur.execute("select count(*) from contacts").fetchall()[0][0]}
+
+
+def test_a_plain_file_with_readers_becomes_a_link_and_its_readers_keep_reading(db):
+    reader = duckdb.connect(str(db), read_only=True)
+    n = reader.execute("select count(*) from contacts").fetchall()[0][0]
+    with store.writing(db) as con:
+        con.execute("delete from contacts")
+    assert db.is_symlink() and snapshot(db)[0] == 0
+    assert reader.execute("select count(*) from contacts").fetchall()[0][0] == n
+
+
+def test_the_writer_lock_is_released_by_a_thread_that_fails(db):
+    errors = []
+
+    def write():
+        try:
+            with store.writing(db) as con:
+                con.execute("select * from no_such_table")
+        except duckdb.Error as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=write)
+    t.start()
+    t.join()
+    assert errors
+    with store.writing(db):  # not refused: the failed writer let go of the lock
+        pass
