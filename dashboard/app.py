@@ -1,7 +1,6 @@
 """Entry point: page config, sign-in, the role's page list, the shared sidebar filters, the page."""
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -14,7 +13,7 @@ import streamlit as st  # noqa: E402
 
 from analysis import access  # noqa: E402
 from analysis.errors import UserError  # noqa: E402
-from dashboard.data import db_path  # noqa: E402
+from dashboard.data import db_path, pin_version  # noqa: E402
 from dashboard.filters import sidebar_filters  # noqa: E402
 from dashboard.ui import TITLES  # noqa: E402
 
@@ -46,11 +45,35 @@ def revoked_tokens() -> set[str]:
     return set()
 
 
-def set_cookie(value: str, max_age: int) -> None:
-    """Write (or, with max_age 0, delete) the remembered-sign-in cookie in the browser."""
+# Writes the remembered-sign-in cookie in the browser. A v2 component runs in the app's own document
+# (no iframe), so document.cookie is the app's; with `expect` it reports back whether the browser now
+# holds the cookie, and the sign-in completes only on that report (see `sign_in`).
+COOKIE_JS = """
+export default function ({ data, setTriggerValue }) {
+  document.cookie = data.cookie;
+  if (data.expect) setTriggerValue("stored", document.cookie.split("; ").includes(data.expect));
+}
+"""
+cookie_writer = st.components.v2.component("collections_cookie", js=COOKIE_JS)
+
+
+def cookie_header(value: str, max_age: int) -> str:
     secure = "; Secure" if (st.context.url or "").startswith("https://") else ""
-    cookie = f"{COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Strict{secure}"
-    st.html(f"<script>document.cookie = {json.dumps(cookie)};</script>", unsafe_allow_javascript=True)
+    return f"{COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Strict{secure}"
+
+
+def finish_sign_in() -> None:
+    """The browser reported the cookie written (or that it refuses cookies): the user is signed in.
+
+    A callback, so it runs before the script of the rerun that the report starts: that run is the
+    first signed-in run, and whatever it does (the home page forwarding with st.switch_page, a
+    slow page) the cookie is already in the browser. A browser that refuses cookies is signed in
+    all the same, only not remembered.
+    """
+    pending = st.session_state.pop("_pending", None)
+    if pending:
+        st.session_state["user"] = pending["user"]
+        st.session_state["_token"] = pending["token"]  # revoked at sign-out
 
 
 def page_list(keys) -> list:
@@ -76,7 +99,7 @@ def sign_in() -> None:
     # st.navigation decides whether that page may open.
     st.navigation(page_list(TITLES), position="hidden")
     if st.session_state.pop("_forget", False):
-        set_cookie("", 0)
+        cookie_writer(data={"cookie": cookie_header("", 0)}, key="_cookie_forget")
     token = st.context.cookies.get(COOKIE)
     if token and token not in revoked_tokens() and not st.session_state.get("_signed_out"):
         user = access.user_from_session_token(users, token, time.time())
@@ -105,11 +128,22 @@ def sign_in() -> None:
     if submitted:
         user = access.authenticate(users, username, password)
         if user:
-            st.session_state["user"] = user
-            st.session_state["_remember"] = True
-            # The query string (shared filters of a link) survives this rerun and seeds the filters.
-            st.rerun()
-        st.error("Wrong username or password.")
+            # Remember this browser for a working day. The user is not signed in yet: the cookie is
+            # written first and the browser's report (`finish_sign_in`) completes the sign-in, so a
+            # reload as soon as the signed-in page shows finds the cookie (it used to be written at
+            # the end of the first signed-in run, seconds later under load).
+            token = access.session_token(user, int(time.time()) + access.SESSION_SECONDS,
+                                         users.get(user["username"], {}).get("password_hash", ""))
+            st.session_state["_pending"] = {"user": user, "token": token}
+        else:
+            st.session_state.pop("_pending", None)
+            st.error("Wrong username or password.")
+    if "_pending" in st.session_state:
+        token = st.session_state["_pending"]["token"]
+        # The query string (shared filters of a link) survives the rerun the report starts.
+        cookie_writer(data={"cookie": cookie_header(token, access.SESSION_SECONDS), "expect": f"{COOKIE}={token}"},
+                      key="_cookie_stored", on_stored_change=finish_sign_in)
+        st.caption("Signing in…")
     st.stop()
 
 
@@ -132,6 +166,7 @@ if "user" not in st.session_state:
 if not db_path().exists():
     st.error(f"Database {db_path()} not found. Build it with `python -m analysis demo --db {db_path()}` or set DASHBOARD_DB.")
     st.stop()
+pin_version()  # every query of this run reads the same database version, whatever is published meanwhile
 
 user = st.session_state["user"]
 # The one place where the role decides the pages: st.navigation registers only these, so a page
@@ -145,11 +180,3 @@ try:
     page.run()
 except UserError as exc:  # e.g. the database cannot be opened: one line, no traceback
     st.error(str(exc))
-# Remember this browser for a working day. Done at the end of a run that got this far: a run that
-# switched pages (the home page forwards) is replaced before the browser would run the script.
-if st.session_state.pop("_remember", False):
-    token = access.session_token(user, int(time.time()) + access.SESSION_SECONDS,
-                                 credentials().get(user["username"], {}).get("password_hash", ""))
-    st.session_state["_token"] = token
-    with st.sidebar:
-        set_cookie(token, access.SESSION_SECONDS)

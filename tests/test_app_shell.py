@@ -5,6 +5,7 @@ that breaks for some role, forgets "Data as of" or leaks personal data fails her
 """
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -206,7 +207,28 @@ def submit(at, username: str, password: str):
     at.text_input[0].input(username)
     at.text_input[1].input(password)
     next(b for b in at.button if b.label == "Sign in").click()
-    return at.run()
+    at.run()
+    writers = [e for e in at.get("bidi_component") if e.key == "_cookie_stored"]
+    if writers:
+        report_cookie_stored(at, writers[0])
+    return at
+
+
+def report_cookie_stored(at, writer):
+    """Do what the browser does with the cookie writer: store the cookie, report it, rerun.
+
+    AppTest runs no JavaScript, so this sends the component's trigger the way Streamlit's frontend
+    does (a JSON list of events on the component's internal trigger widget).
+    """
+    from streamlit.components.v2.bidi_component.main import _make_trigger_id
+
+    assert "_pending" in at.session_state and "user" not in at.session_state, "signed in only on the report"
+    assert at.session_state["_pending"]["token"] in json.loads(writer.proto.json)["cookie"]
+    states = at._tree.get_widget_states()
+    trigger = states.widgets.add()
+    trigger.id = _make_trigger_id(writer.proto.id, "events")
+    trigger.json_trigger_value = json.dumps([{"event": "stored", "value": True}])
+    at._run(states)
 
 
 def test_a_wrong_password_is_rejected_and_shows_no_page(demo_db, monkeypatch):
