@@ -7,6 +7,7 @@ Each step is `(name, "module:function")`; the function takes the open connection
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 import time
 
@@ -33,13 +34,25 @@ def has_run(con, step: str) -> bool:
     return get_meta(con, RAN[step]) is not None
 
 
-def refresh(con, progress: bool = True) -> None:
+def refresh(con, progress: bool = True, changed=None) -> dict[str, float]:
+    """Run every step. `changed`: what the import just made changed (analysis.changes.Changes, an
+    import's `ImportResult.changed`), None for a full rebuild. A step whose function takes `changed`
+    refreshes only the keys it names when it can (analysis.incremental: the result is the full
+    rebuild's), else rebuilds in full; a step that does not take it always rebuilds in full.
+    Returns the seconds each step took."""
+    seconds = {}
     for name, target in STEPS:
         module_name, func = target.split(":")
+        step = getattr(importlib.import_module(module_name), func)
         t0 = time.perf_counter()
-        getattr(importlib.import_module(module_name), func)(con)
+        if changed is not None and "changed" in inspect.signature(step).parameters:
+            step(con, changed=changed)
+        else:
+            step(con)
+        seconds[name] = time.perf_counter() - t0
         if progress:
-            print(f"  derived {name} in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+            print(f"  derived {name} in {seconds[name]:.1f}s", file=sys.stderr)
+    return seconds
 
 
 def add_arguments(parser) -> None:

@@ -19,6 +19,7 @@ import json
 
 import pandas as pd
 
+from analysis import incremental
 from analysis.compliance.rules import (
     CooldownAfterEvent,
     OptOut,
@@ -28,7 +29,7 @@ from analysis.compliance.rules import (
     WindowedCap,
     load_rules,
 )
-from analysis.db import create_table, install_macro, quote_ident, set_meta
+from analysis.db import create_table, get_meta, install_macro, quote_ident, rows, set_meta
 from analysis.schema import derived_ddl
 
 COLUMNS = ["contact_id", "account_id", "rule_id", "ts", "local_ts", "evidence", "explanation"]
@@ -174,27 +175,11 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
         return empty_breaches()
     cur = con.cursor()
     try:
-        cur.execute("set TimeZone = 'UTC'")
-        # The zone offsets per UTC day are a table of their own so that the join to them builds its
-        # hash on these few rows (as a CTE its size is misjudged and the hash is built on contacts).
-        for stem in ("breach_zone_days", "breach_accounts", "breach_contacts"):
-            create_table(cur, stem, stem, temp=True)
-        counted_tables: list[str] = []  # plan() lists the steps of one counting group together
-        queries = []
-        built = None
-        for counting, stem, params in plan(rules):
-            if counting is not None and counting != built:
-                counted_tables.append(f"breach_counted_{len(counted_tables) + 1}")
-                create_table(cur, counted_tables[-1], "breach_counted", counting, temp=True)
-                built = counting
-            queries.append((stem, params, counted_tables[-1] if counting is not None else None))
-        for stem in dict.fromkeys(stem for stem, _, _ in queries):  # each rule kind's macro, once
-            install_macro(cur, stem)
-        query, params = union_query(queries)
+        query, params, temps = breach_statement(cur, rules)
         # One statement sorted and handed over through Arrow: cheaper than inserting each rule's
         # breaches into a temp table and sorting that (see DECISIONS.md "Audit speed").
         out = cur.sql(query, params=params).to_arrow_table().to_pandas()
-        for table in (*counted_tables, "breach_contacts", "breach_zone_days", "breach_accounts"):
+        for table in temps:
             cur.execute(f"drop table if exists {quote_ident(table)}")
     finally:
         cur.close()
@@ -204,36 +189,86 @@ def find_breaches(con, rules: RuleSet | None = None) -> pd.DataFrame:
     return out
 
 
+def breach_statement(cur, rules: RuleSet) -> tuple[str, dict, list[str]]:
+    """Prepare the audit of `rules` (at least one) on the cursor `cur`: its temporary tables (see
+    `find_breaches`) and the rule macros. Returns the one statement that lists the breaches in output
+    order (COLUMNS), its parameters, and the temporary tables it made (for the caller to drop).
+    The preparation reads `accounts`, `contacts`, `consents` and `preferences` by those names, so on a
+    cursor where they name temporary views it sees only those views' rows (the incremental refresh)."""
+    cur.execute("set TimeZone = 'UTC'")
+    # The zone offsets per UTC day are a table of their own so that the join to them builds its
+    # hash on these few rows (as a CTE its size is misjudged and the hash is built on contacts).
+    for stem in ("breach_zone_days", "breach_accounts", "breach_contacts"):
+        create_table(cur, stem, stem, temp=True)
+    counted_tables: list[str] = []  # plan() lists the steps of one counting group together
+    queries = []
+    built = None
+    for counting, stem, params in plan(rules):
+        if counting is not None and counting != built:
+            counted_tables.append(f"breach_counted_{len(counted_tables) + 1}")
+            create_table(cur, counted_tables[-1], "breach_counted", counting, temp=True)
+            built = counting
+        queries.append((stem, params, counted_tables[-1] if counting is not None else None))
+    for stem in dict.fromkeys(stem for stem, _, _ in queries):  # each rule kind's macro, once
+        install_macro(cur, stem)
+    query, params = union_query(queries)
+    return query, params, [*counted_tables, "breach_contacts", "breach_zone_days", "breach_accounts"]
+
+
 BREACHES_DDL = derived_ddl("breaches", replace=True)
 RULES_DDL = derived_ddl("breach_rules", replace=True)
+# The contract's tables the rules read, all by account (account_id).
+ACCOUNT_TABLES = ("accounts", "contacts", "consents", "preferences")
 
 
-def refresh(con, rules: RuleSet | None = None) -> int:
+def refresh(con, rules: RuleSet | None = None, changed=None) -> int:
     """Recompute the table `breaches` (and `breach_rules`, meta `rule_set`) in one transaction.
 
+    `changed` (analysis.changes.Changes of the import just made): recompute only the breaches of the
+    accounts whose accounts, contacts, consents or preferences rows that import touched, when the
+    stored breaches are a full rebuild of the data before it under the same rule set
+    (analysis.incremental); otherwise, or with `changed` None, rebuild in full. Every rule is a
+    condition on one account's rows, so an account's breaches depend on its rows only.
+    The breaches go from the audit's statement straight into the table (no DataFrame in between).
     Returns the number of breaches stored.
     """
     rules = load_rules() if rules is None else rules
-    found = find_breaches(con, rules)
+    accounts = None
+    if incremental.can_increment(con, "breaches", changed) and get_meta(con, "rule_set_sha256") == rules.sha256:
+        touched = changed.values("account_id", *ACCOUNT_TABLES)
+        if not incremental.too_many(con, len(touched)):
+            accounts = touched
     rule_rows = [(r.rule_id, r.kind, r.title, r.citation, r.text, json.dumps(r.as_dict()["params"], sort_keys=True))
                  for r in rules.rules]
+    cols = ", ".join(map(quote_ident, COLUMNS))
     cur = con.cursor()
     try:
+        target = incremental.main_table(cur, "breaches")
+        if accounts is not None:
+            incremental.key_table(cur, "_refresh_accounts", "account_id", accounts)
+            for table in ACCOUNT_TABLES:
+                incremental.shadow(cur, table, "account_id", "_refresh_accounts")
+        statement = breach_statement(cur, rules) if rules.rules else None
         cur.execute("begin transaction")
         try:
-            cur.execute(BREACHES_DDL)
-            cur.register("found_breaches", found)
-            cur.execute("insert into breaches select " + ", ".join(COLUMNS) + " from found_breaches")
-            cur.unregister("found_breaches")
-            cur.execute(RULES_DDL)
-            if rule_rows:
-                cur.executemany("insert into breach_rules values (?, ?, ?, ?, ?, ?)", rule_rows)
-            set_meta(cur, "rule_set", rules.label)
-            set_meta(cur, "rule_set_sha256", rules.sha256)
+            if accounts is None:
+                cur.execute(BREACHES_DDL)
+            else:
+                cur.execute("delete from " + target + " where account_id in (select account_id from _refresh_accounts)")
+            if statement is not None:
+                query, params, _ = statement
+                cur.execute("insert into " + target + " (" + cols + ") select " + cols + " from (\n" + query + "\n)", params)
+            if accounts is None:
+                cur.execute(RULES_DDL)
+                if rule_rows:
+                    cur.executemany("insert into breach_rules values (?, ?, ?, ?, ?, ?)", rule_rows)
+                set_meta(cur, "rule_set", rules.label)
+                set_meta(cur, "rule_set_sha256", rules.sha256)
+            incremental.mark(cur, "breaches", "full" if accounts is None else "incremental")
             cur.execute("commit")
         except BaseException:
             cur.execute("rollback")
             raise
+        return rows(cur, "select count(*) from " + target)[0][0]
     finally:
         cur.close()
-    return len(found)

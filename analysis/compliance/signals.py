@@ -13,7 +13,8 @@ import os
 import holidays
 import pandas as pd
 
-from analysis.db import create_table, rows
+from analysis import incremental
+from analysis.db import bind, create_table, get_meta, install_layer, rows, sql_text
 from analysis.errors import UserError
 
 SIGNALS = {
@@ -79,17 +80,50 @@ def _holidays_for(con) -> pd.DataFrame:
     return df
 
 
-def refresh(con, consumer_max_calls: int | None = None) -> None:
-    """Pipeline step: (re)build the table `risk_signals`."""
+def refresh(con, consumer_max_calls: int | None = None, changed=None) -> None:
+    """Pipeline step: (re)build the table `risk_signals`.
+
+    `changed` (analysis.changes.Changes of the import just made): recompute only the signals of the
+    consumers it touched (the consumers of the accounts whose accounts or contacts rows changed, and
+    the former consumer of a replaced account row), over all their accounts, when the stored
+    signals are a full rebuild of the data before it with the same setting (analysis.incremental).
+    Every signal is a condition on one account's placed calls except consumer_multi_debt, which
+    reads one consumer's; so a consumer's signals depend on the rows of its accounts only.
+    """
     n = consumer_max_calls_setting() if consumer_max_calls is None else consumer_max_calls
+    params = {"unanswered_gap_s": UNANSWERED_GAP_S, "day_calls": DAY_CALLS, "consumer_max_calls": n}
+    increment = (incremental.can_increment(con, "risk_signals", changed)
+                 and get_meta(con, "risk_signals_consumer_max_calls") == str(n))
     cur = con.cursor()
     try:
+        if increment:
+            incremental.key_table(cur, "_refresh_touched", "account_id", changed.values("account_id", "accounts", "contacts"))
+            incremental.key_table(cur, "_refresh_consumers", "consumer_id", changed.values("consumer_id", "accounts"))
+            accounts = incremental.main_table(cur, "accounts")
+            cur.execute("insert into _refresh_consumers select consumer_id from " + accounts
+                        + " where account_id in (select account_id from _refresh_touched)")
+            cur.execute("create temp table _refresh_accounts as select account_id from " + accounts
+                        + " where consumer_id in (select consumer_id from _refresh_consumers)")
+            increment = not incremental.too_many(con, cur.execute("select count(*) from _refresh_accounts").fetchall()[0][0])
         cur.register("risk_holidays", _holidays_for(con))
-        create_table(cur, "risk_signals", "risk_signals", {
-            "unanswered_gap_s": UNANSWERED_GAP_S, "day_calls": DAY_CALLS, "consumer_max_calls": n,
-        }, here=True)
+        if not increment:
+            create_table(cur, "risk_signals", "risk_signals", params, here=True)
+        else:
+            for table in ("accounts", "contacts"):
+                incremental.shadow(cur, table, "account_id", "_refresh_accounts")
+            target = incremental.main_table(cur, "risk_signals")
+            sql = sql_text("risk_signals")
+            install_layer(cur, sql)
+            cur.execute("begin transaction")
+            try:
+                cur.execute("delete from " + target + " where account_id in (select account_id from _refresh_accounts)")
+                cur.execute("insert into " + target + " by name select * from (\n" + sql + "\n)", bind(sql, params))
+                cur.execute("commit")
+            except BaseException:
+                cur.execute("rollback")
+                raise
         cur.unregister("risk_holidays")
         cur.execute("insert or replace into meta values ('risk_signals_consumer_max_calls', ?)", [str(n)])
+        incremental.mark(cur, "risk_signals", "incremental" if increment else "full")
     finally:
         cur.close()
-

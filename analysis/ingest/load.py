@@ -8,6 +8,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analysis.changes import Changes
+from analysis.changes import collect as collect_changes
+from analysis.changes import note as note_changes
 from analysis.db import connect, quote_ident, set_meta, sql_text
 from analysis.errors import UserError
 from analysis.ingest.checks import LOCAL_INSTANT_MACROS, checked_sql, duplicates_sql, unknown_accounts_sql
@@ -40,6 +43,9 @@ class ImportResult:
     files: list[FileResult] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # The keys this import added or replaced (analysis.changes; set by import_sources): pass it to
+    # analysis.pipeline.refresh(con, changed=result.changed) to refresh only what it touched.
+    changed: Changes | None = None
 
     @property
     def read(self) -> int:
@@ -175,6 +181,7 @@ def _load_file(con, source: Source, import_id: int, assume_tz: str | None, phone
         derive_phone_zones(con)
 
     loaded = scalar(con, "select count(*) from _ingest_checked where reason is null")
+    note_changes(con, table)  # refresh helper: the keys these rows touch, before they replace stored ones
     _store(con, table, loaded)
     rejected, quarantined = quarantine_rows(con, source, import_id, staged)
     step(0.2)
@@ -247,6 +254,7 @@ def import_sources(con, sources: list[Source], *, source_label: str = "", assume
                                      lambda share: bar.update(int(size * share)))
             _log_file(con, result.import_id, source, source_label, file_result, started, time.perf_counter() - t0)
             result.files.append(file_result)
+        result.changed = collect_changes(con, result.import_id)  # refresh helper: for the incremental refresh
         _end_import(con)
         con.commit()
     except BaseException:

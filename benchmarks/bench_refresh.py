@@ -1,0 +1,161 @@
+"""Derived tables: a full rebuild against the incremental refresh of "one more day" (issue 20).
+
+For each database given (default: the 200k-account scale demo and the default demo), on a private
+copy: rebuild every derived table in full (timed per step); write one more day as the contract's CSV
+files (the newest contacts, about --day-contacts of them, with their conversations and turns,
+shifted forward by whole days past the newest contact, new ids); import it with the real importer;
+refresh incrementally with the keys it reports (timed per step); then rebuild in full again on the
+same data (timed) and check that both give the same tables (row count and a hash of all rows).
+
+Wall seconds and the process's CPU seconds are printed: on a shared 2-core machine wall time mostly
+measures the neighbours.
+
+    .venv/bin/python benchmarks/bench_refresh.py [--db FILE ...] [--work DIR] [--day-contacts 30000]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from analysis.db import connect, quote_ident  # noqa: E402
+from analysis.ingest import find_sources, import_sources, plan  # noqa: E402
+from analysis.pipeline import refresh  # noqa: E402
+from analysis.schema import DERIVED, TABLES  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DBS = ["/work/scale/demo1m.duckdb", "/work/scale/demo200k.duckdb", str(ROOT / "data" / "demo.duckdb")]
+TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%g%z"
+
+
+def cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def scalar(con, sql: str, params=None):
+    cur = con.cursor()
+    try:
+        return cur.execute(sql, params or []).fetchall()[0][0]
+    finally:
+        cur.close()
+
+
+def timed_refresh(con, changed=None) -> tuple[dict[str, float], float, float]:
+    w0, c0 = time.perf_counter(), cpu()
+    steps = refresh(con, progress=False, changed=changed)
+    return steps, time.perf_counter() - w0, cpu() - c0
+
+
+def write_day(con, out: Path, day_contacts: int) -> int:
+    """One more day as CSV files in `out`: the newest `day_contacts` contacts and the conversations
+    (with turns) started in that span, shifted by whole days past the newest contact, with new ids."""
+    out.mkdir(parents=True, exist_ok=True)
+    cur = con.cursor()
+    try:
+        cur.execute("set TimeZone = 'UTC'")
+        cur.execute("""create or replace temp table _span as
+            select min(ts) as first_ts, max(ts) as last_ts from (select ts from contacts order by ts desc limit $n)""",
+                    {"n": day_contacts})
+        cur.execute("""create or replace temp table _shift as
+            select to_days(cast(ceil(date_diff('second', first_ts, last_ts) / 86400.0 + 0.001) as integer)) as by
+            from _span""")
+        cols = {name: ", ".join(quote_ident(c.name) for c in TABLES[name].columns) for name in ("contacts", "conversations", "turns")}
+        queries = {
+            "contacts": "select * replace (contact_id || '-n' as contact_id, ts + (select by from _shift) as ts) "
+                        "from contacts where ts >= (select first_ts from _span)",
+            "conversations": "select * replace (conversation_id || '-n' as conversation_id, contact_id || '-n' as contact_id, "
+                             "started_at + (select by from _shift) as started_at) "
+                             "from conversations where started_at >= (select first_ts from _span)",
+            "turns": "select * replace (conversation_id || '-n' as conversation_id) from turns where conversation_id in "
+                     "(select conversation_id from conversations where started_at >= (select first_ts from _span))",
+        }
+        for name, query in queries.items():
+            path = out / f"{name}.csv"
+            # the file name is ours (a folder of this benchmark), not a user's value
+            cur.execute(f"copy (select {cols[name]} from ({query})) to '{path}' (header, timestampformat '{TS_FORMAT}')")
+        return cur.execute("select count(*) from contacts where ts >= (select first_ts from _span)").fetchall()[0][0]
+    finally:
+        cur.close()
+
+
+def fingerprint(con) -> dict[str, tuple[int, int]]:
+    """Per derived table: rows and the sum of a hash of every row (order does not matter)."""
+    out = {}
+    for name in DERIVED:
+        t = quote_ident(name)
+        out[name] = (scalar(con, f"select count(*) from {t}"), scalar(con, f"select coalesce(sum(hash(x)::hugeint), 0)::varchar from {t} as x"))
+    return out
+
+
+def bench(db: Path, work: Path, day_contacts: int) -> None:
+    name = db.stem
+    copy = work / f"{name}.duckdb"
+    print(f"\n== {db} -> {copy}", flush=True)
+    for leftover in (copy, Path(f"{copy}.wal")):
+        leftover.unlink(missing_ok=True)
+    shutil.copyfile(os.path.realpath(db), copy)
+    con = connect(copy)
+    con.execute("set memory_limit = '4GB'")
+    accounts = scalar(con, "select count(*) from accounts")
+    contacts = scalar(con, "select count(*) from contacts")
+    print(f"accounts {accounts:,}, contacts {contacts:,}, turns {scalar(con, 'select count(*) from turns'):,}")
+
+    steps, wall, cpus = timed_refresh(con)
+    print(f"full rebuild (before):  {wall:6.1f} s wall  {cpus:6.1f} s CPU   " + "  ".join(f"{k} {v:.1f}" for k, v in steps.items()))
+
+    day = work / f"day_{name}"
+    shutil.rmtree(day, ignore_errors=True)
+    n_day = write_day(con, day, day_contacts)
+    w0, c0 = time.perf_counter(), cpu()
+    files, _ = find_sources(day)
+    result = import_sources(con, plan(files))
+    print(f"import of one more day: {time.perf_counter() - w0:6.1f} s wall  {cpu() - c0:6.1f} s CPU   "
+          f"{n_day:,} contacts, {result.loaded:,} rows loaded, {result.quarantined:,} quarantined; "
+          f"{len(result.changed.values('account_id')):,} accounts, {len(result.changed.values('conversation_id')):,} conversations touched")
+
+    inc_steps, inc_wall, inc_cpu = timed_refresh(con, result.changed)
+    modes = {k: scalar(con, "select value from meta where key = $1", [f"derived_mode_{k}"]) for k in inc_steps}
+    print(f"incremental refresh:    {inc_wall:6.1f} s wall  {inc_cpu:6.1f} s CPU   "
+          + "  ".join(f"{k} {v:.1f} ({modes[k]})" for k, v in inc_steps.items()))
+    incremental_fp = fingerprint(con)
+
+    full_steps, full_wall, full_cpu = timed_refresh(con)
+    print(f"full rebuild (after):   {full_wall:6.1f} s wall  {full_cpu:6.1f} s CPU   "
+          + "  ".join(f"{k} {v:.1f}" for k, v in full_steps.items()))
+    full_fp = fingerprint(con)
+    same = incremental_fp == full_fp
+    print(f"ratio full/incremental: {full_wall / inc_wall:.1f}x wall, {full_cpu / max(inc_cpu, 1e-9):.1f}x CPU; "
+          f"tables equal: {same}")
+    if not same:
+        for t in DERIVED:
+            if incremental_fp[t] != full_fp[t]:
+                print(f"  DIFFERS {t}: incremental {incremental_fp[t]} full {full_fp[t]}")
+    con.close()
+    copy.unlink(missing_ok=True)
+    Path(f"{copy}.wal").unlink(missing_ok=True)
+    shutil.rmtree(day, ignore_errors=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", action="append", help="database file (repeatable; default: 1M if present, 200k, default demo)")
+    ap.add_argument("--work", default="/work/scale/refresh", help="folder for the copies (default /work/scale/refresh)")
+    ap.add_argument("--day-contacts", type=int, default=30000, help="contacts in the day imported (default 30000)")
+    args = ap.parse_args()
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    dbs = [Path(p) for p in (args.db or DEFAULT_DBS) if Path(p).exists()]
+    for db in dbs:
+        bench(db, work, args.day_contacts)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
