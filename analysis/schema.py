@@ -51,6 +51,9 @@ class Table:
     references_account: bool = True  # account_id must name a known account (when given)
     required_file: bool = False
     extra_checks: tuple[str, ...] = field(default_factory=tuple)
+    # False: no primary-key index; the key's uniqueness is the importer's own check (duplicates in a
+    # file quarantined, an existing key replaced). See DECISIONS.md, "The contacts key index".
+    key_index: bool = True
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -104,6 +107,7 @@ TABLES: dict[str, Table] = {
                 C("duration_s", "int", min_value=0),
             ),
             key=("contact_id",),
+            key_index=False,
             doc="One row per contact attempt or message, either direction.",
         ),
         Table(
@@ -306,6 +310,8 @@ def derived_ddl(name: str, replace: bool = False) -> str:
 
 def table_ddl(table: Table) -> str:
     cols = ",\n    ".join(f"{quote_ident(c.name)} {SQL_TYPES[c.type]}" for c in table.columns)
+    if not table.key_index:
+        return f"create table if not exists {quote_ident(table.name)} (\n    {cols}\n)"
     return (f"create table if not exists {quote_ident(table.name)} (\n    {cols},\n"
             f"    primary key ({', '.join(map(quote_ident, table.key))})\n)")
 

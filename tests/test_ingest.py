@@ -601,3 +601,74 @@ def test_the_readme_import_command_runs_on_the_shipped_example(tmp_path):
     assert [(line, reason) for line, reason, _ in quarantine(db, "contacts")] == [
         (6, "outcome: required for calls"), (7, "account_id: unknown account")]
     assert query(db, "select count(*) from accounts") == [(4,)]
+
+
+# ---------------------------------------------------------------------------------------------
+# contacts has no key index (schema Table.key_index): uniqueness is the importer's own check
+# ---------------------------------------------------------------------------------------------
+
+def contact_rows(db: Path) -> list[tuple]:
+    return query(db, "select contact_id, account_id, channel, outcome from contacts order by contact_id")
+
+
+def test_contacts_has_no_key_index_and_a_duplicate_contact_id_is_still_quarantined_with_the_same_reason(tmp_path):
+    src = tmp_path / "in"
+    write(src, "accounts.csv", ACCOUNTS)
+    write(src, "contacts.csv", CONTACTS_HEADER + GOOD_CONTACT + "K0,A2,2026-03-09T15:05:00Z,sms,outbound,,,\n"
+          + "K1,A2,2026-03-09T16:00:00Z,sms,outbound,,,\n")
+    db = tmp_path / "db.duckdb"
+    result = ingest(src, db)
+    check_counts(result)
+    assert query(db, "select count(*) from duckdb_constraints() where table_name = 'contacts' "
+                     "and constraint_type in ('PRIMARY KEY', 'UNIQUE')") == [(0,)]
+    assert query(db, "select count(*) from duckdb_indexes() where table_name = 'contacts'") == [(0,)]
+    assert quarantine(db, "contacts") == [
+        (3, "duplicate key (contact_id): an earlier row of this file has the same; the first is kept",
+         "K0,A2,2026-03-09T15:05:00Z,sms,outbound,,,")]
+    assert contact_rows(db) == [("K0", "A1", "call", "conversation"), ("K1", "A2", "sms", "sent")]
+
+
+def test_without_the_key_index_a_contact_imported_again_replaces_its_row_and_the_others_stay(tmp_path):
+    src = tmp_path / "in"
+    write(src, "accounts.csv", ACCOUNTS)
+    write(src, "contacts.csv", CONTACTS_HEADER + GOOD_CONTACT + "K1,A2,2026-03-09T16:00:00Z,sms,outbound,,,\n"
+          + "K2,A2,2026-03-09T17:00:00Z,email,outbound,,,\n")
+    db = tmp_path / "db.duckdb"
+    ingest(src, db)
+    # a smaller file (the upsert path: delete the file's keys, append its rows), K1 changed, K3 new
+    write(tmp_path / "newer", "contacts.csv", CONTACTS_HEADER + "K1,A1,2026-03-09T16:00:00Z,chat,inbound,,,\n"
+          + "K3,A1,2026-03-10T10:00:00Z,letter,outbound,,,\n")
+    ingest(tmp_path / "newer", db)
+    assert contact_rows(db) == [("K0", "A1", "call", "conversation"), ("K1", "A1", "chat", "received"),
+                                ("K2", "A2", "email", "sent"), ("K3", "A1", "letter", "sent")]
+    before = snapshot(db)
+    ingest(tmp_path / "newer", db)  # the same file again changes nothing, and adds no second K1
+    assert snapshot(db) == before
+    assert query(db, "select count(*), count(distinct contact_id) from contacts") == [(4, 4)]
+
+
+def test_a_database_whose_contacts_still_have_a_primary_key_imports_and_a_full_reimport_drops_it(tmp_path):
+    # a database made before contacts lost its key index: the upsert goes through the key it has,
+    # and a re-import of the whole table recreates it as schema.table_ddl makes it (no key)
+    db = tmp_path / "db.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("create table contacts (contact_id VARCHAR, account_id VARCHAR, ts TIMESTAMPTZ, channel VARCHAR, "
+                "direction VARCHAR, outcome VARCHAR, agent_id VARCHAR, duration_s BIGINT, primary key (contact_id))")
+    con.close()
+    src = tmp_path / "in"
+    write(src, "accounts.csv", ACCOUNTS)
+    contacts = CONTACTS_HEADER + GOOD_CONTACT + "K1,A2,2026-03-09T16:00:00Z,sms,outbound,,,\n"
+    write(src, "contacts.csv", contacts)
+    ingest(src, db)  # empty keyed table: rebuilt without the key
+    keys = "select count(*) from duckdb_constraints() where table_name = 'contacts' and constraint_type = 'PRIMARY KEY'"
+    assert query(db, keys) == [(0,)]
+    con = duckdb.connect(str(db))
+    con.execute("alter table contacts add primary key (contact_id)")
+    con.close()
+    write(tmp_path / "one", "contacts.csv", CONTACTS_HEADER + "K1,A1,2026-03-09T16:00:00Z,chat,inbound,,,\n")
+    ingest(tmp_path / "one", db)  # smaller than the table: INSERT OR REPLACE through the key it has
+    assert query(db, keys) == [(1,)]
+    assert contact_rows(db) == [("K0", "A1", "call", "conversation"), ("K1", "A1", "chat", "received")]
+    ingest(src, db)  # every key again: rebuilt, as the schema makes it
+    assert query(db, keys) == [(0,)]
+    assert contact_rows(db) == [("K0", "A1", "call", "conversation"), ("K1", "A2", "sms", "sent")]

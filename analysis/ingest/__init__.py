@@ -27,7 +27,7 @@ The modules:
 - `cli`: the command's arguments and printed summary;
 - `sql`: small SQL helpers (literals of our constants, scratch tables).
 """
-from analysis.ingest.checks import LOCAL_INSTANT_MACROS, checked_sql, duplicates_sql, unknown_accounts_sql
+from analysis.ingest.checks import LOCAL_INSTANT_MACROS, checked_sql, duplicates_exist_sql, duplicates_sql, unknown_accounts_sql
 from analysis.ingest.cli import add_arguments, format_table, run
 from analysis.ingest.load import FileResult, ImportResult, import_directory, import_sources, rebuild_sql, upsert_sql
 from analysis.ingest.phones import derive_phone_zones, phone_zone
@@ -36,7 +36,7 @@ from analysis.ingest.sources import LOAD_ORDER, SUFFIXES, Source, check_zone, fi
 
 __all__ = [
     "LOAD_ORDER", "LOCAL_INSTANT_MACROS", "SUFFIXES", "FileResult", "ImportResult", "Source",
-    "add_arguments", "check_zone", "checked_sql", "derive_phone_zones", "duplicates_sql", "find_sources",
+    "add_arguments", "check_zone", "checked_sql", "derive_phone_zones", "duplicates_exist_sql", "duplicates_sql", "find_sources",
     "format_table", "import_directory", "import_sources", "inspect_source", "line_numbers", "phone_zone",
     "plan", "rebuild_sql", "run", "unknown_accounts_sql", "upsert_sql",
 ]

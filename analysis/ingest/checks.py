@@ -239,6 +239,18 @@ where c.account_id is not null
     and not exists (select 1 from accounts as known where known.account_id = c.account_id)"""
 
 
+def duplicates_exist_sql(table: Table) -> str:
+    """Whether two valid rows of the file share a key: one aggregate, so that the UPDATE of
+    `duplicates_sql` (the same aggregate joined back to every row) only runs when one does."""
+    key_cols = ", ".join(quote_ident(k) for k in table.key)
+    return f"""
+select count(*) > 0 from (
+    select 1 from _ingest_checked where reason is null
+    group by {key_cols} having count(*) > 1
+    limit 1
+)"""
+
+
 def duplicates_sql(table: Table) -> str:
     """Duplicate keys within the file: the first valid row of a key loads, later ones are quarantined."""
     key_cols = ", ".join(quote_ident(k) for k in table.key)

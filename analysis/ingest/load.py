@@ -13,7 +13,7 @@ from analysis.changes import collect as collect_changes
 from analysis.changes import note as note_changes
 from analysis.db import connect, quote_ident, set_meta, sql_text
 from analysis.errors import UserError
-from analysis.ingest.checks import LOCAL_INSTANT_MACROS, checked_sql, duplicates_sql, unknown_accounts_sql
+from analysis.ingest.checks import LOCAL_INSTANT_MACROS, checked_sql, duplicates_exist_sql, duplicates_sql, unknown_accounts_sql
 from analysis.ingest.phones import derive_phone_zones
 from analysis.ingest.quarantine import quarantine_rows
 from analysis.ingest.sources import Source, check_zone, find_sources, plan, run_reading
@@ -77,15 +77,23 @@ def _stored_value(table: Table, col: Column) -> str:
     return name
 
 
-def upsert_sql(table: Table) -> str:
+def upsert_sql(table: Table, keyed: bool = True) -> list[str]:
     """Valid rows replace the stored rows with the same key (keys are unique within the file by now).
 
-    INSERT OR REPLACE, not delete + insert: deleting and re-adding a million keys of the primary
-    key's index made the commit ~20 times slower (DuckDB 2.0, measured with benchmarks/bench_ingest.py).
+    `keyed` (the stored table has its primary key): INSERT OR REPLACE, not delete + insert: deleting
+    and re-adding a million keys of the primary key's index made the commit ~20 times slower (DuckDB
+    2.0, measured with benchmarks/bench_ingest.py). A table without a key index (`Table.key_index`,
+    contacts) has no index to keep: the stored rows with a key of the file are deleted (a hash join
+    of the stored keys against the file's) and the file's rows appended.
     """
+    name = quote_ident(table.name)
     cols = ", ".join(quote_ident(c.name) for c in table.columns)
     values = ", ".join(_stored_value(table, c) for c in table.columns)
-    return f"insert or replace into {quote_ident(table.name)} ({cols}) select {values} from _ingest_checked where reason is null"
+    if keyed:
+        return [f"insert or replace into {name} ({cols}) select {values} from _ingest_checked where reason is null"]
+    key_match = " and ".join(f"c.{quote_ident(k)} = o.{quote_ident(k)}" for k in table.key)
+    return [f"delete from {name} as o where exists (select 1 from _ingest_checked as c where c.reason is null and {key_match})",
+            f"insert into {name} ({cols}) select {values} from _ingest_checked where reason is null"]
 
 
 def rebuild_sql(table: Table, keep_stored: bool) -> list[str]:
@@ -113,10 +121,10 @@ def rebuild_sql(table: Table, keep_stored: bool) -> list[str]:
                        select {cols} from _ingest_old as o
                        where not exists (select 1 from _ingest_checked as c where c.reason is null and {key_match})""",
                    "drop table _ingest_old"]
-    return replace + [
-        f"insert into {name} ({cols}) select {values} from _ingest_checked where reason is null",
-        f"alter table {name} add primary key ({', '.join(quote_ident(k) for k in table.key)})",
-    ]
+    insert = [f"insert into {name} ({cols}) select {values} from _ingest_checked where reason is null"]
+    if not table.key_index:  # e.g. contacts: no key index to build (see upsert_sql)
+        return replace + insert
+    return replace + insert + [f"alter table {name} add primary key ({', '.join(quote_ident(k) for k in table.key)})"]
 
 
 def _rebuild_pays(con, table: Table, loaded: int) -> bool:
@@ -151,13 +159,27 @@ def _rebuildable(con, table: Table) -> bool:
     return stored == wanted and indexes == 0
 
 
+def _keyed(con, table: Table) -> bool:
+    """Whether the stored table has a primary key (a database made before `Table.key_index` was
+    False for it still has one, until a rebuild recreates the table as schema.table_ddl makes it)."""
+    return scalar(con, "select count(*) > 0 from duckdb_constraints() where table_name = $t and database_name = current_database() "
+                       "and schema_name = 'main' and constraint_type = 'PRIMARY KEY'", {"t": table.name})
+
+
 def _store(con, table: Table, loaded: int) -> None:
-    """The `loaded` valid rows into their table: rebuilt when that pays, else INSERT OR REPLACE."""
-    if loaded and _rebuildable(con, table) and _rebuild_pays(con, table, loaded):
+    """The `loaded` valid rows into their table: rebuilt when that pays, else an upsert.
+
+    A table without a key index is only rebuilt to drop a primary key it still has (see _keyed):
+    without an index, deleting the replaced rows and appending the file's never writes more."""
+    if not loaded:
+        return
+    keyed = _keyed(con, table)
+    if (keyed or table.key_index) and _rebuildable(con, table) and _rebuild_pays(con, table, loaded):
         for statement in rebuild_sql(table, keep_stored=scalar(con, f"select count(*) > 0 from {quote_ident(table.name)}")):
             con.execute(statement)
     else:
-        con.execute(upsert_sql(table))
+        for statement in upsert_sql(table, keyed):
+            con.execute(statement)
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,7 +197,8 @@ def _load_file(con, source: Source, import_id: int, assume_tz: str | None, phone
     unknown = unknown_accounts_sql(table)
     if unknown:
         con.execute(unknown)
-    con.execute(duplicates_sql(table))
+    if scalar(con, duplicates_exist_sql(table)):
+        con.execute(duplicates_sql(table))
     step(0.1)
     if table.name == "accounts" and phone_zones:
         derive_phone_zones(con)
