@@ -4,16 +4,17 @@ Starts `streamlit run dashboard/app.py` on a free loopback port with DASHBOARD_D
 bench_load.py does), opens --sessions browser contexts of Debian's Chromium (Playwright, headless,
 the house flags), each remembered as a user of the credentials file (the `collections_session`
 cookie that dashboard/app.py sets after a sign-in, minted with the server's session key), and has
-each open a page link with a team and a start-date filter in a new tab (closing the previous one)
-every --interval seconds for --duration seconds, all starting together. A view is timed from `goto` to a settled page: the script run is
+each open a page link with a team and a start-date filter in its tab (with --new-tab, in a new tab,
+closing the previous one) every --interval seconds for --duration seconds, all starting together. A view is timed from `goto` to a settled page: the script run is
 over (the app's `data-test-script-state`, no status widget, no skeleton), every Plotly chart in the
 main area has drawn its SVG, and it stays so for 300 ms. It is an error when the page shows an
 exception or an st.error, the sidebar does not say "Signed in as" (the sign-in form would settle
 fast), the main area has no chart, table or metric, or it does not settle within --timeout.
-Prints navigation-to-settled p50/p95/max per page.
+Prints navigation-to-settled p50/p95/max per page, the server's cores and memory, and the cores the
+whole machine kept busy (with the server's, that tells whether Chromium or the server was the limit).
 
     .venv/bin/python benchmarks/bench_browsers.py [--db data/demo.duckdb] [--sessions 5] [--duration 60]
-        [--interval 5] [--users manager,compliance] [--pages balance,compliance] [--seed 0] [--json]
+        [--interval 5] [--new-tab] [--users manager,compliance] [--pages balance,compliance] [--seed 0] [--json]
 """
 from __future__ import annotations
 
@@ -35,8 +36,8 @@ for path in (ROOT, ROOT / "benchmarks"):
 
 from analysis import access  # noqa: E402
 from analysis.errors import UserError  # noqa: E402
-from bench_load import (COOKIE, ProcessMeter, View, cookie_for, link_filters, print_report, probe,  # noqa: E402
-                        start_server, stop_server, summarize)
+from bench_load import (COOKIE, ProcessMeter, View, cookie_for, link_filters, machine_cores_busy,  # noqa: E402
+                        machine_cpu, print_report, probe, start_server, stop_server, summarize)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -94,9 +95,10 @@ async def user_loop(index: int, browser, base_url: str, username: str, cookie: s
     rng = random.Random(args.seed * 1000 + index)
     host = base_url.split("//", 1)[1].split(":")[0]
     # One context per session: one remembered browser (its cookie, its HTTP cache of Streamlit's scripts);
-    # each view is a new tab of it opening a link, as a user following links from a mail or a bookmark.
+    # each view follows a link in its tab (or, with --new-tab, in a new tab, which starts a new renderer).
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     await context.add_cookies([{"name": COOKIE, "value": cookie, "domain": host, "path": "/"}])
+    page = None
     k = 0
     while True:
         due = t0 + k * args.interval
@@ -109,7 +111,10 @@ async def user_loop(index: int, browser, base_url: str, username: str, cookie: s
             continue
         page_key = rng.choice(pages)
         url = f"{base_url}/{page_key}?{urlencode(link_filters(rng, opts), doseq=True)}"
-        page = await context.new_page()
+        if page is None or args.new_tab:
+            if page is not None:
+                await page.close()
+            page = await context.new_page()
         started = time.monotonic()
         try:
             await page.goto(url, timeout=args.timeout * 1000)
@@ -127,8 +132,8 @@ async def user_loop(index: int, browser, base_url: str, username: str, cookie: s
         except Exception as exc:  # noqa: BLE001 - a failed view is counted, the load goes on
             reason = "timeout" if "Timeout" in type(exc).__name__ else f"{type(exc).__name__}: {str(exc)[:100]}"
             views.append(View(username, page_key, "open", time.monotonic() - started, [reason], 0, started - t0))
-        finally:
             await page.close()
+            page = None
     await context.close()
 
 
@@ -173,6 +178,7 @@ def main(argv=None) -> int:
     p.add_argument("--users", default="manager,compliance")
     p.add_argument("--pages", default="")
     p.add_argument("--timeout", type=float, default=120.0)
+    p.add_argument("--new-tab", action="store_true", help="open each view in a new tab instead of the session's tab")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
@@ -190,12 +196,14 @@ def main(argv=None) -> int:
     proc, base_url = start_server(args.db.resolve(), key, log_path)
     try:
         meter = ProcessMeter(proc.pid)
+        cpu0 = machine_cpu()
         views, skipped, wall = asyncio.run(run_browsers(base_url, args, meter))
         summary = summarize(views)
         extra = {"sessions": args.sessions, "interval_s": args.interval, "wall_s": round(wall, 1),
                  "views_dropped_late": skipped, "db": str(args.db), "load_avg_1m": round(os.getloadavg()[0], 2),
                  "server_cores_used": round((meter.cpu() - meter.cpu0) / wall, 2),
-                 "server_peak_rss_mb": round(meter.peak_rss / 2**20)}
+                 "server_peak_rss_mb": round(meter.peak_rss / 2**20),
+                 "machine_cores_busy": machine_cores_busy(cpu0, wall)}  # the server, Chromium and anything else
         print_report(summary, extra)
         if args.json:
             print(json.dumps({**summary, **extra}))

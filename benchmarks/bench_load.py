@@ -22,7 +22,8 @@ table or metric in the main area, draws its sidebar filters without the value as
 finish within --timeout. A session whose view takes longer than the interval starts its next view
 at once; views that would start after --duration are dropped and counted (`views_dropped_late`).
 Prints p50/p95/max per page and per kind of view, the error count by reason, and the server's CPU
-(cores used over the run) and peak memory. Exit status 1 when any view failed.
+(cores used over the run) and peak memory, and how many cores the whole machine kept busy (the
+server, this client and anything else running). Exit status 1 when any view failed.
 
     .venv/bin/python benchmarks/bench_load.py [--db data/demo.duckdb] [--sessions 20] [--duration 60]
         [--interval 5] [--max-views N] [--filter-share 0.5] [--users manager,compliance] [--pages balance,compliance]
@@ -136,6 +137,22 @@ class ProcessMeter:
                     self.peak_rss = max(self.peak_rss, int(line.split()[1]) * 1024)
         except OSError:
             pass
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far (/proc/stat), to tell what else was running."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(values) - idle) / tick, sum(values) / tick
+
+
+def machine_cores_busy(start: tuple[float, float], wall: float) -> float:
+    busy, _ = machine_cpu()
+    return round((busy - start[0]) / wall, 2) if wall > 0 else 0.0
 
 
 def check_loopback(url: str) -> str:
@@ -512,6 +529,7 @@ def main(argv=None) -> int:
         proc, base_url = start_server(args.db.resolve(), key, log_path)
     try:
         meter = ProcessMeter(proc.pid) if proc else None
+        cpu0 = machine_cpu()
         views, skipped, wall = asyncio.run(run_load(base_url, args, meter))
         summary = summarize(views)
         extra = {"sessions": args.sessions, "interval_s": args.interval, "wall_s": round(wall, 1),
@@ -521,6 +539,7 @@ def main(argv=None) -> int:
         if meter:
             extra["server_cores_used"] = round((meter.cpu() - meter.cpu0) / wall, 2)
             extra["server_peak_rss_mb"] = round(meter.peak_rss / 2**20)
+        extra["machine_cores_busy"] = machine_cores_busy(cpu0, wall)  # everything: server, this client, others
         print_report(summary, extra)
         if args.json:
             print(json.dumps({**summary, **extra}))

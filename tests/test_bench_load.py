@@ -67,3 +67,29 @@ def test_targets_other_than_loopback_are_refused(url):
 def test_more_sessions_than_the_bound_are_refused():
     done = run_bench("--url", "http://127.0.0.1:8501", "--session-key", KEY, "--sessions", "1000")
     assert done.returncode == 2 and "--sessions must be 1 to 100" in done.stderr
+
+
+def readme_commands(script: str) -> list[list[str]]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    lines = [line.split("#")[0].split() for line in readme.splitlines() if line.startswith(f".venv/bin/python benchmarks/{script}")]
+    assert lines, f"the README shows no {script} command"
+    return [[sys.executable, *line[1:]] for line in lines]
+
+
+@pytest.mark.slow
+def test_the_readmes_load_commands_run(demo_db):
+    # Docs are tested: each command as written, made small (later options win) and on the test database.
+    for command in readme_commands("bench_load.py"):
+        done = subprocess.run([*command, "--db", str(demo_db), "--sessions", "1", "--duration", "30", "--max-views", "1"],
+                              capture_output=True, text=True, cwd=ROOT, timeout=180)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "(all)" in done.stdout and "server_cores_used" in done.stdout
+
+
+@pytest.mark.browser
+def test_the_readmes_browser_command_runs(demo_db):
+    for command in readme_commands("bench_browsers.py"):
+        done = subprocess.run([*command, "--db", str(demo_db), "--sessions", "1", "--duration", "1"],
+                              capture_output=True, text=True, cwd=ROOT, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "(all)" in done.stdout
