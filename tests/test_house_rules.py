@@ -126,6 +126,8 @@ OWN_SQL = {
     ("analysis/ingest/checks.py", "checked_sql", "', '.join(raw_cols + typed_cols)"):
         "each column's raw text and typed value (_column_checks: quoted names, our checks)",
     ("analysis/ingest/checks.py", "checked_sql", "reason"): "the reasons a row breaks the contract's rules",
+    ("analysis/ingest/checks.py", "checked_sql", "replace"):
+        "the stored value of each defaulted column (stored_value): the contract's default",
     ("analysis/ingest/checks.py", "duplicates_sql", "reason"):
         "our message (lit) naming the table's key columns",
     ("analysis/ingest/quarantine.py", "_quarantine_bad", "raw_text"):

@@ -626,6 +626,14 @@ def test_contacts_has_no_key_index_and_a_duplicate_contact_id_is_still_quarantin
         (3, "duplicate key (contact_id): an earlier row of this file has the same; the first is kept",
          "K0,A2,2026-03-09T15:05:00Z,sms,outbound,,,")]
     assert contact_rows(db) == [("K0", "A1", "call", "conversation"), ("K1", "A2", "sms", "sent")]
+    # a first import writes the checked rows once and keeps them as the table (load._adopt_checked):
+    # bad rows and helper columns gone, the table exactly as schema.py makes it, no scratch left
+    reference = duckdb.connect()
+    create_schema(reference)
+    expected = reference.execute("select sql from duckdb_tables() where table_name = 'contacts'").fetchall()
+    reference.close()
+    assert query(db, "select sql from duckdb_tables() where table_name = 'contacts'") == expected
+    assert query(db, "select count(*) from duckdb_tables() where table_name like '\\_ingest%' escape '\\'") == [(0,)]
 
 
 def test_without_the_key_index_a_contact_imported_again_replaces_its_row_and_the_others_stay(tmp_path):

@@ -197,18 +197,41 @@ def _cross_column_checks(source: Source) -> tuple[list[str], list[str], list[str
     return after_typed, oks, reasons
 
 
-def checked_sql(source: Source, assume_tz: bool) -> str:
-    """The query typing every column of the staged file and listing the rules each row breaks."""
+def stored_value(table: Table, col: Column) -> str:
+    """The value stored: defaults of the contract applied. Idempotent (applied to a stored value it
+    gives that value), so the checked rows carry it and the statements storing them may apply it again."""
+    name = quote_ident(col.name)
+    if table.name == "accounts" and col.name == "vulnerable":
+        return f"coalesce({name}, false)"
+    if table.name == "complaints" and col.name == "source":
+        return f"coalesce({name}, 'consumer')"
+    if table.name == "contacts" and col.name == "outcome":
+        return ("case when channel = 'call' then outcome_call "
+                "else coalesce(outcome, case direction when 'outbound' then 'sent' else 'received' end) end")
+    return name
+
+
+def checked_sql(source: Source, assume_tz: bool, temp: bool = True) -> str:
+    """The query typing every column of the staged file and listing the rules each row breaks.
+
+    Its table `_ingest_checked` has the contract's columns in order, holding the values to store
+    (`stored_value`: defaults applied), then the helper columns of `_cross_column_checks`, then
+    `reason`. `temp=False` makes it a table of the database (in the import's transaction) that can
+    become the contract's table itself once the bad rows and the helper columns are dropped
+    (load.py, `_adopt_checked`): the rows are then written once, not staged and copied."""
     raw_cols, typed_cols, oks, reasons = _column_checks(source, assume_tz)
     after_typed, row_oks, row_reasons = _cross_column_checks(source)
     oks, reasons = oks + row_oks, reasons + row_reasons
     ok = " and ".join(oks) or "true"
     reason = f"case when {ok} then null else nullif(concat_ws('; ', {', '.join(reasons)}), '') end" if reasons else "null::varchar"
     raw_names = ", ".join(quote_ident("raw_" + c) for c in source.columns)
+    defaults = ", ".join(f"{stored_value(source.table, c)} as {quote_ident(c.name)}" for c in source.table.columns
+                         if stored_value(source.table, c) != quote_ident(c.name))
+    replace = f" replace ({defaults})" if defaults else ""
     # Projections of the file's scan only (no join, no window): DuckDB keeps file order in the
     # table it creates, so a row's rank by `rowid` is its position among the rows it parsed (see reader).
     return f"""
-create or replace temp table _ingest_checked as
+create or replace {'temp ' if temp else ''}table _ingest_checked as
 with staged as (
     select * from {reader(source)}
 ),
@@ -219,7 +242,7 @@ typed as (
 ),
 
 final as (
-    select t.* exclude ({raw_names}), {reason} as reason
+    select t.* exclude ({raw_names}){replace}, {reason} as reason
     from typed as t
 )
 

@@ -122,8 +122,8 @@ def _quarantine_rejects(con, reject_lines: np.ndarray, lines: np.ndarray, params
     temp_table(con, "_ingest_reject_lines", {"duck_line": reject_lines.tolist(), "line": lines.tolist()})
     con.execute("""
                 insert into quarantine
-                select $import_id, $table, $file, l.line, first(j.csv_line),
-                       'malformed row: ' || string_agg(distinct j.error_message, '; ')
+                select $import_id, $table, $file, l.line, min(j.csv_line),
+                       'malformed row: ' || string_agg(distinct j.error_message, '; ' order by j.error_message)
                 from _ingest_rejects as j
                 join _ingest_reject_lines as l on l.duck_line = j.line
                 group by l.line""", params)
