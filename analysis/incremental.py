@@ -5,7 +5,7 @@ risk signals by consumer, conversation tables by conversation (QA also by accoun
 whose `analysis.changes.Changes` names the touched keys, a step deletes the derived rows of those
 keys and inserts them again, computed by the *same* queries as a full rebuild over all the rows of
 those keys. The queries read the contract's tables by their plain names, so the step runs them on a
-cursor where temporary views of the same names (`shadow`) show only the rows of the keys: DuckDB
+cursor where temporary tables of the same names (`shadow`) hold only the rows of the keys: DuckDB
 resolves a plain name to a temporary object before the database's own table.
 
 A step may refresh incrementally only when its stored tables are exactly a full rebuild of the data
@@ -70,16 +70,17 @@ def key_table(cur, name: str, column: str, values) -> None:
 
 
 def shadow(cur, table: str, column: str, keys: str) -> None:
-    """A temporary view `table` on `cur`: the database's table restricted to the rows whose `column`
-    is in the temp table `keys` (of the same column name)."""
+    """A temporary table `table` on `cur`: the database's table restricted to the rows whose `column`
+    is in the temp table `keys` (of the same column name). A table, not a view: the queries read a
+    table several times, and each read of a view would scan the whole of the database's table."""
     col = quote_ident(column)
     source = f"{quote_ident(database_name(cur))}.main.{quote_ident(table)}"  # main_table(cur, table)
-    cur.execute(f"create or replace temp view {quote_ident(table)} as select * from {source} "
+    cur.execute(f"create or replace temp table {quote_ident(table)} as select * from {source} "
                 f"where {col} in (select {col} from {quote_ident(keys)})")
 
 
 def run_rows(cur, stem: str, params: dict | None = None) -> list[tuple]:
-    """Run a query file on this very cursor (its temporary views included): all rows."""
+    """Run a query file on this very cursor (its temporary tables included): all rows."""
     sql = sql_text(stem)
     install_layer(cur, sql)
     return cur.execute(sql, bind(sql, params)).fetchall()

@@ -64,14 +64,14 @@ def write_day(con, out: Path, day_contacts: int) -> int:
             select min(ts) as first_ts, max(ts) as last_ts from (select ts from contacts order by ts desc limit $n)""",
                     {"n": day_contacts})
         cur.execute("""create or replace temp table _shift as
-            select to_days(cast(ceil(date_diff('second', first_ts, last_ts) / 86400.0 + 0.001) as integer)) as by
+            select to_days(cast(ceil(date_diff('second', first_ts, last_ts) / 86400.0 + 0.001) as integer)) as shift_by
             from _span""")
         cols = {name: ", ".join(quote_ident(c.name) for c in TABLES[name].columns) for name in ("contacts", "conversations", "turns")}
         queries = {
-            "contacts": "select * replace (contact_id || '-n' as contact_id, ts + (select by from _shift) as ts) "
+            "contacts": "select * replace (contact_id || '-n' as contact_id, ts + (select shift_by from _shift) as ts) "
                         "from contacts where ts >= (select first_ts from _span)",
             "conversations": "select * replace (conversation_id || '-n' as conversation_id, contact_id || '-n' as contact_id, "
-                             "started_at + (select by from _shift) as started_at) "
+                             "started_at + (select shift_by from _shift) as started_at) "
                              "from conversations where started_at >= (select first_ts from _span)",
             "turns": "select * replace (conversation_id || '-n' as conversation_id) from turns where conversation_id in "
                      "(select conversation_id from conversations where started_at >= (select first_ts from _span))",

@@ -113,12 +113,22 @@ holiday_calls as (
     inner join holidays as h on h.state_key = p.state_key and h.holiday_date = p.local_date
 ),
 
+-- Only a consumer with at least two accounts can have calls spanning two of them: the windows are
+-- computed for those consumers' calls alone (the same rows result, at a fraction of the cost).
+multi_debt_consumers as (
+    select consumer_id
+    from accounts
+    group by consumer_id
+    having count(*) >= 2
+),
+
 consumer_windows as (
     select
         *,
         count(*) over w as calls_7d,
         count(distinct account_id) over w as accounts_7d
     from placed
+    where consumer_id in (select m.consumer_id from multi_debt_consumers as m)
     window w as (partition by consumer_id order by ts range between interval 7 days preceding and current row)
 ),
 

@@ -194,7 +194,7 @@ def breach_statement(cur, rules: RuleSet) -> tuple[str, dict, list[str]]:
     `find_breaches`) and the rule macros. Returns the one statement that lists the breaches in output
     order (COLUMNS), its parameters, and the temporary tables it made (for the caller to drop).
     The preparation reads `accounts`, `contacts`, `consents` and `preferences` by those names, so on a
-    cursor where they name temporary views it sees only those views' rows (the incremental refresh)."""
+    cursor where they name temporary tables it sees only those tables' rows (the incremental refresh)."""
     cur.execute("set TimeZone = 'UTC'")
     # The zone offsets per UTC day are a table of their own so that the join to them builds its
     # hash on these few rows (as a CTE its size is misjudged and the hash is built on contacts).

@@ -127,7 +127,7 @@ def _refresh_touched(con, model, rules_path, changed, conversations, progress: b
       account that has or had one of them, its first conversation now and the one that was first
       before (the first of its untouched conversations: those are as they were).
     The queries are the full rebuild's, run on a cursor where `turns`, `surveys` and `conversations`
-    are temporary views of the touched rows (analysis.incremental.shadow).
+    are temporary tables of the touched rows (analysis.incremental.shadow).
     """
     config = qa.load_rules(rules_path)
     params = {"model_id": model.model_id, "negative_at": NEGATIVE_AT, "positive_at": POSITIVE_AT}
