@@ -265,4 +265,7 @@ def test_the_command_line_builds_a_small_database_and_replaces_an_older_one(tmp_
         c = duckdb.connect(str(db), read_only=True)
         assert c.execute("select count(*) from accounts").fetchall()[0][0] == accounts
         c.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cli.duckdb"]
+    # The path is a link to the current version (analysis.store): beside it only the store's lock and
+    # versions folder, which holds that one version (the first, unused, is gone) and no temp or WAL file.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".cli.duckdb.lock", ".cli.duckdb.versions", "cli.duckdb"]
+    assert [p.name for p in (tmp_path / ".cli.duckdb.versions").iterdir()] == [db.resolve().name]
