@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.db import connect, quote_ident  # noqa: E402
+from analysis.db import connect, get_meta, quote_ident  # noqa: E402
 from analysis.ingest import find_sources, import_sources, plan  # noqa: E402
 from analysis.pipeline import refresh  # noqa: E402
 from analysis.schema import DERIVED, TABLES  # noqa: E402
@@ -121,7 +121,7 @@ def bench(db: Path, work: Path, day_contacts: int) -> None:
           f"{len(result.changed.values('account_id')):,} accounts, {len(result.changed.values('conversation_id')):,} conversations touched")
 
     inc_steps, inc_wall, inc_cpu = timed_refresh(con, result.changed)
-    modes = {k: scalar(con, "select value from meta where key = $1", [f"derived_mode_{k}"]) for k in inc_steps}
+    modes = {k: get_meta(con, f"derived_mode_{k}", "full: no incremental path") for k in inc_steps}
     print(f"incremental refresh:    {inc_wall:6.1f} s wall  {inc_cpu:6.1f} s CPU   "
           + "  ".join(f"{k} {v:.1f} ({modes[k]})" for k, v in inc_steps.items()))
     incremental_fp = fingerprint(con)
