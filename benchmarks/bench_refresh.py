@@ -3,7 +3,7 @@
 For each database given (default: the 200k-account scale demo and the default demo), on a private
 copy: rebuild every derived table in full (timed per step); write one more day as the contract's CSV
 files (the newest contacts, about --day-contacts of them, with their conversations and turns,
-shifted forward by whole days past the newest contact, new ids); import it with the real importer;
+shifted forward by whole days past the newest contact, new ids; 30,000 per million accounts); import it with the real importer;
 refresh incrementally with the keys it reports (timed per step); then rebuild in full again on the
 same data (timed) and check that both give the same tables (row count and a hash of all rows).
 
@@ -94,7 +94,7 @@ def fingerprint(con) -> dict[str, tuple[int, int]]:
     return out
 
 
-def bench(db: Path, work: Path, day_contacts: int) -> None:
+def bench(db: Path, work: Path, day_contacts: int | None) -> None:
     name = db.stem
     copy = work / f"{name}.duckdb"
     print(f"\n== {db} -> {copy}", flush=True)
@@ -106,6 +106,8 @@ def bench(db: Path, work: Path, day_contacts: int) -> None:
     accounts = scalar(con, "select count(*) from accounts")
     contacts = scalar(con, "select count(*) from contacts")
     print(f"accounts {accounts:,}, contacts {contacts:,}, turns {scalar(con, 'select count(*) from turns'):,}")
+    if day_contacts is None:
+        day_contacts = 30000 if accounts >= 200000 else max(accounts * 30 // 1000, 100)
 
     steps, wall, cpus = timed_refresh(con)
     print(f"full rebuild (before):  {wall:6.1f} s wall  {cpus:6.1f} s CPU   " + "  ".join(f"{k} {v:.1f}" for k, v in steps.items()))
@@ -147,7 +149,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", action="append", help="database file (repeatable; default: 1M if present, 200k, default demo)")
     ap.add_argument("--work", default="/work/scale/refresh", help="folder for the copies (default /work/scale/refresh)")
-    ap.add_argument("--day-contacts", type=int, default=30000, help="contacts in the day imported (default 30000)")
+    ap.add_argument("--day-contacts", type=int, default=None,
+                    help="contacts in the day imported (default: 30,000 per million accounts, the issue's day, at least 30,000 "
+                         "from 200k accounts up: a harder day than the book's own)")
     args = ap.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
