@@ -9,7 +9,9 @@ How it works, per file (all of it inside one transaction, so a failure leaves th
    transaction start from a large base). Two updates follow: unknown account_ids, and
    duplicate keys (the first valid occurrence in the file is kept).
 2. Valid rows replace the rows with the same key (INSERT OR REPLACE, or for a file at least as big
-   as its table a rebuild of the table with the primary key built last: `rebuild_sql`), the others go to `quarantine`
+   as its table a rebuild of the table with the primary key built last: `rebuild_sql`; a table
+   without a key index, contacts, deletes the replaced rows and appends, and on a first import keeps
+   the checked table itself as the table: `load._adopt_checked`), the others go to `quarantine`
    with their line number and raw text (the file is read again for that, only when it has bad rows).
 Before any of that, every file's header is checked without touching the database, so a missing
 required column or an unreadable file fails before the database is opened for writing.

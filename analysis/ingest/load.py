@@ -155,7 +155,7 @@ def _write_once(con, table: Table) -> bool:
     """Whether the file's checked rows can become the table itself (`checked_sql(temp=False)`, then
     `_adopt_checked`): a table without a key index (contacts), stored empty, exactly the contract's.
     The rows are then written to the database once instead of staged in a temporary table and
-    copied (3M contacts: ~1 CPU-s less, and no staged copy of the file in memory)."""
+    copied: 3M contacts, peak memory 724 -> 495 MB; CPU time within the noise of a loaded machine."""
     return (not table.key_index and not _keyed(con, table) and _rebuildable(con, table)
             and not scalar(con, f"select count(*) > 0 from (select 1 from {quote_ident(table.name)} limit 1)"))
 
