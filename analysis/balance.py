@@ -22,7 +22,7 @@ from statistics import NormalDist
 import pandas as pd
 from scipy.stats import chi2
 
-from analysis import stats
+from analysis import aggregates, stats
 from analysis.db import query_df, ratio, rows
 from analysis.pipeline import has_run
 from analysis.errors import UserError
@@ -106,7 +106,7 @@ def groups(con, filters: Filters, by: str = "team") -> pd.DataFrame:
     The last row, group "All", is the whole selection (the quadrant chart's cross-hairs)."""
     if by not in GROUPINGS:
         raise UserError(f"unknown grouping {by!r}: use one of {', '.join(GROUPINGS)}")
-    df = query_df(con, "balance_groups", filters.params(by=by))
+    df = query_df(con, aggregates.stem(con, "balance_groups"), filters.params(by=by))
     for c in SUM_COLUMNS:
         df[c] = df[c].astype("float64")
     total = {"group_name": "All", **{c: df[c].sum() for c in SUM_COLUMNS}}
@@ -241,7 +241,7 @@ def monthly(con, filters: Filters, by: str = "strategy") -> pd.DataFrame:
     book at its end), NPS, complaints per 1,000 accounts in book, breach % and negative share."""
     if by not in ("team", "strategy"):
         raise UserError(f"unknown grouping {by!r} over time: use team or strategy")
-    df = query_df(con, "balance_monthly", filters.params(by=by))
+    df = query_df(con, aggregates.stem(con, "balance_monthly"), filters.params(by=by))
     df["month"] = pd.to_datetime(df["month_start"]).dt.strftime("%Y-%m")
 
     def div(num, den, scale):

@@ -19,6 +19,7 @@ STEPS: list[tuple[str, str]] = [
     ("breaches", "analysis.compliance.engine:refresh"),
     ("risk_signals", "analysis.compliance.signals:refresh"),
     ("conversations", "analysis.sentiment.conversations:refresh"),
+    ("aggregates", "analysis.aggregates:refresh"),  # after breaches: contact_daily and breach_facts read them
 ]
 # The meta key each step writes when it has run. Its tables (analysis.schema.DERIVED) exist from the
 # start, empty, so "has the step run?" is a question for meta, not for the catalog.
@@ -26,6 +27,7 @@ RAN = {
     "breaches": "rule_set",
     "risk_signals": "risk_signals_consumer_max_calls",
     "conversations": "sentiment_model",
+    "aggregates": "aggregates",
 }
 
 

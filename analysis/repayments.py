@@ -11,7 +11,7 @@ from datetime import date
 
 import pandas as pd
 
-from analysis import stats
+from analysis import aggregates, stats
 from analysis.db import get_meta, query_df, ratio, ratio_column, rows
 from analysis.errors import UserError
 from analysis.filters import Filters
@@ -36,7 +36,7 @@ def collected_by_month(con, filters: Filters, by: str = "portfolio") -> pd.DataF
     """Collected per UTC month and segment (`by`: portfolio, team, strategy or channel of the last
     contact before the payment). Columns: month_start, segment, collected_amount, payments, paying_accounts."""
     params = {**filters.params(), "by": _choice(by, SEGMENTS, "segment")}
-    df = query_df(con, "repayments_monthly", params)
+    df = query_df(con, aggregates.stem(con, "repayments_monthly"), params)
     df["collected_amount"] = df["collected_amount"].astype("float64")
     return df
 
@@ -127,7 +127,7 @@ def contact_heatmap(con, filters: Filters, channel: str = "call") -> pd.DataFram
     from analysis.schema import CHANNELS
 
     p = filters.params(channel=_choice(channel, CHANNELS, "channel"))
-    df = query_df(con, "contactability_heatmap", p)
+    df = query_df(con, aggregates.stem(con, "contactability_heatmap"), p)
     grid = pd.DataFrame([(d, h) for d in range(1, 8) for h in range(24)], columns=["weekday", "local_hour"])
     df = grid.merge(df, on=["weekday", "local_hour"], how="left")
     df[["attempts", "reached"]] = df[["attempts", "reached"]].fillna(0).astype("int64")
@@ -138,7 +138,7 @@ def contact_heatmap(con, filters: Filters, channel: str = "call") -> pd.DataFram
 
 def contact_by_channel(con, filters: Filters) -> pd.DataFrame:
     """Outbound attempts and right-party contacts per channel with the rate's Wilson 95% interval."""
-    df = query_df(con, "contactability_by_channel", filters.params())
+    df = query_df(con, aggregates.stem(con, "contactability_by_channel"), filters.params())
     est = [stats.rate_estimate(k, n) for k, n in zip(df["reached"], df["attempts"])]
     df["rate_pct"] = [e.value for e in est]
     df["rate_low"] = [e.low for e in est]

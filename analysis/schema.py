@@ -296,6 +296,24 @@ DERIVED: dict[str, Derived] = {d.name: d for d in [
     Derived("vulnerability_flags", _cols("conversation_id VARCHAR, account_id VARCHAR, turn BIGINT, driver VARCHAR, cue VARCHAR, "
                                          "start_char BIGINT, end_char BIGINT, matched_text VARCHAR"),
             "one row per vulnerability cue matched in a customer turn", "conversations"),
+    # Aggregates at the grain of the sidebar filters, for the pages at scale (analysis/aggregates.py).
+    Derived("contact_daily", _cols("day DATE, portfolio VARCHAR, team VARCHAR, strategy VARCHAR, channel VARCHAR, "
+                                   "direction VARCHAR, agent_id VARCHAR, agent_team VARCHAR, contacts BIGINT, "
+                                   "breaches BIGINT, breach_contacts BIGINT"),
+            "one row per UTC day x account portfolio x team x strategy x channel x direction x agent with a contact",
+            "aggregates"),
+    Derived("breach_facts", _cols("contact_id VARCHAR, rule_id VARCHAR, account_id VARCHAR, ts TIMESTAMP WITH TIME ZONE, "
+                                  "day DATE, channel VARCHAR, direction VARCHAR, outcome VARCHAR, agent_id VARCHAR, "
+                                  "duration_s BIGINT, portfolio VARCHAR, team VARCHAR, strategy VARCHAR, agent_team VARCHAR"),
+            "one row per breach (contact, rule) with its contact's and account's attributes", "aggregates"),
+    Derived("payment_facts", _cols("payment_id VARCHAR, account_id VARCHAR, paid_at TIMESTAMP WITH TIME ZONE, day DATE, "
+                                   "month_start DATE") + (("amount", "DECIMAL(18,2)"), ("last_channel", "VARCHAR")),
+            "one row per payment with the channel of the account's last contact before it", "aggregates"),
+    Derived("outbound_facts", _cols("day DATE, account_id VARCHAR, portfolio VARCHAR, team VARCHAR, strategy VARCHAR, "
+                                    "channel VARCHAR, agent_id VARCHAR, weekday BIGINT, local_hour BIGINT, "
+                                    "reached BOOLEAN, breached BOOLEAN"),
+            "one row per outbound contact with its account's attributes, local weekday and hour, reached, breached",
+            "aggregates"),
 ]}
 
 

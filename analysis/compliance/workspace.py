@@ -16,6 +16,7 @@ from datetime import timedelta
 
 import pandas as pd
 
+from analysis import aggregates
 from analysis.compliance import reviews
 from analysis.compliance.rules import load_rules
 from analysis.db import get_meta, query_df, ratio, rows
@@ -55,7 +56,7 @@ def rule_catalog(con) -> dict[str, dict]:
 
 def breach_counts(con, filters: Filters) -> pd.DataFrame:
     """Breaches by rule, team, agent, strategy and month: dimension, value, breaches, contacts, accounts."""
-    return query_df(con, "compliance_breach_counts", filters.params())
+    return query_df(con, aggregates.stem(con, "compliance_breach_counts"), filters.params())
 
 
 def breaches_by(con, filters: Filters, dimension: str) -> pd.DataFrame:
@@ -71,7 +72,7 @@ def breaches_by(con, filters: Filters, dimension: str) -> pd.DataFrame:
 
 def trend(con, filters: Filters) -> pd.DataFrame:
     """Breaches per month and rule: month, rule_id, breaches, accounts, placed_calls (month's, repeated)."""
-    return query_df(con, "compliance_breach_trend", filters.params())
+    return query_df(con, aggregates.stem(con, "compliance_breach_trend"), filters.params())
 
 
 def trend_totals(con, filters: Filters) -> pd.DataFrame:
@@ -91,7 +92,7 @@ def worst_offenders(con, filters: Filters, level: str = "agent", top: int | None
     """
     if level not in OFFENDER_LEVELS:
         raise ValueError(f"level must be one of {OFFENDER_LEVELS}")
-    df = query_df(con, "compliance_offenders", filters.params())
+    df = query_df(con, aggregates.stem(con, "compliance_offenders"), filters.params())
     df = df[df["level"] == level].drop(columns="level")
     df = df.assign(breaches_per_1000_calls=[ratio(b, c, 1000) for b, c in zip(df["breaches"], df["placed_calls"])])
     df = df.sort_values(["breaches_per_1000_calls", "breaches", "name"], ascending=[False, False, True],
@@ -103,7 +104,7 @@ def worst_offenders(con, filters: Filters, level: str = "agent", top: int | None
 
 def breach_list(con, filters: Filters, rules: tuple[str, ...] = ()) -> pd.DataFrame:
     """Every breach passing the filters, newest first, with contact and account attributes."""
-    return query_df(con, "compliance_breach_list", {**filters.params(), "rules": list(rules), "contact_id": None})
+    return query_df(con, aggregates.stem(con, "compliance_breach_list"), {**filters.params(), "rules": list(rules), "contact_id": None})
 
 
 def with_reviews(breaches: pd.DataFrame, current: pd.DataFrame, statuses: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -193,7 +194,8 @@ def breach_detail(con, contact_id: str, rule_id: str) -> dict | None:
     the evidence, plus the breach contact), timeline (all the account's contacts), spans, window
     (local start/end of the breach's counting window for a windowed cap, else None).
     """
-    found = query_df(con, "compliance_breach_list", {**Filters().params(), "rules": [rule_id], "contact_id": contact_id})
+    found = query_df(con, aggregates.stem(con, "compliance_breach_list"),
+                     {**Filters().params(), "rules": [rule_id], "contact_id": contact_id})
     if found.empty:
         return None
     breach = found.iloc[0].to_dict()

@@ -1,0 +1,59 @@
+-- The list of presumed breaches with the contact's and the account's attributes: compliance_breach_list.sql's
+-- rows, the contact's attributes read from the aggregate table breach_facts (analysis/aggregates.py).
+-- Grain: one row per breach = (contact_id, rule_id).
+-- Parameters: the shared filters $start, $end (inclusive UTC dates of the contact's ts),
+--   $portfolios, $teams, $strategies (account attributes), $channels (the contact's channel);
+--   $rules (rule_ids); every empty list = all; $contact_id (one breach contact, null = all).
+-- Units: ts is the instant (TIMESTAMPTZ); local_time is the wall time in the account's timezone
+--   (text, YYYY-MM-DD HH:MM:SS); duration_s in seconds.
+with
+
+facts as (
+    select contact_id, rule_id, channel, direction, outcome, agent_id, duration_s
+    from breach_facts
+    where chosen($rules, rule_id)
+        and ($contact_id is null or contact_id = $contact_id)
+        and day between $start and $end
+        and account_chosen($portfolios, $teams, $strategies, portfolio, team, strategy)
+        and chosen($channels, channel)
+),
+
+breaches as (
+    select contact_id, account_id, rule_id, ts, evidence, explanation
+    from breaches
+    where chosen($rules, rule_id)
+        and ($contact_id is null or contact_id = $contact_id)
+),
+
+accounts as (
+    select account_id, consumer_id, timezone, state, portfolio, team, strategy, vulnerable
+    from accounts
+),
+
+final as (
+    select
+        b.contact_id,
+        b.rule_id,
+        b.account_id,
+        a.consumer_id,
+        b.ts,
+        strftime(timezone(a.timezone, b.ts), '%Y-%m-%d %H:%M:%S') as local_time,
+        a.timezone,
+        c.channel,
+        c.direction,
+        c.outcome,
+        c.agent_id,
+        a.team,
+        a.strategy,
+        a.portfolio,
+        a.state,
+        coalesce(a.vulnerable, false) as vulnerable,
+        b.explanation,
+        b.evidence
+    from breaches as b
+    inner join facts as c on c.contact_id = b.contact_id and c.rule_id = b.rule_id
+    inner join accounts as a on a.account_id = b.account_id
+)
+
+select * from final
+order by ts desc, contact_id asc, rule_id asc

@@ -1,0 +1,24 @@
+-- Best channel to reach: contactability_by_channel.sql's rows, read from the aggregate table outbound_facts
+-- (analysis/aggregates.py), where each outbound contact's reach is stored.
+-- Grain: one row per channel with at least one outbound contact.
+-- Parameters: shared filters $start $end (UTC dates of ts) $portfolios $teams $strategies $channels.
+-- Units: counts. Reached: a call with outcome conversation; on other channels, an inbound contact of the
+-- account on the same channel within 24 hours after it (a reply). rate = reached / attempts, in Python.
+with
+
+final as (
+    select
+        channel,
+        count(*) as attempts,
+        count(*) filter (where reached) as reached,
+        count(distinct account_id) as accounts_contacted,
+        count(distinct account_id) filter (where reached) as accounts_reached
+    from outbound_facts
+    where chosen($channels, channel)
+        and day between $start and $end
+        and account_chosen($portfolios, $teams, $strategies, portfolio, team, strategy)
+    group by channel
+)
+
+select * from final
+order by channel
