@@ -8,6 +8,13 @@ query pays for it. This prints, on one database:
   another checkout of the code in the same run (each tree in its own process, alternating).
 
     .venv/bin/python benchmarks/bench_pages.py [--db data/demo.duckdb] [--baseline ../other-checkout] [--repeat 5]
+
+With --views, every view of every page (each analysis call the page's views make, `VIEWS`) instead
+of the first visit only; with --team and --start, the sidebar filter those calls get (a filter not
+asked before: every run is on a fresh connection, so nothing is cached); with --calls, each call's
+time on its own (median of the runs), the slowest first per page.
+
+    .venv/bin/python benchmarks/bench_pages.py --db DB --views --team North --start 2026-03-01 --calls
 """
 from __future__ import annotations
 
@@ -34,16 +41,54 @@ PAGES = {
     "conversations": ["report.overview(con, ALL)", "report.histogram(con, ALL)", "report.trend(con, ALL, 'team')"],
 }
 
+# Every analysis call of every view (dashboard/app_pages/*.py), "page: view" -> calls; F is the filter.
+VIEWS = {
+    "scorecard": PAGES["scorecard"],
+    "experience: trend": ["experience.monthly(con, F, 'UTC')"],
+    "experience: segments": ["experience.monthly(con, F, 'UTC')", "experience.by_segment(con, F, 'team', 'UTC')"],
+    "experience: drivers": ["experience.monthly(con, F, 'UTC')", "experience.theme_drivers(con, F, 'UTC')"],
+    "experience: verbatims": ["experience.monthly(con, F, 'UTC')", "experience.verbatims(con, F, '', 'UTC')",
+                              "experience.sentiment_available(con)"],
+    "complaints: overview": ["complaints.summary(con, F, 'UTC')", "complaints.monthly(con, F, 'UTC')",
+                             "complaints.by_segment(con, F, 'category', 'UTC')"],
+    "complaints: resolution": ["complaints.summary(con, F, 'UTC')", "complaints.resolution_days(con, F, 'UTC')",
+                               "complaints.backlog_ageing(con, F, None, 'UTC')", "complaints.cfpb_timeliness(con, F, 'UTC')"],
+    "complaints: breaches": ["complaints.summary(con, F, 'UTC')", "complaints.contact_complaints_with_breaches(con, F, 'UTC')"],
+    "repayments: collections": ["repayments.collected_by_month(con, F, 'portfolio')", "repayments.monthly_totals(con, F)",
+                                "repayments.lifetime_by_segment(con, F, 'portfolio')"],
+    "repayments: curves": ["repayments.liquidation_curves(con, F)"],
+    "repayments: promises": ["repayments.promises_by(con, F, 'team')", "repayments.broken_promises(con, F)"],
+    "repayments: best time": ["repayments.contact_heatmap(con, F, 'call')", "repayments.contact_by_channel(con, F)"],
+    "balance: quadrant": ["balance.has_sentiment(con)", "balance.groups(con, F, 'team')"],
+    "balance: champion": ["balance.has_sentiment(con)", "balance.strategies(con)",
+                          "balance.compare(con, F, 'champion', 'challenger')"],
+    "balance: over time": ["balance.has_sentiment(con)", "balance.monthly(con, F, 'strategy')"],
+    "compliance: overview": ["workspace.rule_set_label(con)", "workspace.ready(con)", "workspace.trend_totals(con, F)",
+                             "workspace.breaches_by(con, F, 'rule')", "workspace.trend(con, F)",
+                             "workspace.worst_offenders(con, F, 'agent')", "workspace.worst_offenders(con, F, 'team')"],
+    "compliance: breaches": ["workspace.rule_catalog(con)", "workspace.breach_list(con, F, ())"],
+    "compliance: signals": ["workspace.signals_ready(con)", "workspace.signal_counts(con, F)", "workspace.signal_list(con, F, ())"],
+    "conversations: overview": ["report.ready(con)", "report.overview(con, F)", "report.histogram(con, F)",
+                                "report.trend(con, F, 'team')", "report.by_group(con, F, 'team')", "report.lowest(con, F, 25)"],
+    "conversations: qa": ["report.qa_by_rule(con, F)", "report.qa_by_agent(con, F)"],
+    "conversations: vulnerable": ["report.vulnerable_accounts(con, F)"],
+    "sidebar": ["catalog.filter_options(con)", "catalog.data_as_of(con)"],
+}
+
 CHILD = r"""
 import json, statistics, sys, time
 tree, db, repeat, pages = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
+spec = json.loads(sys.argv[5])
 sys.path.insert(0, tree)
-from analysis import balance, complaints, experience, repayments, scorecard
+from datetime import date
+from analysis import balance, catalog, complaints, experience, repayments, scorecard
 from analysis.compliance import workspace
 from analysis.sentiment import report
 from analysis.db import connect
 import analysis.db as dbm
-from analysis.filters import ALL
+from analysis.filters import ALL, Filters
+F = Filters(start=date.fromisoformat(spec["start"]) if spec.get("start") else None,
+            teams=tuple(spec.get("teams") or ()))
 out = {}
 con = connect(db, read_only=True)
 if hasattr(dbm, "cursor"):
@@ -56,21 +101,24 @@ if hasattr(dbm, "cursor"):
     out["cursor_ms"] = [1000 * statistics.median(times), 1000 * statistics.median(plain)]
 con.close()
 for page, calls in pages.items():
-    runs = []
+    runs, each = [], {call: [] for call in calls}
     for _ in range(repeat):
         con = connect(db, read_only=True)
         t = time.perf_counter()
         for call in calls:
+            t1 = time.perf_counter()
             eval(call)
+            each[call].append(time.perf_counter() - t1)
         runs.append(time.perf_counter() - t)
         con.close()
     out[page] = 1000 * statistics.median(runs)
+    out["calls:" + page] = {call: 1000 * statistics.median(v) for call, v in each.items()}
 print(json.dumps(out))
 """
 
 
-def run_tree(tree: Path, db: Path, repeat: int) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, str(tree), str(db), str(repeat), json.dumps(PAGES)],
+def run_tree(tree: Path, db: Path, repeat: int, pages: dict, spec: dict) -> dict:
+    done = subprocess.run([sys.executable, "-c", CHILD, str(tree), str(db), str(repeat), json.dumps(pages), json.dumps(spec)],
                           cwd=tree, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"{tree}: {done.stderr.strip().splitlines()[-1]}")
@@ -83,7 +131,18 @@ def main() -> int:
                         "folder when missing)")
     parser.add_argument("--baseline", type=Path, help="another checkout to time in the same run")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--views", action="store_true", help="every view of every page, not the first visit only")
+    parser.add_argument("--team", action="append", default=[], help="sidebar team filter (repeatable)")
+    parser.add_argument("--start", help="sidebar start date, YYYY-MM-DD")
+    parser.add_argument("--calls", action="store_true", help="print each call's time, the slowest first")
+    parser.add_argument("--only", action="append", default=[], help="pages whose name starts so (repeatable)")
     args = parser.parse_args()
+    pages = VIEWS if args.views else PAGES
+    spec = {"teams": args.team, "start": args.start}
+    if not args.views:
+        pages = {p: [c.replace("ALL", "F") for c in calls] for p, calls in PAGES.items()}
+    if args.only:
+        pages = {p: calls for p, calls in pages.items() if p.startswith(tuple(args.only))}
     if args.db is not None and not args.db.exists():
         print(f"error: database {args.db} does not exist: build it with `make demo` or leave out --db", file=sys.stderr)
         return 2
@@ -99,19 +158,26 @@ def main() -> int:
     results = {name: [] for name in trees}
     for _ in range(2):  # alternate the trees, twice, so a change in the machine's load hits both
         for name, tree in trees.items():
-            results[name].append(run_tree(tree, args.db, args.repeat))
-    merged = {name: {k: min(r[k] for r in runs) if not isinstance(runs[0][k], list) else runs[0][k] for k in runs[0]}
+            results[name].append(run_tree(tree, args.db, args.repeat, pages, spec))
+    merged = {name: {k: min(r[k] for r in runs) if isinstance(runs[0][k], float) else
+                     {c: min(r[k][c] for r in runs) for c in runs[0][k]} if isinstance(runs[0][k], dict) else runs[0][k]
+                     for k in runs[0]}
               for name, runs in results.items()}
     here = merged["this tree"]
     if "cursor_ms" in here:
         print(f"cursor with the semantic layer {here['cursor_ms'][0]:.2f} ms, plain cursor {here['cursor_ms'][1]:.3f} ms")
-    print(f"{'page':<14} {'this tree ms':>13}" + (f" {'baseline ms':>12} {'ratio':>6}" if args.baseline else ""))
-    for page in PAGES:
-        line = f"{page:<14} {here[page]:>13.0f}"
+    print(f"filter: teams {args.team or 'all'}, start {args.start or 'the full span'}")
+    print(f"{'page':<26} {'this tree ms':>13}" + (f" {'baseline ms':>12} {'ratio':>6}" if args.baseline else ""))
+    for page in pages:
+        line = f"{page:<26} {here[page]:>13.0f}"
         if args.baseline:
             base = merged["baseline"][page]
             line += f" {base:>12.0f} {here[page] / base:>6.2f}"
         print(line)
+        if args.calls:
+            for call, ms in sorted(here["calls:" + page].items(), key=lambda kv: -kv[1]):
+                base = merged["baseline"]["calls:" + page].get(call) if args.baseline else None
+                print(f"    {ms:>8.0f} ms" + (f" (baseline {base:.0f})" if base is not None else "") + f"  {call}")
     return 0
 
 
