@@ -1,23 +1,34 @@
-"""Speed and cross-check of the contact-rule audit (SPEC section 2, issue 3).
+"""Speed and cross-check of the contact-rule audit (SPEC section 2, issue 3; the command, issue 20).
 
 1. Generates synthetic accounts/contacts/consents/preferences (numpy default_rng) into a DuckDB
-   file: 3 million contacts by default.
-2. Times the whole audit (`find_breaches`, the seven default rules with evidence and
-   explanations) and, side by side, a straightforward pandas implementation of the same rules
-   written from the SPEC text (`pandas_audit` below; it returns the pairs only, no evidence).
-3. Checks that both give the same (contact_id, rule_id) pairs, per rule; exits 1 if not.
-4. Times the audit on 10 million contacts (target: under 10 s).
-5. Cross-checks the two implementations on the demo database (`analysis.demo.build`).
+   file: 3 million contacts by default, in two shapes (`--shapes`): "dense", 125 contacts per
+   account (about 57 % of contacts are breaches: 1.7M at 3M), and "sparse", 10 per account (about
+   5 %); "typical" (30 per account, 18 %) is the shape of the earlier figures.
+2. Times the audit command end to end, as a user runs it: `python -m analysis audit --db FILE
+   --out FILE.csv` in a subprocess (interpreter start, imports, audit, CSV written and renamed),
+   the median of `--runs` runs; and the engine alone (`find_breaches` into a DataFrame), once.
+3. Times, side by side, a straightforward pandas implementation of the same rules written from
+   the SPEC text (`pandas_audit` below; it returns the (contact_id, rule_id) pairs only: no
+   evidence, no CSV; the tables are loaded into pandas beforehand, untimed), and prints the ratio
+   pandas / command (target >= 10x on a breach-dense book).
+4. Checks that the engine and pandas give the same (contact_id, rule_id) pairs, per rule, and that
+   the command's file has one line per breach; exits 1 if not.
+5. Optionally times the engine on 10 million contacts (`--big N`, target under 10 s) and
+   cross-checks on a demo database (`--demo-accounts N`).
 
-    .venv/bin/python benchmarks/bench_audit.py [--contacts 3000000] [--big 10000000]
-        [--demo-accounts 5000] [--no-pandas] [--no-big] [--no-demo]
+    .venv/bin/python benchmarks/bench_audit.py [--contacts 3000000] [--shapes dense,sparse]
+        [--runs 3] [--no-pandas] [--big 10000000] [--demo-accounts 5000]
 
-Figures are wall-clock and CPU seconds on this machine, single run each; wall-clock figures move
-with other load on the machine (`uptime` before and after tells how much).
+Figures are wall-clock and CPU seconds on this machine; wall-clock figures move with other load on
+the machine (`uptime` is printed before and after each shape), so compare the ratio of a run.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +39,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from analysis.compliance.engine import find_breaches  # noqa: E402
 from analysis.compliance.rules import load_rules  # noqa: E402
@@ -45,15 +57,15 @@ DAYS = 150
 
 # --- synthetic data ---------------------------------------------------------------------------
 
-def generate(con, n_contacts: int, seed: int = 11) -> None:
-    """Fill the contract tables with a synthetic book of ~30 contacts per account.
+def generate(con, n_contacts: int, seed: int = 11, per_account: int = 30) -> None:
+    """Fill the contract tables with a synthetic book of ~`per_account` contacts per account.
 
     Contact volume is skewed across accounts (some are called far too often), local hours spread
     around the day (some outside 08-21), a third of timestamps fall on whole minutes (ties), ids
     are shuffled against time, and a few accounts have consents, opt-outs and cease requests.
     """
     rng = np.random.default_rng(seed)
-    n_acc = max(n_contacts // 30, 10)
+    n_acc = max(n_contacts // per_account, 10)
     zone = rng.integers(0, len(ZONES), n_acc)
     phone_kind = rng.random(n_acc)
     phone_zone = np.where(phone_kind < 0.55, ZONES[zone], ZONES[rng.integers(0, len(ZONES), n_acc)])
@@ -245,43 +257,96 @@ def compare(engine: pd.DataFrame, baseline: pd.DataFrame, rule_ids) -> bool:
     return same
 
 
-def build_synthetic(path: Path, n: int) -> duckdb.DuckDBPyConnection:
+SHAPES = {"dense": 125, "typical": 30, "sparse": 10}  # contacts per account
+
+
+def build_synthetic(path: Path, n: int, per_account: int = 30) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
     con.execute("set TimeZone = 'UTC'")
     create_schema(con)
     t0 = time.perf_counter()
-    generate(con, n)
-    print(f"  generated {n:,} contacts in {time.perf_counter() - t0:.1f} s")
+    generate(con, n, per_account=per_account)
+    print(f"  generated {n:,} contacts ({per_account} per account) in {time.perf_counter() - t0:.1f} s")
     return con
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def time_command(db: Path, out: Path, runs: int) -> tuple[float, float, str]:
+    """Median wall-clock and CPU seconds (the child's, all threads) of `python -m analysis audit`."""
+    walls, cpus, stdout = [], [], ""
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "analysis", "audit", "--db", str(db), "--out", str(out)],
+                              cwd=ROOT, capture_output=True, text=True)
+        walls.append(time.perf_counter() - t0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        if done.returncode != 0:
+            raise SystemExit(f"audit command failed: {done.stderr.strip()}")
+        stdout = done.stdout
+    print(f"  {'audit command, end to end (median of ' + str(runs) + ')':<46} {statistics.median(walls):8.2f} s wall "
+          f"{statistics.median(cpus):8.2f} s cpu   (runs: {', '.join(f'{w:.2f}' for w in walls)})", flush=True)
+    return statistics.median(walls), statistics.median(cpus), stdout
+
+
+def bench_shape(tmp: Path, shape: str, n: int, runs: int, pandas: bool, rules) -> tuple[bool, dict]:
+    print(f"== {shape} book: {n:,} synthetic contacts, {SHAPES[shape]} per account ({load()})")
+    db = tmp / f"{shape}.duckdb"
+    build_synthetic(db, n, SHAPES[shape]).close()
+    out = tmp / f"{shape}.csv"
+    t_cmd, cpu_cmd, stdout = time_command(db, out, runs)
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute("set TimeZone = 'UTC'")
+    engine, (t_engine, _) = timed("engine alone (find_breaches -> DataFrame)", find_breaches, con, rules)
+    with out.open("rb") as fh:
+        lines = sum(1 for _ in fh)
+    quoted_newlines = int(engine["contact_id"].str.contains("\n").sum())  # none in generated data
+    ok = lines - 1 == len(engine) and quoted_newlines == 0 and f"{len(engine):,}" in stdout.splitlines()[-1]
+    print(f"  breaches: {len(engine):,} ({len(engine) / n:.0%} of contacts); CSV {out.stat().st_size / 1e6:.0f} MB, "
+          f"{lines - 1:,} rows: {'as many as the engine' if ok else 'NOT as many as the engine'}")
+    figures = {"shape": shape, "breaches": len(engine), "command": t_cmd, "command_cpu": cpu_cmd, "engine": t_engine}
+    if pandas:
+        frames, _ = timed("(load tables into pandas, not timed below)", load_frames, con)
+        baseline, (t_pandas, cpu_pandas) = timed("pandas implementation (pairs only)", pandas_audit, *frames)
+        figures.update(pandas=t_pandas, pandas_cpu=cpu_pandas)
+        print(f"  pandas / command: {t_pandas / t_cmd:.1f}x wall-clock, {cpu_pandas / cpu_cmd:.1f}x CPU (target >= 10x); "
+              f"pandas / engine alone: {t_pandas / t_engine:.1f}x")
+        ok &= compare(engine, baseline, rules.ids)
+        del frames, baseline
+    con.close()
+    db.unlink()
+    out.unlink()
+    print(f"  ({load()})")
+    return ok, figures
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--contacts", type=int, default=3_000_000)
-    ap.add_argument("--big", type=int, default=10_000_000)
-    ap.add_argument("--demo-accounts", type=int, default=5000)
+    ap.add_argument("--shapes", default="dense,sparse", help=f"comma-separated, of {', '.join(SHAPES)}")
+    ap.add_argument("--runs", type=int, default=3, help="runs of the command per shape (median)")
     ap.add_argument("--no-pandas", action="store_true")
-    ap.add_argument("--no-big", action="store_true")
-    ap.add_argument("--no-demo", action="store_true")
+    ap.add_argument("--big", type=int, default=0, help="also time the engine on this many contacts (0: not)")
+    ap.add_argument("--demo-accounts", type=int, default=0, help="also cross-check on a demo of this size (0: not)")
     args = ap.parse_args(argv)
+    shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
+    if unknown := [s for s in shapes if s not in SHAPES]:
+        ap.error(f"unknown shape {unknown[0]}: one of {', '.join(SHAPES)}")
     rules = load_rules()
     ok = True
-    with tempfile.TemporaryDirectory() as tmp:
+    results = []
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
         tmp = Path(tmp)
-        print(f"== audit of {args.contacts:,} synthetic contacts")
-        con = build_synthetic(tmp / "bench.duckdb", args.contacts)
-        engine, (t_engine, cpu_engine) = timed("DuckDB engine (find_breaches, 7 rules)", find_breaches, con, rules)
-        print(f"  breaches: {len(engine):,}")
-        if not args.no_pandas:
-            frames, _ = timed("(load tables into pandas, not timed below)", load_frames, con)
-            baseline, (t_pandas, cpu_pandas) = timed("pandas baseline (pairs only)", pandas_audit, *frames)
-            print(f"  speed-up: {t_pandas / t_engine:.1f}x wall-clock, {cpu_pandas / cpu_engine:.1f}x CPU (target >= 10x)")
-            ok &= compare(engine, baseline, rules.ids)
-            del frames, baseline
-        con.close()
-        (tmp / "bench.duckdb").unlink()
+        for shape in shapes:
+            shape_ok, figures = bench_shape(tmp, shape, args.contacts, args.runs, not args.no_pandas, rules)
+            ok &= shape_ok
+            results.append(figures)
 
-        if not args.no_big:
+        if args.big:
             print(f"== audit of {args.big:,} synthetic contacts")
             con = build_synthetic(tmp / "big.duckdb", args.big)
             big, (t_big, _) = timed("DuckDB engine (find_breaches, 7 rules)", find_breaches, con, rules)
@@ -289,20 +354,22 @@ def main(argv=None) -> int:
             con.close()
             (tmp / "big.duckdb").unlink()
 
-        if not args.no_demo:
-            try:
-                from analysis.demo import build
-            except ImportError:
-                print("== demo cross-check skipped: analysis.demo is not available")
-            else:
-                print(f"== cross-check on the demo database ({args.demo_accounts:,} accounts)")
-                build(tmp / "demo.duckdb", accounts=args.demo_accounts, seed=42, progress=False)
-                con = duckdb.connect(str(tmp / "demo.duckdb"), read_only=True)
-                con.execute("set TimeZone = 'UTC'")
-                engine, _ = timed("DuckDB engine", find_breaches, con, rules)
-                baseline, _ = timed("pandas baseline", pandas_audit, *load_frames(con))
-                ok &= compare(engine, baseline, rules.ids)
-                con.close()
+        if args.demo_accounts:
+            from analysis.demo import build
+            print(f"== cross-check on the demo database ({args.demo_accounts:,} accounts)")
+            build(tmp / "demo.duckdb", accounts=args.demo_accounts, seed=42, progress=False)
+            con = duckdb.connect(str(tmp / "demo.duckdb"), read_only=True)
+            con.execute("set TimeZone = 'UTC'")
+            engine, _ = timed("DuckDB engine", find_breaches, con, rules)
+            baseline, _ = timed("pandas baseline", pandas_audit, *load_frames(con))
+            ok &= compare(engine, baseline, rules.ids)
+            con.close()
+    print("== summary (wall-clock seconds)")
+    print(f"  {'shape':<8} {'breaches':>10} {'command':>8} {'engine':>8} {'pandas':>8} {'pandas/command':>15}")
+    for f in results:
+        pandas_s = f"{f['pandas']:8.2f}" if "pandas" in f else f"{'-':>8}"
+        ratio = f"{f['pandas'] / f['command']:14.1f}x" if "pandas" in f else f"{'-':>15}"
+        print(f"  {f['shape']:<8} {f['breaches']:>10,} {f['command']:8.2f} {f['engine']:8.2f} {pandas_s} {ratio}")
     return 0 if ok else 1
 
 

@@ -150,3 +150,81 @@ def test_the_readme_rule_example_is_a_valid_rule(tmp_path):
     path.write_text('name = "Firm"\n' + block, encoding="utf-8")
     rules = load_rules(path)
     assert rules.ids == ("sms_3in7",) and rules.rule("sms_3in7").params.cap == 3
+
+
+# --- the bytes of the file (DuckDB's writer, issue 20) ----------------------------------------------
+
+AWKWARD_IDS = ["K,1", 'K"2"', "K\n3", "K\r4", "", "#K6", " K7 ", "Kü8", "K\t9", "K'10"]
+
+
+def _expected_csv(db: Path) -> bytes:
+    """The file as Python's csv module writes it (QUOTE_MINIMAL, \\n line ends; what the command wrote
+    with pandas before), from the engine's own breaches and the SPEC's timestamp formats."""
+    import io
+
+    from analysis.compliance.engine import find_breaches
+
+    def iso(value) -> str:
+        text = value.strftime("%Y-%m-%dT%H:%M:%S")
+        return text + (f".{value.microsecond:06d}" if value.microsecond else "")
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        found = find_breaches(con)
+    finally:
+        con.close()
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(SPEC_COLUMNS)
+    for r in found.itertuples(index=False):
+        writer.writerow([r.contact_id, r.account_id, r.rule_id, iso(r.ts.tz_convert("UTC")) + "Z", iso(r.local_ts),
+                         r.evidence, r.explanation])
+    return buf.getvalue().encode("utf-8")
+
+
+def test_the_file_is_byte_for_byte_what_pythons_csv_module_writes_awkward_ids_included(tmp_path):
+    db = tmp_path / "awkward.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("set TimeZone = 'UTC'")
+    create_schema(con)
+    accounts = ["A,1", 'A"2', "A\n3", "A\r4", "#A5", " Ä6 "]
+    for n, account in enumerate(accounts):
+        con.execute("insert into accounts (account_id, consumer_id, placed_date, placed_balance, timezone,"
+                    " phone_timezone, state, vulnerable) values (?, 'P', date '1960-01-01', 10, ?,"
+                    " 'America/Los_Angeles', 'MA', true)", [account, ["America/Chicago", "Asia/Kolkata"][n % 2]])
+        # a cease request long ago: every outbound contact after it is a breach (evidence quotes it)
+        con.execute("insert into preferences values (?, 'all', ?)", [account, datetime(1965, 1, 1, tzinfo=timezone.utc)])
+    k = 0
+    for account in accounts:
+        # before 1970, whole and sub-second times, late and early hours, a DST change in November
+        for base in (datetime(1969, 12, 31, 3, 0, tzinfo=timezone.utc),
+                     datetime(2026, 11, 1, 5, 30, 0, 1, tzinfo=timezone.utc)):
+            for hour in range(0, 24, 4):
+                contact = AWKWARD_IDS[k % len(AWKWARD_IDS)] + ("" if k < len(AWKWARD_IDS) else str(k))
+                con.execute("insert into contacts (contact_id, account_id, ts, channel, direction, outcome)"
+                            " values (?, ?, ?, 'call', 'outbound', 'voicemail')",
+                            [contact, account, base.replace(hour=hour, microsecond=(k % 3) * 250000)])
+                k += 1
+    con.close()
+    out = tmp_path / "b.csv"
+    done = audit("--db", str(db), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    expected = _expected_csv(db)
+    assert expected.count(b"\n") > 100 and b'"K\n3"' in expected and b"\r" in expected  # the cases are there
+    assert out.read_bytes() == expected
+    assert out.stat().st_mode & 0o777 == 0o600  # owner only, as before
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # the temp file is gone
+
+
+def test_the_file_is_byte_for_byte_the_expected_one_for_the_fixture_and_an_empty_result(db, tmp_path):
+    out = tmp_path / "b.csv"
+    assert audit("--db", str(db), "--out", str(out)).returncode == 0
+    assert out.read_bytes() == _expected_csv(db)
+    empty = tmp_path / "empty.duckdb"
+    con = duckdb.connect(str(empty))
+    create_schema(con)
+    con.close()
+    done = audit("--db", str(empty), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == (",".join(SPEC_COLUMNS) + "\n").encode()
+    assert done.stdout.splitlines()[-1].split()[:2] == ["total", "0"]
