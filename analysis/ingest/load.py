@@ -8,10 +8,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analysis import store
 from analysis.changes import Changes
 from analysis.changes import collect as collect_changes
 from analysis.changes import note as note_changes
-from analysis.db import connect, quote_ident, set_meta, sql_text
+from analysis.db import quote_ident, set_meta, sql_text
 from analysis.errors import UserError
 from analysis.ingest.checks import LOCAL_INSTANT_MACROS, checked_sql, duplicates_exist_sql, duplicates_sql, unknown_accounts_sql
 from analysis.ingest.checks import stored_value as _stored_value
@@ -313,51 +314,28 @@ def import_sources(con, sources: list[Source], *, source_label: str = "", assume
     return result
 
 
-def _check_db_path(db_path: Path) -> None:
-    if not db_path.parent.exists():
-        raise UserError(f"the folder of --db {db_path} does not exist: create {db_path.parent} first")
-    if db_path.is_dir():
-        raise UserError(f"--db {db_path} is a directory: give a database file name such as {db_path / 'collections.duckdb'}")
-
-
-def _remove_database(db_path: Path) -> None:
-    """Remove a database file (and its write-ahead log) that a failed import created."""
-    for leftover in (db_path, Path(str(db_path) + ".wal")):
-        if leftover.exists():
-            leftover.unlink()
-
-
 def import_directory(directory: str | Path, db_path: str | Path, *, assume_timezone: str | None = None,
                      derive_phone_zones: bool = False,
                      progress: bool = False, refresh: bool = True) -> ImportResult:
     """Import every table file of a directory into a database file (created when missing).
 
-    Every check that needs no database runs first; a failure after that rolls the transaction back,
-    and a database file this call created is removed again, so the database is as it was.
+    Every check that needs no database runs first. The import and the derived tables it changes are
+    then written into a new version of the database (analysis.store), published in one step when
+    both are done: readers see the import whole or not at all, and a failure anywhere leaves the
+    database as it was (a database this call would have created is not created).
     """
-    db_path = Path(db_path)
-    _check_db_path(db_path)
+    db_path = store.check_path(db_path)
     check_zone(assume_timezone)
     files, ignored = find_sources(directory)
     sources = plan(files)
-    existed = db_path.exists()
-    if not existed and "accounts" not in files:
+    if store.current(db_path) is None and "accounts" not in files:
         raise UserError(f"{directory} has no accounts.csv (or accounts.parquet), and {db_path} holds no accounts yet: accounts are required")
-    con = connect(db_path)
-    try:
+    with store.writing(db_path) as con:
         result = import_sources(con, sources, source_label=str(Path(directory).resolve()),
                                 assume_timezone=assume_timezone, derive_phone_zones=derive_phone_zones, progress=progress)
-    except BaseException:
-        con.close()
-        if not existed:
-            _remove_database(db_path)
-        raise
-    result.ignored = ignored
-    try:
-        if refresh:  # after the commit: the import stands even if a derived step fails (rerun: refresh)
+        result.ignored = ignored
+        if refresh:
             from analysis.pipeline import refresh as refresh_derived
 
-            refresh_derived(con, progress=progress)
-    finally:
-        con.close()
+            refresh_derived(con, progress=progress, changed=result.changed)  # only what the import touched
     return result
