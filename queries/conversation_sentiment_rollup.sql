@@ -29,10 +29,12 @@ by_speaker as (
         speaker,
         any_value(model_id) as model_id,
         count(*) as n_turns,
-        avg(score) as mean_score,
+        -- summed in turn order: a sum of doubles depends on the order of its terms, and the rows of
+        -- turn_sentiment come in whatever order the build or an incremental refresh left them
+        avg(score order by position) as mean_score,
         min(score) as min_score,
-        avg(score) filter (where position <= ceil(n_turns / 3.0)) as first_third,
-        avg(score) filter (where position > n_turns - ceil(n_turns / 3.0)) as last_third
+        avg(score order by position) filter (where position <= ceil(n_turns / 3.0)) as first_third,
+        avg(score order by position) filter (where position > n_turns - ceil(n_turns / 3.0)) as last_third
     from positioned
     group by conversation_id, speaker
 ),
