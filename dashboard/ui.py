@@ -47,6 +47,26 @@ def masked(df):
     return access.mask_frame(df, role())
 
 
+# Rows of a long list (breaches, risk signals) sent to the browser, newest first: at a national
+# agency's scale a list holds hundreds of thousands of rows, and sending them all took tens of seconds
+# a view. The list's download has every row.
+SHOWN_ROWS = 2000
+
+
+def shown_rows_note(total: int) -> str:
+    """What a list's caption adds when it shows only the newest SHOWN_ROWS of `total` rows."""
+    return f" · the newest {SHOWN_ROWS:,} are listed here, the download has all" if total > SHOWN_ROWS else ""
+
+
+def masked_csv(df):
+    """A download button's callable: the frame as this role may see it, as CSV bytes, made on click.
+
+    The role is read now: the callable runs outside the page's run, where session state is not at hand.
+    """
+    who = role()
+    return lambda: access.mask_frame(df, who).to_csv(index=False).encode("utf-8")
+
+
 def mask_value(value, column: str):
     """One value (e.g. an account id in a heading) as this role may see it."""
     return access.mask_value(value, column, role())

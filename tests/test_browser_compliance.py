@@ -28,7 +28,7 @@ def choose_view(page, name: str) -> None:
     wait_for_app(page)
 
 
-def test_a_compliance_officer_reviews_a_breach_and_sees_it_in_the_log(page, compliance_server, tmp_path):
+def test_a_compliance_officer_reviews_a_breach_and_sees_it_in_the_log(page, compliance_server, demo_db, tmp_path):
     url, log = compliance_server
     page.set_viewport_size({"width": 1400, "height": 2600})  # Streamlit scrolls inside its main block: see it all
     sign_in(page, url, "compliance", path="compliance")  # signing in keeps the page asked for
@@ -63,6 +63,22 @@ def test_a_compliance_officer_reviews_a_breach_and_sees_it_in_the_log(page, comp
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(pdf).pages).split())
     assert f"Evidence pack: {rule_id} on contact {contact_id}" in text
     assert "reply to consumer" in text  # the review just recorded is in the pack
+
+    # The list's download has every breach (the table shows at most ui.SHOWN_ROWS, AppTest checks that).
+    import duckdb
+
+    con = duckdb.connect(str(demo_db), read_only=True)
+    total = con.execute("select count(*) from breaches").fetchall()[0][0]
+    con.close()
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("button", name="Download the list (CSV)").click()
+    listed = tmp_path / "breaches.csv"
+    download.value.save_as(listed)
+    import pandas as pd
+
+    rows = pd.read_csv(listed, dtype=str)
+    assert len(rows) == total
+    assert (rows["review_state"] == "dismissed").sum() == 1  # the review just recorded
 
     choose_view(page, "Review log")
     latest = page.locator('[data-testid="stMarkdown"]').filter(has_text="Latest reviews")

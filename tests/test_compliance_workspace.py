@@ -228,6 +228,28 @@ def test_every_view_of_the_compliance_page_runs_cleanly_for_a_compliance_officer
     assert at.title[0].value == "Compliance"
 
 
+@pytest.mark.parametrize("view, table, key, noun, order", [
+    ("Breaches", "breaches", "cw_table", "breaches", "ts desc, contact_id, rule_id"),
+    ("Risk signals", "risk_signals", None, "signals", "ts desc, signal, contact_id")])  # (AppTest keys only selectable tables)
+def test_a_long_list_sends_the_newest_rows_to_the_browser_and_says_so(app_test, review_log, demo_db, view, table, key,
+                                                                      noun, order, monkeypatch):
+    from dashboard import ui
+
+    SHOWN_ROWS = 100  # the test book is small: a smaller cap (AppTest runs the page in this process)
+    monkeypatch.setattr(ui, "SHOWN_ROWS", SHOWN_ROWS)
+    total = demo_count(demo_db, f"select count(*) from {table}")
+    assert total > SHOWN_ROWS
+    newest = demo_count(demo_db, f"select contact_id from {table} order by {order} limit 1")
+    at = app_test("compliance", "compliance")
+    at.segmented_control(key="cw_view").set_value(view).run()
+    assert not at.exception, at.exception
+    shown = (at.dataframe(key=key) if key else at.dataframe[-1]).value
+    assert len(shown) == SHOWN_ROWS
+    assert any(c.value.startswith(f"{total:,} {noun}") and f"the newest {SHOWN_ROWS:,} are listed here" in c.value
+               for c in at.caption)
+    assert shown["contact_id"].iloc[0] == newest
+
+
 def test_the_page_says_which_rule_set_produced_the_numbers(app_test, review_log, demo_db):
     at = app_test("admin", "compliance")
     label = demo_count(demo_db, "select value from meta where key = 'rule_set'")

@@ -22,8 +22,9 @@ from analysis.db import connect, quote_ident, sql_text, table_exists
 from analysis.errors import UserError
 
 # DuckDB writes each field's text as queries/audit_csv.sql made it (quote '': no quoting of its own),
-# a header of the column names, nulls as nothing, lines ending in \n.
-COPY = "copy (" + sql_text("audit_csv") + ") to $path (format csv, header true, delimiter ',', quote '', nullstr '')"
+# a header of the column names, nulls as nothing, lines ending in \n (DuckDB's COPY ... TO, through
+# the relation's to_csv rather than by pasting the query's text into a statement).
+CSV_OPTIONS = {"sep": ",", "na_rep": "", "header": True, "quotechar": ""}
 
 
 def add_arguments(parser) -> None:
@@ -63,7 +64,7 @@ def write_breaches(con, rules: RuleSet, db: Path, out: Path) -> dict[str, int]:
         except duckdb.Error as exc:
             raise UserError(f"audit of {db} failed: {str(exc).splitlines()[0]}") from None
         try:
-            cur.execute(COPY, {"path": tmp})
+            cur.sql(sql_text("audit_csv")).to_csv(tmp, **CSV_OPTIONS)
         except duckdb.Error as exc:
             raise UserError(f"cannot write {out}: {str(exc).splitlines()[0]}") from None
         os.chmod(tmp, 0o600)

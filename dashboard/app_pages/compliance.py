@@ -15,7 +15,7 @@ VIEWS = ["Overview", "Breaches", "Review log", "Risk signals", "Policy what-if"]
 BY_LABELS = {"rule": "Rule", "team": "Team", "agent": "Agent", "strategy": "Strategy", "month": "Month"}
 LIST_COLUMNS = ["review_state", "rule_id", "local_time", "timezone", "contact_id", "account_id", "consumer_id", "channel",
                 "direction", "outcome", "agent_id", "team", "strategy", "explanation"]
-MAX_PICK = 2000  # breaches offered in the picker; the table above shows them all
+MAX_PICK = ui.SHOWN_ROWS  # breaches offered in the picker: those in the table above
 
 f = ui.filters()
 rule_set = load(workspace.rule_set_label)
@@ -87,12 +87,13 @@ elif view == "Breaches":
     listed = workspace.with_reviews(load(workspace.breach_list, f, tuple(rules_chosen)), reviews.current(review_log),
                                     tuple(statuses))
     summary = workspace.review_summary(listed)
-    st.caption(f"{len(listed):,} breaches · " + " · ".join(f"{v:,} {k}" for k, v in summary.items()))
-    shown = ui.masked(listed[LIST_COLUMNS])
+    st.caption(f"{len(listed):,} breaches · " + " · ".join(f"{v:,} {k}" for k, v in summary.items())
+               + ui.shown_rows_note(len(listed)))
+    shown = ui.masked(listed[LIST_COLUMNS].head(ui.SHOWN_ROWS))
     table = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row", key="cw_table",
                          height=320, column_config={"review_state": "review", "local_time": "local time"})
     # Callables: the file is made when the button is clicked, not on every run.
-    st.download_button("Download the list (CSV)", lambda: shown.to_csv(index=False).encode("utf-8"),
+    st.download_button("Download the list (CSV)", ui.masked_csv(listed[LIST_COLUMNS]),
                        file_name="breaches.csv", mime="text/csv", key="cw_list_csv")
     if listed.empty:
         st.info("No breaches for these filters.")
@@ -202,10 +203,10 @@ elif view == "Risk signals":
         st.plotly_chart(fig, width="stretch", key="cw_signals_chart")
     chosen = st.multiselect("Signal", list(signals.SIGNALS), format_func=signals.SIGNALS.get, key="cw_signals",
                             placeholder="All signals")
-    listed = ui.masked(load(workspace.signal_list, f, tuple(chosen)))
-    st.caption(f"{len(listed):,} signals")
-    st.dataframe(listed, hide_index=True, key="cw_signal_table")
-    st.download_button("Download the signals (CSV)", lambda: listed.to_csv(index=False).encode("utf-8"),
+    listed = load(workspace.signal_list, f, tuple(chosen))
+    st.caption(f"{len(listed):,} signals" + ui.shown_rows_note(len(listed)))
+    st.dataframe(ui.masked(listed.head(ui.SHOWN_ROWS)), hide_index=True, key="cw_signal_table")
+    st.download_button("Download the signals (CSV)", ui.masked_csv(listed),
                        file_name="risk_signals.csv", mime="text/csv", key="cw_signals_csv")
 
 else:  # Policy what-if
