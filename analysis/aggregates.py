@@ -16,6 +16,14 @@ groups outside a date range) and is rebuilt in full from the contract's tables a
   hour, whether it reached the right party (the as-of join to the replies made once) and whether it
   was breached (Repayments: best time to reach; Balance: contacts and breaches per account).
 
+After an import (`refresh(con, changed=...)`), the three tables of one row per breach, payment or
+outbound contact are refreshed for the touched accounts only (analysis.incremental): each of their
+rows depends on its account's rows alone (the as-of joins match within the account), so deleting the
+touched accounts' rows and inserting them again, computed by the same query over those accounts'
+rows, gives the full rebuild's rows. `contact_daily` is rebuilt in full every time: it adds up
+every account's contacts per group, and the rows it held for the touched accounts before the import
+are gone with the import (DECISIONS.md).
+
 A reader uses them only when `ready` (this step has run with this definition, meta `aggregates`);
 otherwise, on a database built before the step existed or a hand-made one, it runs the query over
 the contract's tables, which gives the same rows (tests/test_aggregates.py).
@@ -25,11 +33,20 @@ benchmarks/compare_figures.py proves it on a database.
 """
 from __future__ import annotations
 
-from analysis.db import create_table, get_meta, set_meta
+from analysis import incremental
+from analysis.db import bind, create_table, get_meta, install_layer, set_meta, sql_text
 
 TABLES = {"contact_daily": "contact_daily_build", "breach_facts": "breach_facts_build",
           "payment_facts": "payment_facts_build", "outbound_facts": "outbound_facts_build"}
 VERSION = "1"  # bumped when a table's definition changes (meta aggregates)
+# The tables of one row per breach, payment or outbound contact, each row a function of its
+# account's rows (and of the agents table, for breach_facts): refreshed per account after an import.
+PER_ACCOUNT = ("breach_facts", "payment_facts", "outbound_facts")
+# The tables those read, restricted to the touched accounts when refreshing them (agents is read whole).
+READS = ("accounts", "contacts", "payments", "breaches")
+# The contract tables whose touched accounts are refreshed: those of READS, and those whose rows
+# change an account's breaches (the breaches step recomputes the same accounts).
+TOUCHING = ("accounts", "contacts", "payments", "consents", "preferences")
 
 
 def ready(con) -> bool:
@@ -42,8 +59,51 @@ def stem(con, name: str) -> str:
     return f"{name}_agg" if ready(con) else name
 
 
-def refresh(con) -> None:
-    """Pipeline step: rebuild every aggregate table in full (each a single grouped scan)."""
-    for name, stem in TABLES.items():
-        create_table(con, name, stem)
-    set_meta(con, "aggregates", VERSION)
+def touched_accounts(con, changed) -> frozenset[str] | None:
+    """The accounts whose rows of the PER_ACCOUNT tables to recompute after the import `changed`
+    names, or None when those tables must be rebuilt in full: no import named, the tables are not a
+    full rebuild of the data just before it (or of another definition), the import touched the agents
+    (an agent's team is on each of its breaches), the breaches step rebuilt in full this time (any
+    account's breaches may have changed), or so many accounts that a full rebuild is cheaper."""
+    if not (ready(con) and incremental.can_increment(con, "aggregates", changed)) or "agents" in changed.tables:
+        return None
+    breaches_now = (get_meta(con, incremental.meta_key("breaches")) == str(changed.import_id)
+                    and get_meta(con, "derived_mode_breaches") == "incremental")
+    if not breaches_now:
+        return None
+    accounts = changed.values("account_id", *TOUCHING)
+    return None if incremental.too_many(con, len(accounts)) else accounts
+
+
+def refresh(con, changed=None) -> None:
+    """Pipeline step: rebuild `contact_daily` in full (one grouped scan of the contacts) and the
+    PER_ACCOUNT tables in full, or, after an import (`changed`, analysis.changes.Changes), for the
+    accounts it touched (`touched_accounts`), in one transaction."""
+    accounts = touched_accounts(con, changed)
+    create_table(con, "contact_daily", TABLES["contact_daily"])
+    if accounts is None:
+        for name in PER_ACCOUNT:
+            create_table(con, name, TABLES[name])
+        set_meta(con, "aggregates", VERSION)
+        incremental.mark(con, "aggregates", "full")
+        return
+    cur = con.cursor()
+    try:
+        incremental.key_table(cur, "_refresh_accounts", "account_id", accounts)
+        for table in READS:
+            incremental.shadow(cur, table, "account_id", "_refresh_accounts")
+        cur.execute("begin transaction")
+        try:
+            for name in PER_ACCOUNT:
+                target = incremental.main_table(cur, name)
+                sql = sql_text(TABLES[name])
+                install_layer(cur, sql)
+                cur.execute("delete from " + target + " where account_id in (select account_id from _refresh_accounts)")
+                cur.execute("insert into " + target + " by name select * from (\n" + sql + "\n)", bind(sql, None))
+            incremental.mark(cur, "aggregates", "incremental")
+            cur.execute("commit")
+        except BaseException:
+            cur.execute("rollback")
+            raise
+    finally:
+        cur.close()
