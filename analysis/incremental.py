@@ -15,8 +15,6 @@ step's configuration changed (rule set, model, setting), the step rebuilds in fu
 """
 from __future__ import annotations
 
-import pandas as pd
-
 from analysis.db import bind, get_meta, install_layer, quote_ident, rows, set_meta, sql_text
 
 # When an import touches more than this share of the accounts, a full rebuild is the cheaper way
@@ -62,6 +60,8 @@ def main_table(cur, table: str) -> str:
 
 def key_table(cur, name: str, column: str, values) -> None:
     """A temporary table `name(column varchar)` on `cur` holding `values` (distinct)."""
+    import pandas as pd  # here: the commands that never refresh (audit) need no pandas
+
     frame = pd.DataFrame({column: pd.Series(sorted(set(values)), dtype="object")})
     cur.register("_incremental_keys", frame)
     cur.execute(f"create or replace temp table {quote_ident(name)} as "
