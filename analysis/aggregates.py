@@ -33,6 +33,8 @@ benchmarks/compare_figures.py proves it on a database.
 """
 from __future__ import annotations
 
+import duckdb
+
 from analysis import incremental
 from analysis.db import bind, create_table, get_meta, install_layer, set_meta, sql_text
 
@@ -75,15 +77,38 @@ def touched_accounts(con, changed) -> frozenset[str] | None:
     return None if incremental.too_many(con, len(accounts)) else accounts
 
 
+def build(con, name: str) -> None:
+    """Create table `name` in full; when DuckDB runs out of memory, again on one thread.
+
+    Ordering tens of millions of wide rows by day (outbound_facts at 1M accounts: ~45M rows) needs
+    more pinned memory with two threads than a capped build allows (the demo caps DuckDB at 3 GB): it
+    failed with "failed to pin block". On one thread the same sort spills and fits (200k accounts:
+    two threads need 300-600 MB, one thread under 300 MB), at about twice the time; so one thread
+    only when two have failed. `create or replace` leaves nothing half-made when it fails."""
+    try:
+        create_table(con, name, TABLES[name])
+    except duckdb.OutOfMemoryException:
+        cur = con.cursor()
+        try:
+            threads = cur.execute("select current_setting('threads')").fetchall()[0][0]
+            cur.execute("set threads = 1")
+            try:
+                create_table(con, name, TABLES[name])
+            finally:
+                cur.execute(f"set threads = {int(threads)}")
+        finally:
+            cur.close()
+
+
 def refresh(con, changed=None) -> None:
     """Pipeline step: rebuild `contact_daily` in full (one grouped scan of the contacts) and the
     PER_ACCOUNT tables in full, or, after an import (`changed`, analysis.changes.Changes), for the
     accounts it touched (`touched_accounts`), in one transaction."""
     accounts = touched_accounts(con, changed)
-    create_table(con, "contact_daily", TABLES["contact_daily"])
+    build(con, "contact_daily")
     if accounts is None:
         for name in PER_ACCOUNT:
-            create_table(con, name, TABLES[name])
+            build(con, name)
         set_meta(con, "aggregates", VERSION)
         incremental.mark(con, "aggregates", "full")
         return

@@ -128,3 +128,24 @@ def test_a_rebuild_after_new_contacts_counts_them(built, tmp_path):
                             "and channel = 'call' and reached", [account])
     finally:
         con.close()
+
+
+def test_a_build_that_runs_out_of_memory_on_two_threads_is_made_again_on_one_with_the_same_rows(demo_db, tmp_path):
+    # outbound_facts orders every outbound contact by day; at 1M accounts, under the demo's 3 GB cap,
+    # that sort failed on two threads ("failed to pin block"). The 400-account demo shows the same at
+    # 20 MB: two threads fail, one fits.
+    path = tmp_path / "demo.duckdb"
+    shutil.copyfile(demo_db, path)
+    con = db.connect(path)
+    con.execute(f"set temp_directory = '{tmp_path / 'spill'}'")
+    con.execute("create table expected as select * from outbound_facts")
+    con.execute("drop table outbound_facts")
+    con.execute("checkpoint")
+    con.execute("set threads = 2")
+    con.execute("set memory_limit = '20MB'")
+    aggregates.build(con, "outbound_facts")
+    assert db.rows(con, "select current_setting('threads')") == [(2,)]
+    con.execute("reset memory_limit")
+    assert db.rows(con, "select count(*) from outbound_facts") == db.rows(con, "select count(*) from expected")
+    assert db.rows(con, "select count(*) from (select * from outbound_facts except all select * from expected)") == [(0,)]
+    con.close()
