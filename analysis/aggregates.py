@@ -33,10 +33,8 @@ benchmarks/compare_figures.py proves it on a database.
 """
 from __future__ import annotations
 
-import duckdb
-
 from analysis import incremental
-from analysis.db import bind, create_table, get_meta, install_layer, set_meta, sql_text
+from analysis.db import bind, create_table, get_meta, install_layer, rows, set_meta, sql_text
 
 TABLES = {"contact_daily": "contact_daily_build", "breach_facts": "breach_facts_build",
           "payment_facts": "payment_facts_build", "outbound_facts": "outbound_facts_build"}
@@ -49,6 +47,9 @@ READS = ("accounts", "contacts", "payments", "breaches")
 # The contract tables whose touched accounts are refreshed: those of READS, and those whose rows
 # change an account's breaches (the breaches step recomputes the same accounts).
 TOUCHING = ("accounts", "contacts", "payments", "consents", "preferences")
+# A full build of the PER_ACCOUNT tables computes this many accounts at a time (rebuild_per_account):
+# its memory is that of a 100k-account book, whatever the book's size.
+BATCH_ACCOUNTS = 100_000
 
 
 def ready(con) -> bool:
@@ -77,54 +78,22 @@ def touched_accounts(con, changed) -> frozenset[str] | None:
     return None if incremental.too_many(con, len(accounts)) else accounts
 
 
-def build(con, name: str) -> None:
-    """Create table `name` in full; when DuckDB runs out of memory, again on one thread.
-
-    Ordering tens of millions of wide rows by day (outbound_facts at 1M accounts: ~45M rows) needs
-    more pinned memory with two threads than a capped build allows (the demo caps DuckDB at 3 GB): it
-    failed with "failed to pin block". On one thread the same sort spills and fits (200k accounts:
-    two threads need 300-600 MB, one thread under 300 MB), at about twice the time; so one thread
-    only when two have failed. `create or replace` leaves nothing half-made when it fails."""
-    try:
-        create_table(con, name, TABLES[name])
-    except duckdb.OutOfMemoryException:
-        cur = con.cursor()
-        try:
-            threads = cur.execute("select current_setting('threads')").fetchall()[0][0]
-            cur.execute("set threads = 1")
-            try:
-                create_table(con, name, TABLES[name])
-            finally:
-                cur.execute(f"set threads = {int(threads)}")
-        finally:
-            cur.close()
-
-
 def refresh(con, changed=None) -> None:
     """Pipeline step: rebuild `contact_daily` in full (one grouped scan of the contacts) and the
-    PER_ACCOUNT tables in full, or, after an import (`changed`, analysis.changes.Changes), for the
-    accounts it touched (`touched_accounts`), in one transaction."""
+    PER_ACCOUNT tables in full (`rebuild_per_account`), or, after an import (`changed`,
+    analysis.changes.Changes), for the accounts it touched (`touched_accounts`), in one transaction."""
     accounts = touched_accounts(con, changed)
-    build(con, "contact_daily")
+    create_table(con, "contact_daily", TABLES["contact_daily"])
     if accounts is None:
-        for name in PER_ACCOUNT:
-            build(con, name)
+        rebuild_per_account(con)
         set_meta(con, "aggregates", VERSION)
         incremental.mark(con, "aggregates", "full")
         return
     cur = con.cursor()
     try:
-        incremental.key_table(cur, "_refresh_accounts", "account_id", accounts)
-        for table in READS:
-            incremental.shadow(cur, table, "account_id", "_refresh_accounts")
         cur.execute("begin transaction")
         try:
-            for name in PER_ACCOUNT:
-                target = incremental.main_table(cur, name)
-                sql = sql_text(TABLES[name])
-                install_layer(cur, sql)
-                cur.execute("delete from " + target + " where account_id in (select account_id from _refresh_accounts)")
-                cur.execute("insert into " + target + " by name select * from (\n" + sql + "\n)", bind(sql, None))
+            put_accounts(cur, accounts, replace=True)
             incremental.mark(cur, "aggregates", "incremental")
             cur.execute("commit")
         except BaseException:
@@ -132,3 +101,40 @@ def refresh(con, changed=None) -> None:
             raise
     finally:
         cur.close()
+
+
+def rebuild_per_account(con) -> None:
+    """The PER_ACCOUNT tables in full, BATCH_ACCOUNTS accounts at a time (in account_id order).
+
+    In one statement each, at 1M accounts (~45M outbound contacts) the as-of join and the sort by day
+    ran out of DuckDB's memory under the demo's 3 GB cap, on two threads and on one. A batch's rows
+    are the same as the whole table's for those accounts (each row is a function of its account's
+    rows), so the batches together give the same rows; each batch is inserted ordered by day, so a
+    date filter still skips most row groups (a range is found in each batch's run of days)."""
+    ids = [r[0] for r in rows(con, "select account_id from accounts order by account_id")]
+    cur = con.cursor()
+    try:
+        for name in PER_ACCOUNT:
+            sql = sql_text(TABLES[name])
+            install_layer(cur, sql)
+            cur.execute(f"create or replace table {incremental.main_table(cur, name)} as "
+                        f"select * from (\n{sql}\n) limit 0", bind(sql, None))
+        for start in range(0, len(ids), BATCH_ACCOUNTS):
+            put_accounts(cur, ids[start:start + BATCH_ACCOUNTS], replace=False)
+    finally:
+        cur.close()
+
+
+def put_accounts(cur, accounts, replace: bool) -> None:
+    """Insert the PER_ACCOUNT tables' rows of `accounts`, computed by the same queries over temp tables
+    (on `cur`) holding those accounts' rows of READS; with `replace`, their old rows are deleted first."""
+    incremental.key_table(cur, "_refresh_accounts", "account_id", accounts)
+    for table in READS:
+        incremental.shadow(cur, table, "account_id", "_refresh_accounts")
+    for name in PER_ACCOUNT:
+        target = incremental.main_table(cur, name)
+        sql = sql_text(TABLES[name])
+        install_layer(cur, sql)
+        if replace:
+            cur.execute("delete from " + target + " where account_id in (select account_id from _refresh_accounts)")
+        cur.execute("insert into " + target + " by name select * from (\n" + sql + "\n)", bind(sql, None))
