@@ -259,6 +259,24 @@ def test_the_dashboards_loader_shows_a_published_import_at_once(db, tmp_path, mo
     assert data.load(table_counts)["contacts"] == counts["contacts"] + 8
 
 
+def memory_limit(con) -> str:
+    return con.cursor().execute("select current_setting('memory_limit')").fetchall()[0][0]
+
+
+def test_the_dashboards_connection_caps_duckdbs_memory_and_says_so_when_the_cap_is_bad(db, monkeypatch):
+    from dashboard import data
+
+    monkeypatch.setenv("DASHBOARD_DB", str(db))
+    monkeypatch.setenv("DASHBOARD_MEMORY_MB", "256")
+    data._open.clear()
+    assert data.load(memory_limit) == "256.0 MiB"
+    data._open.clear()
+    monkeypatch.setenv("DASHBOARD_MEMORY_MB", "lots")
+    with pytest.raises(UserError, match="DASHBOARD_MEMORY_MB='lots' is not a number of megabytes"):
+        data.load(memory_limit)
+    data._open.clear()
+
+
 def table_counts(con) -> dict:
     cur = con.cursor()
     return {"contacts": cur.execute("select count(*) from contacts").fetchall()[0][0]}
