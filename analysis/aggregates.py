@@ -20,9 +20,10 @@ After an import (`refresh(con, changed=...)`), the three tables of one row per b
 outbound contact are refreshed for the touched accounts only (analysis.incremental): each of their
 rows depends on its account's rows alone (the as-of joins match within the account), so deleting the
 touched accounts' rows and inserting them again, computed by the same query over those accounts'
-rows, gives the full rebuild's rows. `contact_daily` is rebuilt in full every time: it adds up
-every account's contacts per group, and the rows it held for the touched accounts before the import
-are gone with the import (DECISIONS.md).
+rows, gives the full rebuild's rows. `contact_daily` adds up every account's contacts per group: it
+is refreshed by difference (stored + the touched accounts' new share - their old share) when the
+import came through analysis.store, whose previous version still holds their old rows
+(`changed.previous`), and rebuilt in full otherwise (DECISIONS.md).
 
 A reader uses them only when `ready` (this step has run with this definition, meta `aggregates`);
 otherwise, on a database built before the step existed or a hand-made one, it runs the query over
@@ -33,8 +34,10 @@ benchmarks/compare_figures.py proves it on a database.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from analysis import incremental
-from analysis.db import bind, create_table, get_meta, install_layer, rows, set_meta, sql_text
+from analysis.db import bind, create_table, get_meta, install_layer, quote_ident, rows, set_meta, sql_text
 
 TABLES = {"contact_daily": "contact_daily_build", "breach_facts": "breach_facts_build",
           "payment_facts": "payment_facts_build", "outbound_facts": "outbound_facts_build"}
@@ -83,17 +86,24 @@ def refresh(con, changed=None) -> None:
     PER_ACCOUNT tables in full (`rebuild_per_account`), or, after an import (`changed`,
     analysis.changes.Changes), for the accounts it touched (`touched_accounts`), in one transaction."""
     accounts = touched_accounts(con, changed)
-    create_table(con, "contact_daily", TABLES["contact_daily"])
     if accounts is None:
+        create_table(con, "contact_daily", TABLES["contact_daily"])
+        set_meta(con, "contact_daily_mode", "full")
         rebuild_per_account(con)
         set_meta(con, "aggregates", VERSION)
         incremental.mark(con, "aggregates", "full")
         return
     cur = con.cursor()
     try:
+        by_difference = old_contact_shares(cur, accounts, changed.previous)
+        if not by_difference:
+            create_table(con, "contact_daily", TABLES["contact_daily"])
         cur.execute("begin transaction")
         try:
             put_accounts(cur, accounts, replace=True)
+            if by_difference:
+                apply_contact_shares(cur)
+            set_meta(cur, "contact_daily_mode", "difference" if by_difference else "full")
             incremental.mark(cur, "aggregates", "incremental")
             cur.execute("commit")
         except BaseException:
@@ -123,6 +133,63 @@ def rebuild_per_account(con) -> None:
             put_accounts(cur, ids[start:start + BATCH_ACCOUNTS], replace=False)
     finally:
         cur.close()
+
+
+# contact_daily's group: every column but the three counts
+DAILY_KEYS = ("day", "portfolio", "team", "strategy", "channel", "direction", "agent_id", "agent_team")
+DAILY_COUNTS = ("contacts", "breaches", "breach_contacts")
+
+
+def old_contact_shares(cur, accounts, previous: str | None) -> bool:
+    """Put in temp table `_daily_old` (on `cur`) what `accounts` added to contact_daily before the
+    import: the contact_daily query over their rows in the `previous` version's file (read-only).
+    False, with nothing made, when there is no previous file to read.
+
+    contact_daily adds up every account's contacts per group. The import replaced the touched
+    accounts' rows and the breaches step theirs, so their old share is gone from this file; the
+    version the import was copied from still holds it. Every other account's share is unchanged
+    (its contacts, attributes and breaches; agents untouched, else the step is full)."""
+    if not previous or not Path(previous).is_file():
+        return False
+    incremental.key_table(cur, "_refresh_accounts", "account_id", accounts)
+    cur.execute("attach '" + previous.replace("'", "''") + "' as _previous (read_only)")
+    try:
+        for table in ("accounts", "contacts", "breaches"):
+            cur.execute(f"create or replace temp table {quote_ident(table)} as select * from _previous.main.{quote_ident(table)} "
+                        "where account_id in (select account_id from _refresh_accounts)")
+    finally:
+        cur.execute("detach _previous")
+    sql = sql_text(TABLES["contact_daily"])
+    install_layer(cur, sql)
+    cur.execute("create or replace temp table _daily_old as select * from (\n" + sql + "\n)", bind(sql, None))
+    return True
+
+
+def apply_contact_shares(cur) -> None:
+    """contact_daily += the touched accounts' new share (the query over the temp tables put_accounts
+    made) - their old share (`_daily_old`): the groups either touches are recomputed as stored +
+    new - old and put in place of their rows; a group left with no contact is dropped, as a full
+    build would not have it. Counts are integers: the result is exactly the full build's."""
+    sql = sql_text(TABLES["contact_daily"])
+    install_layer(cur, sql)
+    cur.execute("create or replace temp table _daily_new as select * from (\n" + sql + "\n)", bind(sql, None))
+    target = incremental.main_table(cur, "contact_daily")
+    keys = ", ".join(DAILY_KEYS)
+    same = " and ".join(f"t.{k} is not distinct from d.{k}" for k in DAILY_KEYS)
+    negated = ", ".join(f"-{c} as {c}" for c in DAILY_COUNTS)
+    cur.execute(f"create or replace temp table _daily_groups as select distinct {keys} from "
+                f"(select {keys} from _daily_new union all select {keys} from _daily_old)")
+    sums = ", ".join(f"cast(sum({c}) as bigint) as {c}" for c in DAILY_COUNTS)
+    cur.execute(f"""create or replace temp table _daily_merged as
+        select {keys}, {sums} from (
+            select t.* from {target} as t where exists (select 1 from _daily_groups as d where {same})
+            union all by name select * from _daily_new
+            union all by name select {keys}, {negated} from _daily_old
+        )
+        group by {keys}
+        having sum(contacts) <> 0""")
+    cur.execute(f"delete from {target} as t where exists (select 1 from _daily_groups as d where {same})")
+    cur.execute(f"insert into {target} by name select * from _daily_merged order by {keys}")
 
 
 def put_accounts(cur, accounts, replace: bool) -> None:

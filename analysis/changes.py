@@ -28,6 +28,10 @@ class Changes:
     # table -> column -> the values of that column in the rows the import added or replaced (the
     # file's values and the replaced rows' values)
     keys: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    # The database file the importing version was copied from (analysis.store.writing), when there was
+    # one: the data and derived tables as they were before the import. The aggregates step reads the
+    # touched accounts' rows there to take their old share out of contact_daily.
+    previous: str | None = None
 
     @property
     def tables(self) -> frozenset[str]:

@@ -26,7 +26,7 @@ from analysis import incremental
 from analysis.compliance import engine, signals
 from analysis.compliance.rules import load_rules
 from analysis.db import connect, get_meta, quote_ident
-from analysis.ingest import find_sources, import_sources, plan
+from analysis.ingest import find_sources, import_directory, import_sources, plan
 from analysis.pipeline import STEPS, refresh
 from analysis.schema import DERIVED, TABLES
 from analysis.sentiment import conversations as sentiment_conversations
@@ -71,7 +71,8 @@ def _import(con, directory: Path):
 
 
 # The steps that refresh incrementally (analysis.incremental); any other step of STEPS rebuilds in full.
-# (aggregates: its per-account tables; contact_daily is rebuilt in full each time.)
+# (aggregates: its per-account tables, and contact_daily by difference when the import came through the
+# store, whose previous version still holds the touched accounts' old rows.)
 INCREMENTAL_STEPS = ("breaches", "risk_signals", "conversations", "aggregates")
 
 
@@ -297,6 +298,52 @@ def test_one_more_day_refreshed_incrementally_equals_a_full_rebuild(base_db):
     full_tables = _derived(con)
     _same(incremental_tables, full_tables)
     assert sum(t.num_rows for t in full_tables.values()) > 1000
+
+
+def test_one_more_day_through_the_store_takes_the_touched_accounts_old_share_out_of_contact_daily(split, tmp_path):
+    # As the ingest command does it: each import writes a new version copied from the previous one
+    # (analysis.store), which still holds the touched accounts' rows as they were; contact_daily is
+    # then refreshed by difference, not rebuilt, and must equal a full rebuild.
+    base_dir, day_dir, _ = split
+    path = tmp_path / "books.duckdb"
+    import_directory(base_dir, path)
+    import_directory(day_dir, path)
+    # then an account moves to another team: every group its contacts were in loses them, and a group
+    # of its contacts alone (one agent on one day) must go, as a full build would not have it
+    con = connect(path, read_only=True)
+    account, team = _q(con, """
+        select a.account_id, (select min(team) from accounts where team <> a.team)
+        from accounts as a join contacts as c using (account_id)
+        group by all order by count(*) desc, a.account_id limit 1""")[0]
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    _q(con, f"copy (select * replace ($1 as team) from accounts where account_id = $2) to "
+            f"'{moved / 'accounts.csv'}' (header)", [team, account])
+    con.close()
+    result = import_directory(moved, path)
+    assert result.quarantined == 0 and account in result.changed.values("account_id")
+    assert result.changed.previous is not None and Path(result.changed.previous) != store_file(path)
+    con = connect(path, read_only=True)
+    assert get_meta(con, "contact_daily_mode") == "difference"
+    assert set(_modes(con).values()) == {"incremental"}
+    by_difference = _derived(con)
+    con.close()
+    again = tmp_path / "full.duckdb"
+    shutil.copyfile(store_file(path), again)
+    con = connect(again)
+    refresh(con, progress=False)
+    assert get_meta(con, "contact_daily_mode") == "full"
+    _same(by_difference, _derived(con))
+    day_rows = _q(con, "select count(*), sum(contacts) from contact_daily")[0]
+    assert day_rows[0] > 100 and day_rows[1] == _q(con, "select count(*) from contacts")[0][0]
+    assert _q(con, "select count(*) from contact_daily where team = $1", [team])[0][0] > 0
+    con.close()
+
+
+def store_file(path: Path) -> Path:
+    from analysis import store
+
+    return store.current(path)
 
 
 def test_a_changed_rule_set_or_setting_rebuilds_in_full(base_db, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from analysis import store
@@ -331,9 +331,12 @@ def import_directory(directory: str | Path, db_path: str | Path, *, assume_timez
     if store.current(db_path) is None and "accounts" not in files:
         raise UserError(f"{directory} has no accounts.csv (or accounts.parquet), and {db_path} holds no accounts yet: accounts are required")
     with store.writing(db_path) as con:
+        previous = store.current(db_path)  # the version this one was copied from (not yet replaced)
         result = import_sources(con, sources, source_label=str(Path(directory).resolve()),
                                 assume_timezone=assume_timezone, derive_phone_zones=derive_phone_zones, progress=progress)
         result.ignored = ignored
+        if previous is not None and result.changed is not None:
+            result.changed = replace(result.changed, previous=str(previous))
         if refresh:
             from analysis.pipeline import refresh as refresh_derived
 
