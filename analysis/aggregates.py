@@ -127,8 +127,8 @@ def rebuild_per_account(con) -> None:
         for name in PER_ACCOUNT:
             sql = sql_text(TABLES[name])
             install_layer(cur, sql)
-            cur.execute(f"create or replace table {incremental.main_table(cur, name)} as "
-                        f"select * from (\n{sql}\n) limit 0", bind(sql, None))
+            target = incremental.main_table(cur, name)
+            cur.execute("create or replace table " + target + " as select * from (\n" + sql + "\n) limit 0", bind(sql, None))
         for start in range(0, len(ids), BATCH_ACCOUNTS):
             put_accounts(cur, ids[start:start + BATCH_ACCOUNTS], replace=False)
     finally:
@@ -152,7 +152,7 @@ def old_contact_shares(cur, accounts, previous: str | None) -> bool:
     if not previous or not Path(previous).is_file():
         return False
     incremental.key_table(cur, "_refresh_accounts", "account_id", accounts)
-    cur.execute("attach '" + previous.replace("'", "''") + "' as _previous (read_only)")
+    cur.execute("attach ? as _previous (read_only)", [previous])
     try:
         for table in ("accounts", "contacts", "breaches"):
             cur.execute(f"create or replace temp table {quote_ident(table)} as select * from _previous.main.{quote_ident(table)} "
@@ -174,12 +174,12 @@ def apply_contact_shares(cur) -> None:
     install_layer(cur, sql)
     cur.execute("create or replace temp table _daily_new as select * from (\n" + sql + "\n)", bind(sql, None))
     target = incremental.main_table(cur, "contact_daily")
-    keys = ", ".join(DAILY_KEYS)
-    same = " and ".join(f"t.{k} is not distinct from d.{k}" for k in DAILY_KEYS)
-    negated = ", ".join(f"-{c} as {c}" for c in DAILY_COUNTS)
+    keys = ", ".join(quote_ident(k) for k in DAILY_KEYS)
+    same = " and ".join("t." + quote_ident(k) + " is not distinct from d." + quote_ident(k) for k in DAILY_KEYS)
+    negated = ", ".join("-" + quote_ident(c) + " as " + quote_ident(c) for c in DAILY_COUNTS)
     cur.execute(f"create or replace temp table _daily_groups as select distinct {keys} from "
                 f"(select {keys} from _daily_new union all select {keys} from _daily_old)")
-    sums = ", ".join(f"cast(sum({c}) as bigint) as {c}" for c in DAILY_COUNTS)
+    sums = ", ".join("cast(sum(" + quote_ident(c) + ") as bigint) as " + quote_ident(c) for c in DAILY_COUNTS)
     cur.execute(f"""create or replace temp table _daily_merged as
         select {keys}, {sums} from (
             select t.* from {target} as t where exists (select 1 from _daily_groups as d where {same})

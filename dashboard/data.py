@@ -71,7 +71,7 @@ def _connection(version: str):
             limit = memory_mb()
             file = store.version_file(version)
             con = connect(file if file.exists() else db_path(), read_only=True)
-            con.execute(f"set memory_limit = '{limit}MiB'")
+            con.execute("set memory_limit = ?", [f"{limit}MiB"])
             _open[version] = con
             while len(_open) > 2:
                 _open.pop(next(iter(_open)))
