@@ -37,7 +37,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis import incremental
-from analysis.db import bind, create_table, get_meta, install_layer, quote_ident, rows, set_meta, sql_text
+from analysis.db import bind, create_table, get_meta, install_layer, rows, set_meta, sql_text
 
 TABLES = {"contact_daily": "contact_daily_build", "breach_facts": "breach_facts_build",
           "payment_facts": "payment_facts_build", "outbound_facts": "outbound_facts_build"}
@@ -84,7 +84,8 @@ def touched_accounts(con, changed) -> frozenset[str] | None:
 def refresh(con, changed=None) -> None:
     """Pipeline step: rebuild `contact_daily` in full (one grouped scan of the contacts) and the
     PER_ACCOUNT tables in full (`rebuild_per_account`), or, after an import (`changed`,
-    analysis.changes.Changes), for the accounts it touched (`touched_accounts`), in one transaction."""
+    analysis.changes.Changes), for the accounts it touched (`touched_accounts`), in one transaction:
+    contact_daily by difference when the version before the import is there to read (else in full)."""
     accounts = touched_accounts(con, changed)
     if accounts is None:
         create_table(con, "contact_daily", TABLES["contact_daily"])
@@ -95,12 +96,15 @@ def refresh(con, changed=None) -> None:
         return
     cur = con.cursor()
     try:
-        by_difference = old_contact_shares(cur, accounts, changed.previous)
-        if not by_difference:
+        incremental.key_table(cur, "_refresh_accounts", "account_id", accounts)
+        by_difference = bool(changed.previous) and Path(changed.previous).is_file()
+        if by_difference:
+            old_contact_share(cur, changed.previous)
+        else:
             create_table(con, "contact_daily", TABLES["contact_daily"])
         cur.execute("begin transaction")
         try:
-            put_accounts(cur, accounts, replace=True)
+            put_accounts(cur, replace=True)
             if by_difference:
                 apply_contact_shares(cur)
             set_meta(cur, "contact_daily_mode", "difference" if by_difference else "full")
@@ -130,72 +134,16 @@ def rebuild_per_account(con) -> None:
             target = incremental.main_table(cur, name)
             cur.execute("create or replace table " + target + " as select * from (\n" + sql + "\n) limit 0", bind(sql, None))
         for start in range(0, len(ids), BATCH_ACCOUNTS):
-            put_accounts(cur, ids[start:start + BATCH_ACCOUNTS], replace=False)
+            incremental.key_table(cur, "_refresh_accounts", "account_id", ids[start:start + BATCH_ACCOUNTS])
+            put_accounts(cur, replace=False)
     finally:
         cur.close()
 
 
-# contact_daily's group: every column but the three counts
-DAILY_KEYS = ("day", "portfolio", "team", "strategy", "channel", "direction", "agent_id", "agent_team")
-DAILY_COUNTS = ("contacts", "breaches", "breach_contacts")
-
-
-def old_contact_shares(cur, accounts, previous: str | None) -> bool:
-    """Put in temp table `_daily_old` (on `cur`) what `accounts` added to contact_daily before the
-    import: the contact_daily query over their rows in the `previous` version's file (read-only).
-    False, with nothing made, when there is no previous file to read.
-
-    contact_daily adds up every account's contacts per group. The import replaced the touched
-    accounts' rows and the breaches step theirs, so their old share is gone from this file; the
-    version the import was copied from still holds it. Every other account's share is unchanged
-    (its contacts, attributes and breaches; agents untouched, else the step is full)."""
-    if not previous or not Path(previous).is_file():
-        return False
-    incremental.key_table(cur, "_refresh_accounts", "account_id", accounts)
-    cur.execute("attach ? as _previous (read_only)", [previous])
-    try:
-        for table in ("accounts", "contacts", "breaches"):
-            cur.execute(f"create or replace temp table {quote_ident(table)} as select * from _previous.main.{quote_ident(table)} "
-                        "where account_id in (select account_id from _refresh_accounts)")
-    finally:
-        cur.execute("detach _previous")
-    sql = sql_text(TABLES["contact_daily"])
-    install_layer(cur, sql)
-    cur.execute("create or replace temp table _daily_old as select * from (\n" + sql + "\n)", bind(sql, None))
-    return True
-
-
-def apply_contact_shares(cur) -> None:
-    """contact_daily += the touched accounts' new share (the query over the temp tables put_accounts
-    made) - their old share (`_daily_old`): the groups either touches are recomputed as stored +
-    new - old and put in place of their rows; a group left with no contact is dropped, as a full
-    build would not have it. Counts are integers: the result is exactly the full build's."""
-    sql = sql_text(TABLES["contact_daily"])
-    install_layer(cur, sql)
-    cur.execute("create or replace temp table _daily_new as select * from (\n" + sql + "\n)", bind(sql, None))
-    target = incremental.main_table(cur, "contact_daily")
-    keys = ", ".join(quote_ident(k) for k in DAILY_KEYS)
-    same = " and ".join("t." + quote_ident(k) + " is not distinct from d." + quote_ident(k) for k in DAILY_KEYS)
-    negated = ", ".join("-" + quote_ident(c) + " as " + quote_ident(c) for c in DAILY_COUNTS)
-    cur.execute(f"create or replace temp table _daily_groups as select distinct {keys} from "
-                f"(select {keys} from _daily_new union all select {keys} from _daily_old)")
-    sums = ", ".join("cast(sum(" + quote_ident(c) + ") as bigint) as " + quote_ident(c) for c in DAILY_COUNTS)
-    cur.execute(f"""create or replace temp table _daily_merged as
-        select {keys}, {sums} from (
-            select t.* from {target} as t where exists (select 1 from _daily_groups as d where {same})
-            union all by name select * from _daily_new
-            union all by name select {keys}, {negated} from _daily_old
-        )
-        group by {keys}
-        having sum(contacts) <> 0""")
-    cur.execute(f"delete from {target} as t where exists (select 1 from _daily_groups as d where {same})")
-    cur.execute(f"insert into {target} by name select * from _daily_merged order by {keys}")
-
-
-def put_accounts(cur, accounts, replace: bool) -> None:
-    """Insert the PER_ACCOUNT tables' rows of `accounts`, computed by the same queries over temp tables
-    (on `cur`) holding those accounts' rows of READS; with `replace`, their old rows are deleted first."""
-    incremental.key_table(cur, "_refresh_accounts", "account_id", accounts)
+def put_accounts(cur, replace: bool) -> None:
+    """Insert the PER_ACCOUNT tables' rows of the accounts in temp table `_refresh_accounts` (on `cur`),
+    computed by the same queries over temp tables holding those accounts' rows of READS; with
+    `replace`, their old rows are deleted first."""
     for table in READS:
         incremental.shadow(cur, table, "account_id", "_refresh_accounts")
     for name in PER_ACCOUNT:
@@ -205,3 +153,70 @@ def put_accounts(cur, accounts, replace: bool) -> None:
         if replace:
             cur.execute("delete from " + target + " where account_id in (select account_id from _refresh_accounts)")
         cur.execute("insert into " + target + " by name select * from (\n" + sql + "\n)", bind(sql, None))
+
+
+def old_contact_share(cur, previous: str) -> None:
+    """Temp table `_daily_old` (on `cur`): what the accounts of `_refresh_accounts` added to
+    contact_daily before the import, i.e. the contact_daily query over their rows in the `previous`
+    version's file (attached read-only; outside a transaction, where it could not be detached).
+
+    contact_daily adds up every account's contacts per group. The import replaced the touched
+    accounts' rows and the breaches step theirs, so their old share is gone from this file; the
+    version the import was copied from still holds it. Every other account's share is unchanged
+    (its contacts, attributes and breaches; agents untouched, else the step is full)."""
+    cur.execute("attach ? as _previous (read_only)", [previous])
+    try:
+        for table in ("accounts", "contacts", "breaches"):
+            incremental.shadow(cur, table, "account_id", "_refresh_accounts", database="_previous")
+    finally:
+        cur.execute("detach _previous")
+    create_table(cur, "_daily_old", TABLES["contact_daily"], temp=True)
+
+
+# contact_daily after an import, by difference: the groups the touched accounts' old or new share
+# falls in; each recomputed as stored + new - old (a group left with no contact is dropped, as a full
+# build would not have it), then put in place of its stored row. Nullable keys match with `is not
+# distinct from`. Counts are integers, so the result is exactly the full build's.
+DAILY_GROUPS = """
+create or replace temp table _daily_groups as
+select distinct day, portfolio, team, strategy, channel, direction, agent_id, agent_team
+from (
+    select day, portfolio, team, strategy, channel, direction, agent_id, agent_team from _daily_new
+    union all
+    select day, portfolio, team, strategy, channel, direction, agent_id, agent_team from _daily_old
+)"""
+DAILY_GROUP_MATCH = """
+    t.day is not distinct from d.day and t.portfolio is not distinct from d.portfolio and t.team is not distinct from d.team
+    and t.strategy is not distinct from d.strategy and t.channel is not distinct from d.channel
+    and t.direction is not distinct from d.direction and t.agent_id is not distinct from d.agent_id
+    and t.agent_team is not distinct from d.agent_team"""
+DAILY_MERGED = """
+create or replace temp table _daily_merged as
+select
+    day, portfolio, team, strategy, channel, direction, agent_id, agent_team,
+    cast(sum(contacts) as bigint) as contacts,
+    cast(sum(breaches) as bigint) as breaches,
+    cast(sum(breach_contacts) as bigint) as breach_contacts
+from (
+    select t.* from contact_daily as t where exists (select 1 from _daily_groups as d where""" + DAILY_GROUP_MATCH + """)
+    union all by name
+    select * from _daily_new
+    union all by name
+    select
+        day, portfolio, team, strategy, channel, direction, agent_id, agent_team,
+        -contacts as contacts, -breaches as breaches, -breach_contacts as breach_contacts
+    from _daily_old
+)
+group by day, portfolio, team, strategy, channel, direction, agent_id, agent_team
+having sum(contacts) <> 0"""
+DAILY_DELETE = "delete from contact_daily as t where exists (select 1 from _daily_groups as d where" + DAILY_GROUP_MATCH + ")"
+DAILY_INSERT = ("insert into contact_daily by name select * from _daily_merged "
+                "order by day, portfolio, team, strategy, channel, direction, agent_id")
+
+
+def apply_contact_shares(cur) -> None:
+    """contact_daily += the touched accounts' new share (the query over the temp tables put_accounts
+    made) - their old share (`_daily_old`), group by group (the statements above)."""
+    create_table(cur, "_daily_new", TABLES["contact_daily"], temp=True)
+    for statement in (DAILY_GROUPS, DAILY_MERGED, DAILY_DELETE, DAILY_INSERT):
+        cur.execute(statement)

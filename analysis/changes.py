@@ -54,14 +54,13 @@ def note(con, table) -> None:
     con.execute("insert into _refresh_changed select $table, '', '' where exists "
                 "(select 1 from _ingest_checked where reason is null)", {"table": table.name})
     columns = [c.name for c in table.columns if c.name in KINDS]
-    name = quote_ident(table.name)
-    stored = con.execute(f"select count(*) > 0 from (select 1 from {name} limit 1)").fetchall()[0][0]
+    stored = con.execute(f"select count(*) > 0 from (select 1 from {quote_ident(table.name)} limit 1)").fetchall()[0][0]
     key_match = " and ".join(f"c.{quote_ident(k)} = o.{quote_ident(k)}" for k in table.key)
     for column in columns:
         col = quote_ident(column)
         parts = [f"select {col} as value from _ingest_checked where reason is null"]
         if stored and column not in table.key:
-            parts.append(f"select o.{col} from {name} as o semi join "
+            parts.append(f"select o.{col} from {quote_ident(table.name)} as o semi join "
                          f"(select * from _ingest_checked where reason is null) as c on {key_match}")
         con.execute("insert into _refresh_changed select distinct $table, $kind, value from ("
                     + " union all ".join(parts) + ") where value is not null",

@@ -69,14 +69,15 @@ def key_table(cur, name: str, column: str, values) -> None:
     cur.unregister("_incremental_keys")
 
 
-def shadow(cur, table: str, column: str, keys: str) -> None:
-    """A temporary table `table` on `cur`: the database's table restricted to the rows whose `column`
-    is in the temp table `keys` (of the same column name). A table, not a view: the queries read a
-    table several times, and each read of a view would scan the whole of the database's table."""
-    col = quote_ident(column)
-    source = f"{quote_ident(database_name(cur))}.main.{quote_ident(table)}"  # main_table(cur, table)
-    cur.execute(f"create or replace temp table {quote_ident(table)} as select * from {source} "
-                f"where {col} in (select {col} from {quote_ident(keys)})")
+def shadow(cur, table: str, column: str, keys: str, database: str | None = None) -> None:
+    """A temporary table `table` on `cur`: the database's table (or that of the attached `database`)
+    restricted to the rows whose `column` is in the temp table `keys` (of the same column name). A
+    table, not a view: the queries read a table several times, and each read of a view would scan the
+    whole of the database's table."""
+    database = database or database_name(cur)
+    cur.execute(f"create or replace temp table {quote_ident(table)} as "
+                f"select * from {quote_ident(database)}.main.{quote_ident(table)} "
+                f"where {quote_ident(column)} in (select {quote_ident(column)} from {quote_ident(keys)})")
 
 
 def run_rows(cur, stem: str, params: dict | None = None) -> list[tuple]:
