@@ -44,12 +44,10 @@ def _lock_path(path: Path) -> Path:
 
 
 def current(path: str | Path) -> Path | None:
-    """The file that holds the current version of `path` (the link's target, or the plain file), or None."""
-    path = Path(path)
-    if path.is_symlink():
-        target = Path(os.path.realpath(path))
-        return target if target.exists() else None
-    return path if path.is_file() else None
+    """The file that holds the current version of `path` (the link's target, or the plain file), as an
+    absolute path with every link resolved, or None."""
+    target = Path(os.path.realpath(path))
+    return target if target.is_file() else None
 
 
 def version(path: str | Path) -> str:
@@ -106,7 +104,8 @@ def collect_garbage(path: str | Path) -> list[Path]:
     keep = current(path)
     removed = []
     for file in _version_files(path):
-        if file == keep or in_use(file):
+        # Compared resolved: `path` may be relative (`--db data/demo.duckdb`) while `keep` is absolute.
+        if Path(os.path.realpath(file)) == keep or in_use(file):
             continue
         _remove(file)
         removed.append(file)

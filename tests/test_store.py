@@ -282,6 +282,20 @@ def table_counts(con) -> dict:
     return {"contacts": cur.execute("select count(*) from contacts").fetchall()[0][0]}
 
 
+def test_a_relative_db_path_keeps_every_published_version(tmp_path):
+    """`make run` builds `--db data/demo.duckdb`, a path relative to the working folder: the
+    version just published must survive the writer's clean-up (it was once deleted, being compared
+    as a relative path against the link's absolute target), through the demo and a refresh after it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for args in (["demo", "--db", "rel.duckdb", "--accounts", "10"], ["refresh", "--db", "rel.duckdb"]):
+        done = subprocess.run([sys.executable, "-m", "analysis", *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert store.current(tmp_path / "rel.duckdb") is not None, f"{args[0]} left the link dangling"
+    assert connect(tmp_path / "rel.duckdb", read_only=True).cursor().execute("select count(*) from accounts").fetchall()[0][0] == 10
+    assert [f.name for f in store.versions_dir(tmp_path / "rel.duckdb").iterdir()] == ["rel_v2.duckdb"]
+
+
 def test_a_plain_file_with_readers_becomes_a_link_and_its_readers_keep_reading(db):
     reader = duckdb.connect(str(db), read_only=True)
     n = reader.execute("select count(*) from contacts").fetchall()[0][0]
