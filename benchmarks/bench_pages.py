@@ -38,7 +38,7 @@ PAGES = {
     "balance": ["balance.groups(con, ALL, 'team')", "balance.compare(con, ALL, 'champion', 'challenger')"],
     "compliance": ["workspace.trend_totals(con, ALL)", "workspace.breaches_by(con, ALL, 'rule')", "workspace.trend(con, ALL)",
                    "workspace.worst_offenders(con, ALL, 'agent')", "workspace.worst_offenders(con, ALL, 'team')"],
-    "conversations": ["report.overview(con, ALL)", "report.histogram(con, ALL)", "report.trend(con, ALL, 'team')"],
+    "conversations": ["report.sentiment_cells(con, ALL, 'team')", "report.vulnerable_accounts(con, ALL)"],
 }
 
 # Every analysis call of every view (dashboard/app_pages/*.py), "page: view" -> calls; F is the filter.
@@ -68,9 +68,9 @@ VIEWS = {
                              "workspace.worst_offenders(con, F, 'agent')", "workspace.worst_offenders(con, F, 'team')"],
     "compliance: breaches": ["workspace.rule_catalog(con)", "workspace.breach_list(con, F, ())"],
     "compliance: signals": ["workspace.signals_ready(con)", "workspace.signal_counts(con, F)", "workspace.signal_list(con, F, ())"],
-    "conversations: overview": ["report.ready(con)", "report.overview(con, F)", "report.histogram(con, F)",
-                                "report.trend(con, F, 'team')", "report.by_group(con, F, 'team')", "report.lowest(con, F, 25)"],
-    "conversations: qa": ["report.qa_by_rule(con, F)", "report.qa_by_agent(con, F)"],
+    "conversations: overview": ["report.ready(con)", "report.sentiment_cells(con, F, 'team')", "report.vulnerable_accounts(con, F)"],
+    "conversations: lowest": ["report.lowest(con, F, 25)"],
+    "conversations: qa": ["report.qa_rows(con, F)"],
     "conversations: vulnerable": ["report.vulnerable_accounts(con, F)"],
     "sidebar": ["catalog.filter_options(con)", "catalog.data_as_of(con)"],
 }

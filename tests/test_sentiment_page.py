@@ -1,6 +1,9 @@
 """The Conversations page through AppTest on the demo database (built by the real demo builder and pipeline)."""
 from __future__ import annotations
 
+import math
+
+import pandas as pd
 import pytest
 
 from analysis.db import connect
@@ -66,3 +69,60 @@ def test_a_manager_sees_the_scores_but_not_the_transcript_text(app_test, demo_db
     assert "[withheld]" in shown
     assert not any(t in shown for t in texts)
     assert "score" in shown
+
+
+@pytest.mark.parametrize("by", ["team", "channel"])
+def test_the_sentiment_views_figures_from_one_query_match_counts_of_the_stored_conversations(demo_db, by):
+    """The headline, histogram, trend and breakdown are summed from one query's cells: each must equal a
+    count made here in pandas from conversation_sentiment and accounts, under a team and date filter."""
+    from datetime import date
+
+    from analysis.filters import Filters
+
+    con = connect(demo_db, read_only=True)
+    try:
+        team = con.cursor().execute("select team from accounts group by team order by count(*) desc limit 1").fetchall()[0][0]
+        f = Filters(start=date(2026, 3, 1), teams=(team,))
+        cells = report.sentiment_cells(con, f, by)
+        flagged = len(report.vulnerable_accounts(con, f))
+        s = con.cursor().execute("select s.*, a.team from conversation_sentiment as s left join accounts as a using (account_id)").df()
+    finally:
+        con.close()
+    s = s[(s["started_at"].dt.tz_convert("UTC").dt.date >= f.start) & (s["team"] == team)]
+    assert len(s) > 100, "the filter should keep conversations"
+    scored = s[s["customer_mean"].notna()]
+
+    o = report.overview_of(cells, flagged)
+    assert o["conversations"] == len(s) and o["scored"] == len(scored)
+    assert o["negative"] == int((s["label"] == "negative").sum())
+    assert o["mean_customer_score"] == pytest.approx(scored["customer_mean"].mean())
+
+    groups = s[by].fillna("(none)")
+    bg = report.by_group_of(cells, by).set_index(by)
+    assert bg["conversations"].to_dict() == groups.value_counts().to_dict()
+    assert bg["negative"].to_dict() == {g: int((s.loc[groups == g, "label"] == "negative").sum()) for g in bg.index}
+    month = s["started_at"].dt.tz_convert("UTC").dt.strftime("%Y-%m")
+    tr = report.trend_of(cells, by)
+    assert dict(zip(zip(tr[by], pd.to_datetime(tr["month"]).dt.strftime("%Y-%m")), tr["conversations"])) == \
+        {k: v for k, v in s.groupby([groups, month]).size().items()}
+
+    hist = report.histogram_of(cells)
+    bins = (scored["customer_mean"] * 10).apply(lambda x: min(math.floor(x), 9)) / 10.0
+    expected = scored.groupby([bins.round(1), scored["label"]]).size()
+    assert dict(zip(zip(hist["bin_start"].round(1), hist["label"]), hist["conversations"])) == expected.to_dict()
+
+
+def test_the_lowest_conversations_carry_their_own_failed_qa_rules_and_cues(demo_db):
+    con = connect(demo_db, read_only=True)
+    try:
+        low = report.lowest(con, limit=500)
+        failed = dict(con.cursor().execute("select conversation_id, count(*) from qa_results where not passed group by 1").fetchall())
+        cues = dict(con.cursor().execute("select conversation_id, count(*) from vulnerability_flags group by 1").fetchall())
+        scored = con.cursor().execute("select customer_mean, conversation_id from conversation_sentiment "
+                                      "where customer_mean is not null order by 1, 2 limit 500").fetchall()
+    finally:
+        con.close()
+    assert list(zip(low["customer_mean"], low["conversation_id"])) == scored
+    assert low["qa_failed"].tolist() == [failed.get(c, 0) for c in low["conversation_id"]]
+    assert low["cues"].tolist() == [cues.get(c, 0) for c in low["conversation_id"]]
+    assert low["qa_failed"].sum() > 0 and low["cues"].sum() > 0

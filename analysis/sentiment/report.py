@@ -26,10 +26,13 @@ def ready(con) -> bool:
     return has_run(con, "conversations")
 
 
-def _by_group_rows(con, filters: Filters, by: str) -> pd.DataFrame:
+def sentiment_cells(con, filters: Filters = ALL, by: str = "team") -> pd.DataFrame:
+    """Conversations in the filters per group x month x label x score bin (conversations, scored,
+    customer_score_sum): one query, from which `overview_of`, `histogram_of`, `trend_of` and
+    `by_group_of` sum what each part of the page shows (the dashboard caches the cells once)."""
     if by not in GROUPS:
         raise ValueError(f"group by one of {GROUPS}")
-    return query_df(con, "conversation_sentiment_by_group", {"by": by, **filters.params()})
+    return query_df(con, "conversation_sentiment_cells", {"by": by, **filters.params()})
 
 
 def _rates(df: pd.DataFrame) -> pd.DataFrame:
@@ -39,41 +42,73 @@ def _rates(df: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["customer_score_sum"])
 
 
-def overview(con, filters: Filters = ALL) -> dict:
-    """Totals in the filters: conversations, scored, negative share (%), mean customer score, flagged accounts."""
-    df = _by_group_rows(con, filters, "channel")
-    total = {k: int(df[k].sum()) for k in ("conversations", "scored", "negative", "neutral", "positive")}
+def _counts(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Cells summed over `keys`: conversations, scored, negative/neutral/positive, customer_score_sum."""
+    cols = ["conversations", "scored", "negative", "neutral", "positive", "customer_score_sum"]
+    if cells.empty:
+        return pd.DataFrame(columns=keys + cols)
+    df = cells.assign(**{lab: cells["conversations"].where(cells["label"] == lab, 0) for lab in ("negative", "neutral", "positive")})
+    return df.groupby(keys, as_index=False, sort=True)[cols].sum()
+
+
+def overview_of(cells: pd.DataFrame, flagged_accounts: int) -> dict:
+    """Totals: conversations, scored, negative share (%), mean customer score, flagged accounts."""
+    sums = {k: (cells[k].sum() if len(cells) else 0) for k in ("conversations", "scored", "customer_score_sum")}
+    total = {k: int(sums[k]) for k in ("conversations", "scored")}
+    for lab in ("negative", "neutral", "positive"):
+        total[lab] = int(cells.loc[cells["label"] == lab, "conversations"].sum()) if len(cells) else 0
     total["negative_pct"] = ratio(total["negative"], total["scored"], 100.0)
-    total["mean_customer_score"] = ratio(float(df["customer_score_sum"].sum()), total["scored"])
-    total["flagged_accounts"] = len(vulnerable_accounts(con, filters))
+    total["mean_customer_score"] = ratio(float(sums["customer_score_sum"]), total["scored"])
+    total["flagged_accounts"] = int(flagged_accounts)
     return total
 
 
-def by_group(con, filters: Filters = ALL, by: str = "team") -> pd.DataFrame:
+def by_group_of(cells: pd.DataFrame, by: str) -> pd.DataFrame:
     """One row per group: counts, negative_pct (of scored conversations), mean_customer_score."""
-    df = _by_group_rows(con, filters, by)
-    cols = ["conversations", "scored", "negative", "neutral", "positive", "customer_score_sum"]
-    agg = df.groupby("group_value", as_index=False)[cols].sum() if len(df) else df[["group_value"] + cols]
-    return _rates(agg).rename(columns={"group_value": by})
+    return _rates(_counts(cells, ["group_value"])).rename(columns={"group_value": by})
+
+
+def trend_of(cells: pd.DataFrame, by: str) -> pd.DataFrame:
+    """One row per group x month: as `by_group_of`."""
+    return _rates(_counts(cells, ["group_value", "month"])).rename(columns={"group_value": by})
+
+
+def histogram_of(cells: pd.DataFrame) -> pd.DataFrame:
+    """Scored conversations per customer-score bin (width 0.1) and label."""
+    scored = cells[cells["bin_start"].notna()] if len(cells) else cells
+    if scored.empty:
+        return pd.DataFrame(columns=["bin_start", "label", "conversations"])
+    return scored.groupby(["bin_start", "label"], as_index=False, sort=True)["conversations"].sum()
+
+
+def overview(con, filters: Filters = ALL) -> dict:
+    """Totals in the filters: conversations, scored, negative share (%), mean customer score, flagged accounts."""
+    return overview_of(sentiment_cells(con, filters), len(vulnerable_accounts(con, filters)))
+
+
+def by_group(con, filters: Filters = ALL, by: str = "team") -> pd.DataFrame:
+    return by_group_of(sentiment_cells(con, filters, by), by)
 
 
 def trend(con, filters: Filters = ALL, by: str = "team") -> pd.DataFrame:
-    """One row per group x month: as `by_group`."""
-    return _rates(_by_group_rows(con, filters, by)).rename(columns={"group_value": by})
+    return trend_of(sentiment_cells(con, filters, by), by)
 
 
 def histogram(con, filters: Filters = ALL) -> pd.DataFrame:
-    """Conversations per customer-score bin (width 0.1) and label."""
-    return query_df(con, "conversation_score_histogram", filters.params())
+    return histogram_of(sentiment_cells(con, filters))
 
 
 def lowest(con, filters: Filters = ALL, limit: int = 25) -> pd.DataFrame:
     return query_df(con, "conversation_lowest", {"limit": int(limit), **filters.params()})
 
 
-def qa_by_agent(con, filters: Filters = ALL) -> pd.DataFrame:
+def qa_rows(con, filters: Filters = ALL) -> pd.DataFrame:
+    """One row per agent x QA rule in the filters (checked, passed, hits): what both QA tables sum."""
+    return query_df(con, "conversation_qa_by_agent", filters.params())
+
+
+def qa_by_agent_of(df: pd.DataFrame) -> pd.DataFrame:
     """One row per agent: conversations checked, passed every rule that applied, and per-rule pass rates (%)."""
-    df = query_df(con, "conversation_qa_by_agent", filters.params())
     if df.empty:
         return pd.DataFrame(columns=["agent_id", "agent_name", "agent_team"])
     wide = df.pivot_table(index=["agent_id"], columns="rule_id", values=["checked", "passed", "hits"], aggfunc="sum", fill_value=0)
@@ -86,14 +121,21 @@ def qa_by_agent(con, filters: Filters = ALL) -> pd.DataFrame:
     return out
 
 
-def qa_by_rule(con, filters: Filters = ALL) -> pd.DataFrame:
+def qa_by_rule_of(df: pd.DataFrame) -> pd.DataFrame:
     """One row per rule: conversations checked, passed, hits, pass_pct."""
-    df = query_df(con, "conversation_qa_by_agent", filters.params())
     if df.empty:
         return pd.DataFrame(columns=["rule_id", "kind", "checked", "passed", "hits", "pass_pct"])
     out = df.groupby(["rule_id", "kind"], as_index=False)[["checked", "passed", "hits"]].sum()
     out["pass_pct"] = [ratio(p, c, 100.0) for p, c in zip(out["passed"], out["checked"])]
     return out
+
+
+def qa_by_agent(con, filters: Filters = ALL) -> pd.DataFrame:
+    return qa_by_agent_of(qa_rows(con, filters))
+
+
+def qa_by_rule(con, filters: Filters = ALL) -> pd.DataFrame:
+    return qa_by_rule_of(qa_rows(con, filters))
 
 
 def vulnerable_accounts(con, filters: Filters = ALL) -> pd.DataFrame:

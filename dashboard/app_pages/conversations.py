@@ -27,13 +27,17 @@ def fmt(value, pattern="{:.1f}"):
 
 
 if view == "Sentiment":
-    o = load(report.overview, f)
+    # One query (cached) gives the headline, the histogram, the trend and the breakdown; the breakdown's
+    # grouping is read before its control is drawn, so changing it asks for one new query, not four.
+    by = st.session_state.get("conv_by") or "team"
+    cells = load(report.sentiment_cells, f, by)
+    o = report.overview_of(cells, len(load(report.vulnerable_accounts, f)))
     c = st.columns(4)
     c[0].metric("Conversations", f"{o['conversations']:,}")
     c[1].metric("Negative (customer)", fmt(o["negative_pct"], "{:.1f}%"), help="Share of conversations where the customer spoke whose customer mean score is <= -0.05")
     c[2].metric("Mean customer score", fmt(o["mean_customer_score"], "{:+.2f}"), help="-1 (negative) .. +1 (positive)")
     c[3].metric("Accounts with vulnerability cues", f"{o['flagged_accounts']:,}")
-    hist = load(report.histogram, f)
+    hist = report.histogram_of(cells)
     if hist.empty:
         st.info("No scored conversations in the filters.")
     else:
@@ -42,15 +46,15 @@ if view == "Sentiment":
                      title="Distribution of customer sentiment per conversation")
         fig.update_layout(bargap=0.05, height=330)
         st.plotly_chart(fig)
-    by = st.segmented_control("Break down by", list(report.GROUPS), default="team", key="conv_by") or "team"
-    tr = load(report.trend, f, by)
+    st.segmented_control("Break down by", list(report.GROUPS), default="team", key="conv_by")
+    tr = report.trend_of(cells, by)
     if not tr.empty:
         fig = px.line(tr, x="month", y="negative_pct", color=by, markers=True,
                       labels={"negative_pct": "negative conversations (%)", "month": "month (UTC)"},
                       title=f"Share of negative conversations by {by}, per month")
         fig.update_layout(height=360)
         st.plotly_chart(fig)
-    st.dataframe(load(report.by_group, f, by), hide_index=True,
+    st.dataframe(report.by_group_of(cells, by), hide_index=True,
                  column_config={"negative_pct": st.column_config.NumberColumn("negative %", format="%.1f"),
                                 "mean_customer_score": st.column_config.NumberColumn("mean customer score", format="%+.2f")})
 
@@ -98,11 +102,12 @@ elif view == "Lowest and transcripts":
             st.dataframe(t["qa"], hide_index=True)
 
 elif view == "QA checks":
+    qa = load(report.qa_rows, f)  # one query for both tables
     st.subheader("QA pass rates by rule")
-    st.dataframe(load(report.qa_by_rule, f), hide_index=True,
+    st.dataframe(report.qa_by_rule_of(qa), hide_index=True,
                  column_config={"pass_pct": st.column_config.NumberColumn("pass %", format="%.1f")})
     st.subheader("QA pass rates by agent")
-    st.dataframe(load(report.qa_by_agent, f), hide_index=True)
+    st.dataframe(report.qa_by_agent_of(qa), hide_index=True)
 
 else:
     st.subheader("Accounts with vulnerability cues")

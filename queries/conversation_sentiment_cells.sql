@@ -1,20 +1,20 @@
--- One row per group x month (UTC calendar month of started_at) of conversations in the filters.
+-- Conversations in the filters counted per group x month x label x score bin: one scan gives the
+-- Conversations page's headline, its score histogram, its trend and its breakdown (analysis/sentiment/report.py
+-- sums these cells), instead of one query each.
 -- Group chosen by $by: 'team' (the account's team, as the sidebar filter), 'agent', 'channel',
--- 'strategy'; null groups read '(none)'.
--- Grain: one row per group x month (group_value: value of $by; month: first day, UTC) with a conversation.
--- Returns counts and sums, not rates: conversations, scored (the customer spoke),
--- negative/neutral/positive (conversation labels), customer_score_sum (sum of customer means, -1..1 each).
+-- 'strategy'; null groups read '(none)'. Month: first day of the UTC calendar month of started_at.
+-- bin_start: the customer mean's bin, [bin_start, bin_start + 0.1) (the top bin includes 1.0); null when
+-- the customer did not speak (not scored).
+-- Grain: one row per group_value x month x label x bin_start with a conversation.
+-- Returns counts and sums, not rates: conversations, scored (the customer spoke), customer_score_sum
+-- (sum of customer means, -1..1 each).
 -- Parameters: $by, $start, $end (UTC dates, inclusive), $portfolios, $teams, $channels, $strategies.
 with conversation_sentiment as (
-    select conversation_id, agent_id, channel, started_at, customer_mean, label from conversation_sentiment
+    select account_id, agent_id, channel, started_at, customer_mean, label from conversation_sentiment
 ),
 
 accounts as (
     select account_id, portfolio, team, strategy from accounts
-),
-
-conversations as (
-    select conversation_id, account_id from conversations
 ),
 
 in_scope as (
@@ -24,8 +24,7 @@ in_scope as (
         a.strategy,
         date_trunc('month', timezone('UTC', s.started_at))::date as month
     from conversation_sentiment as s
-    inner join conversations as c on c.conversation_id = s.conversation_id
-    left join accounts as a on a.account_id = c.account_id
+    left join accounts as a on a.account_id = s.account_id
     where timezone('UTC', s.started_at)::date between $start and $end
         and chosen($portfolios, a.portfolio)
         and chosen($teams, a.team)
@@ -43,6 +42,7 @@ grouped as (
         end, '(none)') as group_value,
         month,
         label,
+        least(floor(customer_mean * 10), 9) / 10.0 as bin_start,
         customer_mean
     from in_scope
 ),
@@ -51,15 +51,14 @@ final as (
     select
         group_value,
         month,
+        label,
+        bin_start,
         count(*) as conversations,
         count(customer_mean) as scored,
-        count(*) filter (where label = 'negative') as negative,
-        count(*) filter (where label = 'neutral') as neutral,
-        count(*) filter (where label = 'positive') as positive,
         sum(customer_mean) as customer_score_sum
     from grouped
-    group by group_value, month
+    group by group_value, month, label, bin_start
 )
 
 select * from final
-order by group_value, month
+order by group_value, month, label, bin_start
