@@ -20,7 +20,7 @@ outbound as (
     select c.contact_id, c.account_id, c.agent_id
     from contacts as c
     inner join accounts as a on c.account_id = a.account_id
-    where c.direction = 'outbound' and cast(timezone('UTC', c.ts) as date) between $start and $end
+    where c.direction = 'outbound' and utc_day_between(c.ts, $start, $end)
 ),
 
 agent_rank as (
@@ -49,7 +49,7 @@ account_group as (
 paid as (
     select p.account_id, sum(p.amount) as collected
     from payments as p
-    where cast(timezone('UTC', p.paid_at) as date) between $start and $end
+    where utc_day_between(p.paid_at, $start, $end)
     group by p.account_id
 ),
 
@@ -69,7 +69,7 @@ breached as (
 complained as (
     select k.account_id, count(*) as complaints
     from complaints as k
-    where cast(timezone('UTC', k.received_at) as date) between $start and $end
+    where utc_day_between(k.received_at, $start, $end)
     group by k.account_id
 ),
 
@@ -113,7 +113,7 @@ surveys as (
         s.nps
     from surveys as s
     inner join account_group as g on s.account_id = g.account_id
-    where cast(timezone('UTC', s.responded_at) as date) between $start and $end and s.nps is not null
+    where utc_day_between(s.responded_at, $start, $end) and s.nps is not null
 ),
 
 survey_figures as (
@@ -132,7 +132,7 @@ conversations as (
         v.label
     from conversation_sentiment as v
     inner join account_group as g on v.account_id = g.account_id
-    where cast(timezone('UTC', cast(v.started_at as timestamptz)) as date) between $start and $end
+    where utc_day_between(v.started_at, $start, $end)
         and v.label is not null
 ),
 

@@ -59,7 +59,7 @@ monthly as (
         count(*) filter (where e.kind = 'conversation' and e.label = 'negative') as conversations_negative
     from events as e
     inner join accounts as a on e.account_id = a.account_id
-    where cast(timezone('UTC', e.ts) as date) between $start and $end
+    where utc_day_between(e.ts, $start, $end)
     group by all
 ),
 

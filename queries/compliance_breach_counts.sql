@@ -40,7 +40,7 @@ filtered as (
     inner join contacts as c on c.contact_id = b.contact_id
     inner join accounts as a on a.account_id = b.account_id
     left join agents as ag on ag.agent_id = c.agent_id
-    where cast(timezone('UTC', b.ts) as date) between $start and $end
+    where utc_day_between(b.ts, $start, $end)
         and account_chosen($portfolios, $teams, $strategies, a.portfolio, a.team, a.strategy)
         and chosen($channels, c.channel)
 ),

@@ -47,7 +47,7 @@ final as (
     from breaches as b
     inner join contacts as c on c.contact_id = b.contact_id
     inner join accounts as a on a.account_id = b.account_id
-    where cast(timezone('UTC', b.ts) as date) between $start and $end
+    where utc_day_between(b.ts, $start, $end)
         and account_chosen($portfolios, $teams, $strategies, a.portfolio, a.team, a.strategy)
         and chosen($channels, c.channel)
 )

@@ -32,7 +32,7 @@ calls as (
     from contacts as c
     inner join accounts as a on a.account_id = c.account_id
     where is_placed_call(c.channel, c.direction)
-        and cast(timezone('UTC', c.ts) as date) between $start and $end
+        and utc_day_between(c.ts, $start, $end)
     group by all
 ),
 
@@ -45,7 +45,7 @@ breach_months as (
     from breaches as b
     inner join accounts as a on a.account_id = b.account_id
     inner join contacts as c on c.contact_id = b.contact_id
-    where cast(timezone('UTC', b.ts) as date) between $start and $end
+    where utc_day_between(b.ts, $start, $end)
         and chosen($channels, c.channel)
     group by all
 ),

@@ -17,7 +17,7 @@ breaches as (
 contacts as (
     select contact_id, account_id, ts, channel, direction, agent_id
     from contacts
-    where cast(timezone('UTC', ts) as date) between $start and $end
+    where utc_day_between(ts, $start, $end)
 ),
 
 accounts as (

@@ -18,7 +18,7 @@ outbound as (
     inner join accounts as a on c.account_id = a.account_id
     where c.direction = 'outbound'
         and c.channel = $channel
-        and cast(timezone('UTC', c.ts) as date) between $start and $end
+        and utc_day_between(c.ts, $start, $end)
 ),
 
 inbound as (

@@ -27,7 +27,7 @@ lowest as (
     from conversation_sentiment as s
     left join accounts as a on a.account_id = s.account_id
     where s.customer_mean is not null
-        and timezone('UTC', s.started_at)::date between $start and $end
+        and utc_day_between(s.started_at, $start, $end)
         and chosen($portfolios, a.portfolio)
         and chosen($teams, a.team)
         and chosen($channels, s.channel)

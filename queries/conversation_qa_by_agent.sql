@@ -26,7 +26,7 @@ in_scope as (
     select c.conversation_id, c.agent_id
     from conversations as c
     left join accounts as a on a.account_id = c.account_id
-    where timezone('UTC', c.started_at)::date between $start and $end
+    where utc_day_between(c.started_at, $start, $end)
         and chosen($portfolios, a.portfolio)
         and chosen($teams, a.team)
         and chosen($channels, c.channel)

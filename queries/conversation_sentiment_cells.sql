@@ -25,7 +25,7 @@ in_scope as (
         date_trunc('month', timezone('UTC', s.started_at))::date as month
     from conversation_sentiment as s
     left join accounts as a on a.account_id = s.account_id
-    where timezone('UTC', s.started_at)::date between $start and $end
+    where utc_day_between(s.started_at, $start, $end)
         and chosen($portfolios, a.portfolio)
         and chosen($teams, a.team)
         and chosen($channels, s.channel)

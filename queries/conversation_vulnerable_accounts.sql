@@ -20,7 +20,7 @@ in_scope as (
     from flags as f
     inner join conversations as c on c.conversation_id = f.conversation_id
     left join accounts as a on a.account_id = f.account_id
-    where timezone('UTC', c.started_at)::date between $start and $end
+    where utc_day_between(c.started_at, $start, $end)
         and chosen($portfolios, a.portfolio)
         and chosen($teams, a.team)
         and chosen($channels, c.channel)

@@ -14,7 +14,7 @@ accounts as (
 payments as (
     select p.payment_id, p.account_id, p.paid_at, p.amount
     from payments as p
-    where cast(timezone('UTC', p.paid_at) as date) between $start and $end
+    where utc_day_between(p.paid_at, $start, $end)
 ),
 
 contacts as (

@@ -38,7 +38,7 @@ final as (
     from signals as s
     inner join accounts as a on a.account_id = s.account_id
     left join contacts as c on c.contact_id = s.contact_id
-    where cast(timezone('UTC', s.ts) as date) between $start and $end
+    where utc_day_between(s.ts, $start, $end)
         and account_chosen($portfolios, $teams, $strategies, a.portfolio, a.team, a.strategy)
         and chosen($channels, 'call')
 )

@@ -90,6 +90,24 @@ def test_eight_weeks_is_at_most_56_days_of_86400_seconds(fresh_db, seconds, with
     assert cur.execute("select within_8_weeks(?::double)", [seconds]).fetchall() == [(within,)]
 
 
+@pytest.mark.parametrize("ts", ["2026-02-28 23:59:59.999999+00", "2026-03-01 00:00:00+00", "2026-03-01 00:00:00.000001+00",
+                                "2026-02-28 20:30:00-05", "2026-03-31 23:59:59.999999+00", "2026-04-01 00:00:00+00",
+                                "2026-03-31 19:59:59-04", "2026-03-31 20:00:00-04", "2026-03-31 22:00:00-02", None])
+@pytest.mark.parametrize("first, last", [("2026-03-01", "2026-03-31"), ("2026-03-31", "2026-03-31"), ("1900-01-01", "9999-12-31")])
+def test_the_utc_day_filter_as_a_range_of_instants_is_the_utc_date_between_the_days(fresh_db, ts, first, last):
+    """utc_day_between tests the instant against [first 00:00 UTC, last + 1 day 00:00 UTC): it must agree
+    with the UTC calendar date of the instant at every edge, whatever offset the instant was written in."""
+    cur = db.cursor(fresh_db)
+    got, want = cur.execute("select utc_day_between($t::timestamptz, $a::date, $b::date), "
+                            "cast(timezone('UTC', $t::timestamptz) as date) between $a::date and $b::date",
+                            {"t": ts, "a": first, "b": last}).fetchall()[0]
+    assert got == want
+
+
+def test_no_query_converts_every_row_to_a_utc_date_to_filter_it():
+    assert _git_grep(r"timezone\('UTC', [^)]*\)( as date\)|::date) between \$start", "queries") == []
+
+
 def test_the_summary_deadline_is_midnight_after_the_third_business_day_in_the_reporting_zone(fresh_db):
     cur = db.cursor(fresh_db)
     # Friday 2026-03-06 23:30 in Chicago is Saturday 05:30 UTC: business days Mon 9, Tue 10, Wed 11 ->

@@ -13,6 +13,15 @@ create or replace temp macro account_chosen(portfolios, teams, strategies, portf
     chosen(portfolios, portfolio) and chosen(teams, team) and chosen(strategies, strategy)
 );
 
+-- The sidebar's date filter on an instant: its UTC calendar date is between first_day and last_day
+-- (inclusive), written as a range of instants, [first_day 00:00 UTC, the day after last_day 00:00 UTC),
+-- which is the same test as `cast(timezone('UTC', ts) as date) between ...` without converting every
+-- row (~10x faster over millions of rows, and a sorted column's row groups can be skipped).
+create or replace temp macro utc_day_between(ts, first_day, last_day) as (
+    ts >= timezone('UTC', cast(first_day as timestamp))
+    and ts < timezone('UTC', cast(last_day as timestamp) + interval 1 day)
+);
+
 -- A contact rule's account selector (`accounts = {...}` in config/rules.toml): sel_vulnerable null
 -- means any account, true/false only those (a missing flag is false); each list empty means any.
 create or replace temp macro rule_selects(
