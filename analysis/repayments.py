@@ -98,7 +98,7 @@ def data_as_of_date(con) -> date | None:
     if as_of:
         ts = pd.Timestamp(as_of)
         return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).date()
-    found = rows(con, "select cast(max(timezone('UTC', paid_at)) as date) from payments")[0][0]
+    found = rows(con, "select cast(timezone('UTC', max(paid_at)) as date) from payments")[0][0]
     return found
 
 

@@ -8,8 +8,8 @@ contacts as (
 
 final as (
     select
-        cast(min(timezone('UTC', ts)) as date) as first_date,
-        cast(max(timezone('UTC', ts)) as date) as last_date
+        cast(timezone('UTC', min(ts)) as date) as first_date,
+        cast(timezone('UTC', max(ts)) as date) as last_date
     from contacts
 )
 

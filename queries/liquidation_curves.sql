@@ -18,7 +18,7 @@ vintages as (
 ),
 
 last_month as (
-    select cast(date_trunc('month', max(timezone('UTC', p.paid_at))) as date) as month_start
+    select cast(date_trunc('month', timezone('UTC', max(p.paid_at))) as date) as month_start
     from payments as p
 ),
 

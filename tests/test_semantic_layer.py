@@ -104,8 +104,10 @@ def test_the_utc_day_filter_as_a_range_of_instants_is_the_utc_date_between_the_d
     assert got == want
 
 
-def test_no_query_converts_every_row_to_a_utc_date_to_filter_it():
+def test_no_query_converts_every_row_to_a_utc_date_to_filter_it_or_to_find_the_first_or_last():
     assert _git_grep(r"timezone\('UTC', [^)]*\)( as date\)|::date) between \$start", "queries") == []
+    # min/max of the instants, converted once: UTC is monotonic (1.8 s -> 0.01 s over 50M contacts)
+    assert _git_grep(r"(min|max)\(timezone\('UTC'", "queries", "analysis") == []
 
 
 def test_the_summary_deadline_is_midnight_after_the_third_business_day_in_the_reporting_zone(fresh_db):
