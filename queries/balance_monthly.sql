@@ -45,7 +45,7 @@ events as (
 
 monthly as (
     select
-        cast(date_trunc('month', timezone('UTC', e.ts)) as date) as month_start,
+        cast(date_trunc('month', utc_timestamp(e.ts)) as date) as month_start,
         a.grp,
         coalesce(sum(e.amount) filter (where e.kind = 'payment'), 0) as collected_amount,
         count(*) filter (where e.kind = 'contact') as contacts_made,

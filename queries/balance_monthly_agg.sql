@@ -20,7 +20,7 @@ accounts as (
 
 events as (
     select
-        p.account_id, cast(timezone('UTC', p.paid_at) as date) as day, 'payment' as kind, p.amount, null as nps,
+        p.account_id, cast(utc_timestamp(p.paid_at) as date) as day, 'payment' as kind, p.amount, null as nps,
         null as label, false as breached
     from payments as p
     union all
@@ -30,18 +30,18 @@ events as (
         and account_chosen($portfolios, $teams, $strategies, o.portfolio, o.team, o.strategy)
     union all
     select
-        s.account_id, cast(timezone('UTC', s.responded_at) as date) as day, 'survey' as kind, null as amount, s.nps,
+        s.account_id, cast(utc_timestamp(s.responded_at) as date) as day, 'survey' as kind, null as amount, s.nps,
         null as label, false as breached
     from surveys as s
     where s.nps is not null
     union all
     select
-        k.account_id, cast(timezone('UTC', k.received_at) as date) as day, 'complaint' as kind, null as amount,
+        k.account_id, cast(utc_timestamp(k.received_at) as date) as day, 'complaint' as kind, null as amount,
         null as nps, null as label, false as breached
     from complaints as k
     union all
     select
-        v.account_id, cast(timezone('UTC', cast(v.started_at as timestamptz)) as date) as day, 'conversation' as kind,
+        v.account_id, cast(utc_timestamp(cast(v.started_at as timestamptz)) as date) as day, 'conversation' as kind,
         null as amount, null as nps, v.label, false as breached
     from conversation_sentiment as v
     where v.label is not null

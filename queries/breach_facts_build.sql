@@ -12,7 +12,7 @@ final as (
         b.rule_id,
         b.account_id,
         b.ts,
-        cast(timezone('UTC', b.ts) as date) as day,
+        cast(utc_timestamp(b.ts) as date) as day,
         c.channel,
         c.direction,
         c.outcome,

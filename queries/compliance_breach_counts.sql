@@ -35,7 +35,7 @@ filtered as (
         coalesce(a.team, ag.team, '(none)') as team,
         coalesce(c.agent_id, '(none)') as agent,
         coalesce(a.strategy, '(none)') as strategy,
-        strftime(timezone('UTC', b.ts), '%Y-%m') as month
+        strftime(utc_timestamp(b.ts), '%Y-%m') as month
     from breaches as b
     inner join contacts as c on c.contact_id = b.contact_id
     inner join accounts as a on a.account_id = b.account_id

@@ -27,7 +27,7 @@ accounts as (
 
 calls as (
     select
-        cast(date_trunc('month', timezone('UTC', c.ts)) as date) as month,
+        cast(date_trunc('month', utc_timestamp(c.ts)) as date) as month,
         count(*) as placed_calls
     from contacts as c
     inner join accounts as a on a.account_id = c.account_id
@@ -38,7 +38,7 @@ calls as (
 
 breach_months as (
     select
-        cast(date_trunc('month', timezone('UTC', b.ts)) as date) as month,
+        cast(date_trunc('month', utc_timestamp(b.ts)) as date) as month,
         b.rule_id,
         count(*) as breaches,
         count(distinct b.account_id) as accounts

@@ -14,7 +14,7 @@ breach_counts as (
 
 final as (
     select
-        cast(timezone('UTC', c.ts) as date) as day,
+        cast(utc_timestamp(c.ts) as date) as day,
         a.portfolio,
         a.team,
         a.strategy,

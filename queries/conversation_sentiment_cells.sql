@@ -22,7 +22,7 @@ in_scope as (
         s.*,
         a.team,
         a.strategy,
-        date_trunc('month', timezone('UTC', s.started_at))::date as month
+        date_trunc('month', utc_timestamp(s.started_at))::date as month
     from conversation_sentiment as s
     left join accounts as a on a.account_id = s.account_id
     where utc_day_between(s.started_at, $start, $end)

@@ -32,7 +32,7 @@ spine as (
 paid as (
     select
         a.vintage,
-        date_diff('month', a.vintage, cast(date_trunc('month', timezone('UTC', p.paid_at)) as date))
+        date_diff('month', a.vintage, cast(date_trunc('month', utc_timestamp(p.paid_at)) as date))
             as months_since_placement,
         sum(p.amount) as collected_amount
     from payments as p

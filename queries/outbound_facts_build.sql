@@ -36,7 +36,7 @@ breached as (
 
 final as (
     select
-        cast(timezone('UTC', r.ts) as date) as day,
+        cast(utc_timestamp(r.ts) as date) as day,
         r.account_id,
         a.portfolio,
         a.team,

@@ -21,8 +21,8 @@ final as (
         p.payment_id,
         p.account_id,
         p.paid_at,
-        cast(timezone('UTC', p.paid_at) as date) as day,
-        cast(date_trunc('month', timezone('UTC', p.paid_at)) as date) as month_start,
+        cast(utc_timestamp(p.paid_at) as date) as day,
+        cast(date_trunc('month', utc_timestamp(p.paid_at)) as date) as month_start,
         p.amount,
         coalesce(c.channel, 'no prior contact') as last_channel
     from payments as p

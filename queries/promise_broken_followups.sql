@@ -18,7 +18,7 @@ promises as (
         pr.agent_id,
         pr.amount,
         pr.due_date,
-        cast(timezone('UTC', pr.created_at) as date) as created_date,
+        cast(utc_timestamp(pr.created_at) as date) as created_date,
         a.team,
         a.strategy
     from promises as pr
@@ -32,7 +32,7 @@ paid as (
     from promises as pr
     left join payments as p
         on pr.account_id = p.account_id
-        and cast(timezone('UTC', p.paid_at) as date) between pr.created_date and pr.due_date + 3
+        and cast(utc_timestamp(p.paid_at) as date) between pr.created_date and pr.due_date + 3
     group by pr.promise_id
 ),
 
@@ -56,14 +56,14 @@ final as (
         exists(
             select 1 from complaints as k
             where k.account_id = b.account_id
-                and cast(timezone('UTC', k.received_at) as date) > b.due_date
-                and cast(timezone('UTC', k.received_at) as date) <= b.due_date + 30
+                and cast(utc_timestamp(k.received_at) as date) > b.due_date
+                and cast(utc_timestamp(k.received_at) as date) <= b.due_date + 30
         ) as followed_by_complaint,
         exists(
             select 1 from breaches as e
             where e.account_id = b.account_id
-                and cast(timezone('UTC', cast(e.ts as timestamptz)) as date) > b.due_date
-                and cast(timezone('UTC', cast(e.ts as timestamptz)) as date) <= b.due_date + 30
+                and cast(utc_timestamp(cast(e.ts as timestamptz)) as date) > b.due_date
+                and cast(utc_timestamp(cast(e.ts as timestamptz)) as date) <= b.due_date + 30
         ) as followed_by_breach
     from broken as b
 )

@@ -19,7 +19,7 @@ promises as (
         pr.account_id,
         pr.amount,
         pr.due_date,
-        cast(timezone('UTC', pr.created_at) as date) as created_date,
+        cast(utc_timestamp(pr.created_at) as date) as created_date,
         coalesce(pr.agent_id, '(none)') as agent_id,
         coalesce(ag.team, a.team, '(none)') as team
     from promises as pr
@@ -28,7 +28,7 @@ promises as (
 ),
 
 payments as (
-    select p.account_id, p.amount, cast(timezone('UTC', p.paid_at) as date) as paid_date
+    select p.account_id, p.amount, cast(utc_timestamp(p.paid_at) as date) as paid_date
     from payments as p
 ),
 

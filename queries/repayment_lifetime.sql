@@ -24,7 +24,7 @@ accounts as (
 paid as (
     select p.account_id, sum(p.amount) as collected_amount
     from payments as p
-    where cast(timezone('UTC', p.paid_at) as date) <= $end
+    where cast(utc_timestamp(p.paid_at) as date) <= $end
     group by p.account_id
 ),
 

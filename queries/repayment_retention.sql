@@ -14,7 +14,7 @@ accounts as (
 payer_months as (
     select distinct
         p.account_id,
-        cast(date_trunc('month', timezone('UTC', p.paid_at)) as date) as month_start
+        cast(date_trunc('month', utc_timestamp(p.paid_at)) as date) as month_start
     from payments as p
     inner join accounts as a on p.account_id = a.account_id
     where p.amount > 0

@@ -27,7 +27,7 @@ attributed as (
         p.payment_id,
         p.account_id,
         p.amount,
-        cast(date_trunc('month', timezone('UTC', p.paid_at)) as date) as month_start,
+        cast(date_trunc('month', utc_timestamp(p.paid_at)) as date) as month_start,
         coalesce(c.channel, 'no prior contact') as last_channel
     from payments as p
     asof left join contacts as c

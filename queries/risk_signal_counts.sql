@@ -21,7 +21,7 @@ filtered as (
         s.signal,
         s.account_id,
         s.consumer_id,
-        cast(date_trunc('month', timezone('UTC', s.ts)) as date) as month
+        cast(date_trunc('month', utc_timestamp(s.ts)) as date) as month
     from signals as s
     inner join accounts as a on a.account_id = s.account_id
     where utc_day_between(s.ts, $start, $end)

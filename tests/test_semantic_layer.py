@@ -94,7 +94,7 @@ def test_eight_weeks_is_at_most_56_days_of_86400_seconds(fresh_db, seconds, with
                                 "2026-02-28 20:30:00-05", "2026-03-31 23:59:59.999999+00", "2026-04-01 00:00:00+00",
                                 "2026-03-31 19:59:59-04", "2026-03-31 20:00:00-04", "2026-03-31 22:00:00-02", None])
 @pytest.mark.parametrize("first, last", [("2026-03-01", "2026-03-31"), ("2026-03-31", "2026-03-31"), ("1900-01-01", "9999-12-31")])
-def test_the_utc_day_filter_as_a_range_of_instants_is_the_utc_date_between_the_days(fresh_db, ts, first, last):
+def test_the_utc_day_filter_and_the_utc_wall_clock_agree_with_converting_the_instant(fresh_db, ts, first, last):
     """utc_day_between tests the instant against [first 00:00 UTC, last + 1 day 00:00 UTC): it must agree
     with the UTC calendar date of the instant at every edge, whatever offset the instant was written in."""
     cur = db.cursor(fresh_db)
@@ -102,12 +102,16 @@ def test_the_utc_day_filter_as_a_range_of_instants_is_the_utc_date_between_the_d
                             "cast(timezone('UTC', $t::timestamptz) as date) between $a::date and $b::date",
                             {"t": ts, "a": first, "b": last}).fetchall()[0]
     assert got == want
+    got, want = cur.execute("select utc_timestamp($t::timestamptz), timezone('UTC', $t::timestamptz)", {"t": ts}).fetchall()[0]
+    assert got == want
 
 
 def test_no_query_converts_every_row_to_a_utc_date_to_filter_it_or_to_find_the_first_or_last():
     assert _git_grep(r"timezone\('UTC', [^)]*\)( as date\)|::date) between \$start", "queries") == []
     # min/max of the instants, converted once: UTC is monotonic (1.8 s -> 0.01 s over 50M contacts)
     assert _git_grep(r"(min|max)\(timezone\('UTC'", "queries", "analysis") == []
+    # a column's UTC wall-clock through utc_timestamp (arithmetic), not an ICU conversion per row
+    assert _git_grep(r"timezone\('UTC', (cast\()?[a-z_.]+( as timestamptz\))?\)", "queries") == []
 
 
 def test_the_summary_deadline_is_midnight_after_the_third_business_day_in_the_reporting_zone(fresh_db):

@@ -13,6 +13,13 @@ create or replace temp macro account_chosen(portfolios, teams, strategies, portf
     chosen(portfolios, portfolio) and chosen(teams, team) and chosen(strategies, strategy)
 );
 
+-- The UTC wall-clock time of an instant (a naive timestamp), the same value as timezone('UTC', ts) for a
+-- timestamptz but by arithmetic on its microseconds instead of an ICU conversion per row (~10x faster
+-- over millions of rows). Its date is the event's UTC calendar date.
+create or replace temp macro utc_timestamp(ts) as (
+    make_timestamp(epoch_us(ts))
+);
+
 -- The sidebar's date filter on an instant: its UTC calendar date is between first_day and last_day
 -- (inclusive), written as a range of instants, [first_day 00:00 UTC, the day after last_day 00:00 UTC),
 -- which is the same test as `cast(timezone('UTC', ts) as date) between ...` without converting every
