@@ -32,8 +32,23 @@ def meta_key(step: str) -> str:
 
 
 def can_increment(con, step: str, changed) -> bool:
-    """Whether `step`'s tables are a full rebuild of the data just before the import `changed` names."""
-    return changed is not None and get_meta(con, meta_key(step)) == str(changed.import_id - 1)
+    """Whether `step`'s tables are a full rebuild of the data just before the import `changed` names,
+    with the columns this code declares (a database made by an older version is rebuilt in full)."""
+    return (changed is not None and get_meta(con, meta_key(step)) == str(changed.import_id - 1)
+            and declared_columns(con, step))
+
+
+def declared_columns(con, step: str) -> bool:
+    """Whether every table `step` builds has exactly the columns analysis.schema.DERIVED declares."""
+    from analysis.schema import DERIVED
+
+    for d in DERIVED.values():
+        if d.step == step:
+            stored = rows(con, "select column_name from information_schema.columns where table_name = ? "
+                               "and table_schema = 'main' and table_catalog = current_database() order by ordinal_position", [d.name])
+            if [c for c, _ in d.columns] != [r[0] for r in stored]:
+                return False
+    return True
 
 
 def mark(con, step: str, mode: str) -> None:

@@ -271,7 +271,7 @@ DERIVED: dict[str, Derived] = {d.name: d for d in [
     Derived("breach_rules", _cols("rule_id VARCHAR, kind VARCHAR, title VARCHAR, citation VARCHAR, text VARCHAR, parameters VARCHAR"),
             "one row per rule of the rule set that produced `breaches`", "breaches"),
     Derived("risk_signals", _cols("signal VARCHAR, account_id VARCHAR, consumer_id VARCHAR, contact_id VARCHAR, "
-                                  "ts TIMESTAMP WITH TIME ZONE, detail VARCHAR"),
+                                  "agent_id VARCHAR, ts TIMESTAMP WITH TIME ZONE, detail VARCHAR"),
             "one row per (signal, contact or account-day) pattern found", "risk_signals"),
     Derived("sentiment_cache", _cols("text_hash VARCHAR, model_id VARCHAR, score DOUBLE, label VARCHAR"),
             "one row per distinct text x model version scored", "conversations", key=("text_hash", "model_id")),

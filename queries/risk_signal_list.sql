@@ -7,7 +7,7 @@
 with
 
 signals as (
-    select signal, account_id, consumer_id, contact_id, ts, detail
+    select signal, account_id, consumer_id, contact_id, agent_id, ts, detail
     from risk_signals
     where chosen($signals, signal)
 ),
@@ -15,11 +15,6 @@ signals as (
 accounts as (
     select account_id, timezone, portfolio, team, strategy
     from accounts
-),
-
-contacts as (
-    select contact_id, agent_id
-    from contacts
 ),
 
 final as (
@@ -30,14 +25,13 @@ final as (
         s.consumer_id,
         s.ts,
         strftime(timezone(a.timezone, s.ts), '%Y-%m-%d %H:%M:%S') as local_time,
-        c.agent_id,
+        s.agent_id,
         a.team,
         a.strategy,
         a.portfolio,
         s.detail
     from signals as s
     inner join accounts as a on a.account_id = s.account_id
-    left join contacts as c on c.contact_id = s.contact_id
     where utc_day_between(s.ts, $start, $end)
         and account_chosen($portfolios, $teams, $strategies, a.portfolio, a.team, a.strategy)
         and chosen($channels, 'call')

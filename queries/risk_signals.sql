@@ -1,5 +1,6 @@
 -- Risk signals: contact patterns regulators look at that are not, by themselves, rule breaches.
--- Grain: one row per signal occurrence (signal, account_id, consumer_id, contact_id, ts, detail).
+-- Grain: one row per signal occurrence (signal, account_id, consumer_id, contact_id, agent_id, ts, detail);
+--   agent_id: the placed call's agent, stored so that the signal list needs no join with every contact.
 --   unanswered_pair_5min  an unanswered placed call that follows another unanswered placed call
 --                         of the same account by at most $unanswered_gap_s seconds (elapsed time)
 --   calls_7_in_day        the $day_calls-th placed call of an account on one local date (one row
@@ -23,7 +24,7 @@ accounts as (
 ),
 
 contacts as (
-    select contact_id, account_id, ts, outcome
+    select contact_id, account_id, ts, outcome, agent_id
     from contacts
     where is_placed_call(channel, direction)
 ),
@@ -42,6 +43,7 @@ placed as (
         a.state_key,
         c.ts,
         c.outcome,
+        c.agent_id,
         cast(timezone(a.timezone, c.ts) as date) as local_date
     from contacts as c
     inner join accounts as a on a.account_id = c.account_id
@@ -62,6 +64,7 @@ unanswered_pairs as (
         account_id,
         consumer_id,
         contact_id,
+        agent_id,
         ts,
         'unanswered ' || outcome || ' ' || cast(epoch(ts) - epoch(prev_ts) as bigint)
         || ' s after unanswered call ' || prev_contact_id as detail
@@ -83,6 +86,7 @@ busy_days as (
         account_id,
         consumer_id,
         contact_id,
+        agent_id,
         ts,
         calls_that_day || ' placed calls on local date ' || strftime(local_date, '%Y-%m-%d') as detail
     from day_numbered
@@ -95,6 +99,7 @@ sundays as (
         account_id,
         consumer_id,
         contact_id,
+        agent_id,
         ts,
         'placed call on Sunday ' || strftime(local_date, '%Y-%m-%d') || ' (local)' as detail
     from placed
@@ -107,6 +112,7 @@ holiday_calls as (
         p.account_id,
         p.consumer_id,
         p.contact_id,
+        p.agent_id,
         p.ts,
         'placed call on ' || h.holiday_names || ', ' || strftime(p.local_date, '%Y-%m-%d') || ' (local)' as detail
     from placed as p
@@ -147,6 +153,7 @@ consumer_multi_debt as (
         account_id,
         consumer_id,
         contact_id,
+        agent_id,
         ts,
         calls_7d || ' placed calls to the consumer in 7 days across ' || accounts_7d || ' accounts' as detail
     from consumer_flags

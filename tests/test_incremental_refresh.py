@@ -403,3 +403,18 @@ def test_an_import_that_changes_nothing_the_steps_read_keeps_every_derived_row(b
     assert _modes(con) == {"breaches": "incremental", "risk_signals": "incremental", "conversations": "incremental",
                            "aggregates": "full"}
     _same(_derived(con), before)
+
+
+def test_a_derived_table_made_by_an_older_version_of_the_code_is_rebuilt_in_full(base_db):
+    """A database built before a derived table gained a column (here risk_signals without agent_id) must
+    not take an incremental refresh into the old columns: the step rebuilds in full, with the new ones."""
+    con, day_dir, facts = base_db
+    con.execute("alter table risk_signals drop column agent_id")
+    changed = _import(con, day_dir).changed
+    assert not incremental.can_increment(con, "risk_signals", changed)
+    assert incremental.can_increment(con, "breaches", changed)
+    refresh(con, progress=False, changed=changed)
+    assert _modes(con)["risk_signals"] == "full" and _modes(con)["breaches"] == "incremental"
+    after = _derived(con)
+    refresh(con, progress=False)
+    _same(_derived(con), after)

@@ -188,3 +188,19 @@ def test_the_pipeline_stores_risk_signals_after_the_breaches(fresh_db):
 
 def test_an_empty_database_stores_an_empty_signal_table(fresh_db):
     assert stored_signals(fresh_db) == []
+
+
+def test_each_listed_signal_names_the_agent_of_its_call(demo_db):
+    """The signal list reads the agent stored with each signal: it must be the agent of the signal's contact."""
+    from analysis.compliance import workspace
+    from analysis.db import connect
+    from analysis.filters import ALL
+
+    con = connect(demo_db, read_only=True)
+    try:
+        listed = workspace.signal_list(con, ALL)
+        agents = dict(con.cursor().execute("select contact_id, agent_id from contacts").fetchall())
+    finally:
+        con.close()
+    assert len(listed) > 100 and listed["agent_id"].notna().any()
+    assert [None if a != a else a for a in listed["agent_id"]] == [agents[c] for c in listed["contact_id"]]
