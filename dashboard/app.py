@@ -13,7 +13,7 @@ import streamlit as st  # noqa: E402
 
 from analysis import access  # noqa: E402
 from analysis.errors import UserError  # noqa: E402
-from dashboard.data import db_path, pin_version  # noqa: E402
+from dashboard.data import db_path, pin_version, watch  # noqa: E402
 from dashboard.filters import sidebar_filters  # noqa: E402
 from dashboard.ui import TITLES  # noqa: E402
 
@@ -159,6 +159,8 @@ def sign_out() -> None:
     if sso:
         st.logout()
 
+
+watch()  # opens and warms each published data version in the background, from the first sign-in form on
 
 if "user" not in st.session_state:
     sign_in()

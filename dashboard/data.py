@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 import threading
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -49,6 +51,35 @@ def pin_version() -> None:
     st.session_state["_data_version"] = _db_version()
 
 
+WATCH_SECONDS = 2.0
+_watcher: threading.Thread | None = None
+
+
+def watch() -> None:
+    """Start (once per server) the thread that opens each newly published data version as soon as it
+    appears, every WATCH_SECONDS, and so warms its cache (`_warm`) before anyone asks. The first session's
+    sign-in form starts it, so the first version is warm by the time the user has signed in.
+    DASHBOARD_WARM=0 turns it off."""
+    global _watcher
+    if os.environ.get("DASHBOARD_WARM", "1") == "0":
+        return
+    with _lock:
+        if _watcher is None:
+            _watcher = threading.Thread(target=_watch, name="dashboard-watch", daemon=True)
+            _watcher.start()
+
+
+def _watch() -> None:
+    while True:
+        try:
+            version = _db_version()
+            if not version.endswith(":missing"):
+                _connection(version)  # new: opened here, and warmed
+        except Exception:  # noqa: BLE001 - an unreadable file: the pages report it
+            pass
+        time.sleep(WATCH_SECONDS)
+
+
 def data_version() -> str:
     return st.session_state.get("_data_version") or _db_version()
 
@@ -75,7 +106,29 @@ def _connection(version: str):
             _open[version] = con
             while len(_open) > 2:
                 _open.pop(next(iter(_open)))
+            if os.environ.get("DASHBOARD_WARM", "1") != "0":
+                threading.Thread(target=_warm, args=(con, version), name="dashboard-warm", daemon=True).start()
         return con
+
+
+def _warm(con, version: str) -> None:
+    """Fill the cache with what the first page of a session shows (the sidebar's choices and the
+    Scorecard's default month in UTC) as soon as a data version is opened, in the background, so that
+    the first reader after an import does not wait for it (~8 s of queries at 1M accounts). The same
+    cache entries a page run asks for (`_cached`), so a page that asks while this runs waits for it
+    instead of computing twice. Any failure is left for the page to meet and report."""
+    from analysis import catalog, scorecard
+
+    t0 = time.perf_counter()
+    try:
+        _cached(con, version, catalog.filter_options)
+        if _cached(con, version, scorecard.month_choices, "UTC"):
+            month = _cached(con, version, scorecard.default_month, "UTC")
+            _cached(con, version, scorecard.scorecard, month, "UTC", breaches=scorecard.STORED_AUDIT)
+    except Exception as exc:  # noqa: BLE001 - a page run computes it again and shows the problem
+        print(f"dashboard: warming {store.version_file(version).name} failed: {exc}", file=sys.stderr, flush=True)
+        return
+    print(f"dashboard: warmed {store.version_file(version).name} in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
 
 
 @st.cache_data(ttl=600, max_entries=512, show_spinner=False)
@@ -84,7 +137,11 @@ def _call(_conn, version: str, module: str, name: str, args: tuple, kwargs: tupl
     return func(_conn, *args, **dict(kwargs))
 
 
+def _cached(con, version: str, func, *args, **kwargs):
+    return _call(con, version, func.__module__, func.__name__, args, tuple(sorted(kwargs.items())))
+
+
 def load(func, *args, **kwargs):
     """`func(conn, *args, **kwargs)`, cached. Arguments must be plain hashable values; do not mutate the result."""
     version = data_version()
-    return _call(_connection(version), version, func.__module__, func.__name__, args, tuple(sorted(kwargs.items())))
+    return _cached(_connection(version), version, func, *args, **kwargs)

@@ -42,6 +42,11 @@ CHROMIUM_ARGS = [
 ]
 DEMO_ACCOUNTS = 400
 DEMO_SEED = 7
+# The dashboard's background watcher (dashboard.data.watch) opens every published version of DASHBOARD_DB
+# and keeps it open; in this process, where AppTests of many tests run one after another on databases that
+# other tests then write, it would hold their files. Off for in-process AppTests; on in every real server
+# (start_server), where tests/test_store.py checks it.
+os.environ["DASHBOARD_WARM"] = "0"
 # AppTest's default timeout is 3 s; a cold page (first query, plotly import) on a busy 2-core box takes longer.
 APP_TEST_TIMEOUT = 120
 
@@ -141,7 +146,7 @@ def start_server(db: Path, log_path: Path, extra_env: dict | None = None, port: 
                  extra_args: list[str] | None = None) -> tuple[subprocess.Popen, str]:
     """`streamlit run dashboard/app.py` on 127.0.0.1 (a free port unless given); returns the process and base URL."""
     port = port or free_port()
-    env = {**os.environ, "DASHBOARD_DB": str(db), **(extra_env or {})}
+    env = {**os.environ, "DASHBOARD_DB": str(db), "DASHBOARD_WARM": "1", **(extra_env or {})}
     log = open(log_path, "wb")  # noqa: SIM115 - closed with the process below
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(APP),

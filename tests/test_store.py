@@ -321,3 +321,34 @@ def test_the_writer_lock_is_released_by_a_thread_that_fails(db):
     assert errors
     with store.writing(db):  # not refused: the failed writer let go of the lock
         pass
+
+
+def _wait_for_line(log: Path, text: str, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        content = log.read_text(errors="replace")
+        if text in content:
+            return content
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} not in the server log within {timeout} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def test_a_running_dashboard_opens_and_warms_a_published_version_before_anyone_asks(db, tmp_path, page):
+    """The server's watcher (dashboard.data.watch) starts with the first sign-in form, warms the current
+    version's landing figures, and opens and warms a newly published version with no page asking for it."""
+    from conftest import start_server, stop_server
+
+    log = tmp_path / "server.log"
+    proc, url = start_server(db, log)
+    try:
+        page.goto(url)
+        page.get_by_role("button", name="Sign in").wait_for()
+        content = _wait_for_line(log, f"dashboard: warmed {db.name} in")
+        with store.writing(db) as con:  # an import published while the tab sits on the sign-in form
+            con.execute("delete from complaints where complaint_id in (select complaint_id from complaints limit 1)")
+        new = store.current(db)
+        content = _wait_for_line(log, f"dashboard: warmed {new.name} in")
+        assert store.in_use(new), "the server holds the new version open"
+        assert "failed" not in content and "Traceback" not in content
+    finally:
+        stop_server(proc)
