@@ -17,7 +17,10 @@ With --command the day is then imported again, on a fresh copy, by the command a
 (`python -m analysis ingest DAY --db FILE`: the version copy, the import, the refresh and the
 publish, analysis.store), timed end to end against copying the database file alone (its floor).
 
-    .venv/bin/python benchmarks/bench_refresh.py [--db FILE ...] [--work DIR] [--day-contacts 30000] [--quick] [--command]
+With --floor, before the refresh: one search per table for the touched keys' rows, timed (the floor
+under any incremental refresh of tables stored in day order).
+
+    .venv/bin/python benchmarks/bench_refresh.py [--db FILE ...] [--work DIR] [--day-contacts 30000] [--quick] [--command] [--floor]
 """
 from __future__ import annotations
 
@@ -94,6 +97,41 @@ def write_day(con, out: Path, day_contacts: int) -> int:
         cur.close()
 
 
+# The tables an incremental refresh must search for the touched keys' rows (to read them, or to delete
+# them before the new rows go in), and the key it searches by. They are stored in day order (a date
+# filter skips row groups), so a search by account or conversation reads the whole column.
+SEARCHED = {
+    "contacts": "account_id", "payments": "account_id", "conversations": "account_id", "turns": "conversation_id",
+    "breaches": "account_id", "risk_signals": "account_id", "turn_sentiment": "conversation_id",
+    "conversation_sentiment": "conversation_id", "qa_results": "conversation_id", "qa_hits": "conversation_id",
+    "vulnerability_flags": "conversation_id", "breach_facts": "account_id", "payment_facts": "account_id",
+    "outbound_facts": "account_id",
+}
+
+
+def search_floor(con, changed) -> None:
+    """The floor under an incremental refresh on this storage: one semi-join search per table for the
+    touched accounts' (or conversations') rows, each timed alone; the refresh does at least this."""
+    cur = con.cursor()
+    try:
+        cur.execute("create or replace temp table _floor_accounts as select unnest($1::varchar[]) as account_id",
+                    [sorted(changed.values("account_id"))])
+        cur.execute("create or replace temp table _floor_conversations as select conversation_id from conversations "
+                    "where account_id in (select account_id from _floor_accounts)")
+        total, parts = 0.0, []
+        for table, key in SEARCHED.items():
+            keys = "_floor_accounts" if key == "account_id" else "_floor_conversations"
+            t0 = time.perf_counter()
+            k = quote_ident(key)
+            n = cur.execute(f"select count(*) from {quote_ident(table)} where {k} in (select {k} from {keys})").fetchall()[0][0]
+            seconds = time.perf_counter() - t0
+            total += seconds
+            parts.append(f"{table} {seconds:.2f} ({n:,})")
+        print(f"search floor:           {total:6.1f} s wall, one search per table for the touched keys' rows: " + "  ".join(parts))
+    finally:
+        cur.close()
+
+
 def fingerprint(con) -> dict[str, tuple[int, int]]:
     """Per derived table: rows and the sum of a hash of every row (order does not matter)."""
     out = {}
@@ -128,7 +166,8 @@ def command(copy: Path, work: Path, day: Path) -> None:
             leftover.unlink()
 
 
-def bench(db: Path, work: Path, day_contacts: int | None, quick: bool = False, with_command: bool = False) -> None:
+def bench(db: Path, work: Path, day_contacts: int | None, quick: bool = False, with_command: bool = False,
+          floor: bool = False) -> None:
     name = db.stem
     copy = work / f"{name}.duckdb"
     print(f"\n== {db} -> {copy}", flush=True)
@@ -167,6 +206,8 @@ def bench(db: Path, work: Path, day_contacts: int | None, quick: bool = False, w
           f"{n_day:,} contacts, {result.loaded:,} rows loaded, {result.quarantined:,} quarantined; "
           f"{len(result.changed.values('account_id')):,} accounts, {len(result.changed.values('conversation_id')):,} conversations touched")
 
+    if floor:
+        search_floor(con, result.changed)
     inc_steps, inc_wall, inc_cpu = timed_refresh(con, result.changed)
     modes = {k: get_meta(con, f"derived_mode_{k}", "full: no incremental path") for k in inc_steps}
     print(f"incremental refresh:    {inc_wall:6.1f} s wall  {inc_cpu:6.1f} s CPU   "
@@ -209,12 +250,14 @@ def main() -> int:
                          "from 200k accounts up: a harder day than the book's own)")
     ap.add_argument("--quick", action="store_true", help="skip the full rebuilds before and after (see above)")
     ap.add_argument("--command", action="store_true", help="also time the ingest command end to end on a fresh copy")
+    ap.add_argument("--floor", action="store_true", help="time one search per table for the touched keys' rows (the "
+                    "floor under an incremental refresh on day-ordered tables) before refreshing")
     args = ap.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     dbs = [Path(p) for p in (args.db or DEFAULT_DBS) if Path(p).exists()]
     for db in dbs:
-        bench(db, work, args.day_contacts, args.quick, args.command)
+        bench(db, work, args.day_contacts, args.quick, args.command, args.floor)
     return 0
 
 
