@@ -142,13 +142,19 @@ def _refresh_touched(con, model, rules_path, changed, conversations, progress: b
             "qa_hits", "qa_results", "vulnerability_flags")}
         cur.execute("insert into _refresh_qa_accounts select account_id from " + main["conversations"]
                     + " where conversation_id in (select conversation_id from _refresh_conversations)")
-        incremental.shadow(cur, "turns", "conversation_id", "_refresh_conversations")
+        # The conversations of the accounts involved, searched for once; the shadows below are subsets.
+        cur.execute("create temp table _refresh_account_conversations as select * from " + main["conversations"]
+                    + " where account_id in (select account_id from _refresh_qa_accounts)")
+        incremental.shadow(cur, "conversations", "account_id", "_refresh_qa_accounts", source="_refresh_account_conversations")
+        cur.execute("create temp table _refresh_qa as " + _QA_CONVERSATIONS)  # a superset of _refresh_conversations
+        # Every turn this refresh reads, searched for once (the search reads all 45M turns at 1M accounts).
+        cur.execute("create temp table _refresh_turns as select * from " + incremental.main_table(cur, "turns")
+                    + " where conversation_id in (select conversation_id from _refresh_qa)")
+        incremental.shadow(cur, "turns", "conversation_id", "_refresh_conversations", source="_refresh_turns")
         incremental.shadow(cur, "surveys", "response_id", "_refresh_responses")
         scored = _score(con, model, incremental.run_rows(cur, "conversation_texts_unscored", params), progress)
 
-        incremental.shadow(cur, "conversations", "account_id", "_refresh_qa_accounts")
-        cur.execute("create temp table _refresh_qa as " + _QA_CONVERSATIONS)
-        incremental.shadow(cur, "turns", "conversation_id", "_refresh_qa")
+        incremental.shadow(cur, "turns", "conversation_id", "_refresh_qa", source="_refresh_turns")
         found = []
         for speaker, text_hash, text in incremental.run_rows(cur, "conversation_distinct_texts"):
             found += [(src, name, speaker, text_hash, s, e, m)
@@ -160,24 +166,29 @@ def _refresh_touched(con, model, rules_path, changed, conversations, progress: b
 
             cur.from_df(pd.DataFrame(found)).insert_into("qa_text_matches")
 
-        def replace(table: str, keys: str, column: str, stem: str) -> None:
-            """Delete `table`'s rows of the keys and insert them from the query `stem` (its rows of the keys)."""
+        def replace(table: str, keys: str, column: str, stem: str, keep_as_shadow: bool = False) -> None:
+            """Delete `table`'s rows of the keys and insert them from the query `stem` (its rows of the keys).
+            With `keep_as_shadow`, the new rows also become `table`'s shadow on this cursor (what
+            incremental.shadow would give after the insert, without reading the table again)."""
             where = " where " + column + " in (select " + column + " from " + keys + ")"
-            cur.execute("delete from " + main[table] + where)
             sql = sql_text(stem)
             install_layer(cur, sql)
-            cur.execute("insert into " + main[table] + " by name select * from (\n" + sql + "\n)" + where, bind(sql, params))
+            cur.execute("create or replace temp table _refresh_new as select * from (\n" + sql + "\n)" + where, bind(sql, params))
+            cur.execute("delete from " + main[table] + where)
+            cur.execute("insert into " + main[table] + " by name select * from _refresh_new")
+            if keep_as_shadow:
+                cur.execute("create or replace temp table " + table + " as select * from _refresh_new")
 
         cur.execute("begin transaction")
         try:
-            incremental.shadow(cur, "turns", "conversation_id", "_refresh_conversations")
-            replace("turn_sentiment", "_refresh_conversations", "conversation_id", "conversation_turn_scores")
+            incremental.shadow(cur, "turns", "conversation_id", "_refresh_conversations", source="_refresh_turns")
+            replace("turn_sentiment", "_refresh_conversations", "conversation_id", "conversation_turn_scores", keep_as_shadow=True)
             replace("comment_sentiment", "_refresh_responses", "response_id", "conversation_comment_scores")
-            incremental.shadow(cur, "turn_sentiment", "conversation_id", "_refresh_conversations")
-            incremental.shadow(cur, "conversations", "conversation_id", "_refresh_conversations")
+            incremental.shadow(cur, "conversations", "conversation_id", "_refresh_conversations",
+                               source="_refresh_account_conversations")
             replace("conversation_sentiment", "_refresh_conversations", "conversation_id", "conversation_sentiment_rollup")
-            incremental.shadow(cur, "turns", "conversation_id", "_refresh_qa")
-            incremental.shadow(cur, "conversations", "account_id", "_refresh_qa_accounts")
+            incremental.shadow(cur, "turns", "conversation_id", "_refresh_qa", source="_refresh_turns")
+            incremental.shadow(cur, "conversations", "account_id", "_refresh_qa_accounts", source="_refresh_account_conversations")
             replace("qa_hits", "_refresh_qa", "conversation_id", "conversation_qa_hits_build")
             replace("qa_results", "_refresh_qa", "conversation_id", "conversation_qa_results_build")
             replace("vulnerability_flags", "_refresh_qa", "conversation_id", "conversation_vulnerability_build")
