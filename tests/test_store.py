@@ -352,3 +352,13 @@ def test_a_running_dashboard_opens_and_warms_a_published_version_before_anyone_a
         assert "failed" not in content and "Traceback" not in content
     finally:
         stop_server(proc)
+
+
+def test_the_files_a_write_leaves_beside_the_demo_database_are_ignored_by_git():
+    """`make run` builds data/demo.duckdb as a link into a versions folder, with a writer lock beside it:
+    none of it may end up in a commit (a 118 MB version file once did)."""
+    path = Path("data") / "demo.duckdb"
+    for leftover in (path, store.versions_dir(path) / "demo_v1.duckdb", store._lock_path(path),
+                     path.parent / f".{path.name}.link-4242"):
+        done = subprocess.run(["git", "check-ignore", "-q", "--no-index", str(leftover)], cwd=ROOT)
+        assert done.returncode == 0, f"{leftover} is not ignored by .gitignore"
