@@ -115,16 +115,17 @@ def _warm(con, version: str) -> None:
     """Fill the cache with what the first page of a session shows (the sidebar's choices and the
     Scorecard's default month in UTC) as soon as a data version is opened, in the background, so that
     the first reader after an import does not wait for it (~8 s of queries at 1M accounts). The same
-    cache entries a page run asks for (`_cached`), so a page that asks while this runs waits for it
-    instead of computing twice. Any failure is left for the page to meet and report."""
+    cache entries a page run asks for (`load_kept`, kept for the version's life), so a page that asks
+    while this runs waits for it instead of computing twice. Any failure is left for the page to meet
+    and report."""
     from analysis import catalog, scorecard
 
     t0 = time.perf_counter()
     try:
-        _cached(con, version, catalog.filter_options)
-        if _cached(con, version, scorecard.month_choices, "UTC"):
-            month = _cached(con, version, scorecard.default_month, "UTC")
-            _cached(con, version, scorecard.scorecard, month, "UTC", breaches=scorecard.STORED_AUDIT)
+        _cached(con, version, catalog.filter_options, keep=True)
+        if _cached(con, version, scorecard.month_choices, "UTC", keep=True):
+            month = _cached(con, version, scorecard.default_month, "UTC", keep=True)
+            _cached(con, version, scorecard.scorecard, month, "UTC", keep=True, breaches=scorecard.STORED_AUDIT)
     except Exception as exc:  # noqa: BLE001 - a page run computes it again and shows the problem
         print(f"dashboard: warming {store.version_file(version).name} failed: {exc}", file=sys.stderr, flush=True)
         return
@@ -137,11 +138,28 @@ def _call(_conn, version: str, module: str, name: str, args: tuple, kwargs: tupl
     return func(_conn, *args, **dict(kwargs))
 
 
-def _cached(con, version: str, func, *args, **kwargs):
-    return _call(con, version, func.__module__, func.__name__, args, tuple(sorted(kwargs.items())))
+# The landing figures (the sidebar's choices, the Scorecard's months and cards): small, asked by every
+# session, and warmed by the watcher as soon as a version is published, so they are kept for the
+# version's life, not 10 minutes (the next versions' entries push them out).
+@st.cache_data(max_entries=64, show_spinner=False)
+def _call_kept(_conn, version: str, module: str, name: str, args: tuple, kwargs: tuple):
+    func = getattr(importlib.import_module(module), name)
+    return func(_conn, *args, **dict(kwargs))
+
+
+def _cached(con, version: str, func, *args, keep: bool = False, **kwargs):
+    call = _call_kept if keep else _call
+    return call(con, version, func.__module__, func.__name__, args, tuple(sorted(kwargs.items())))
 
 
 def load(func, *args, **kwargs):
-    """`func(conn, *args, **kwargs)`, cached. Arguments must be plain hashable values; do not mutate the result."""
+    """`func(conn, *args, **kwargs)`, cached for 10 minutes. Arguments must be plain hashable values; do
+    not mutate the result."""
     version = data_version()
     return _cached(_connection(version), version, func, *args, **kwargs)
+
+
+def load_kept(func, *args, **kwargs):
+    """As `load`, for the landing figures (`_call_kept`): kept for the data version's life."""
+    version = data_version()
+    return _cached(_connection(version), version, func, *args, keep=True, **kwargs)

@@ -20,7 +20,7 @@ import streamlit as st
 
 from analysis import catalog
 from analysis.filters import Filters
-from dashboard.data import load
+from dashboard.data import load_kept
 
 LISTS = {"portfolio": "portfolios", "team": "teams", "channel": "channels", "strategy": "strategies"}
 LABELS = {"portfolio": "Portfolio", "team": "Team", "channel": "Channel", "strategy": "Strategy"}
@@ -58,7 +58,7 @@ def _seed_and_clamp(opts: dict) -> None:
 
 def sidebar_filters() -> Filters:
     """Draw the filters in the sidebar (seeded from the URL) and write the choices back to the URL."""
-    opts = load(catalog.filter_options)
+    opts = load_kept(catalog.filter_options)
     lo, hi = opts["min_date"], opts["max_date"]
     _seed_and_clamp(opts)
 

@@ -1,11 +1,13 @@
--- Conversations in the filters counted per group x month x label x score bin: one scan gives the
--- Conversations page's headline, its score histogram, its trend and its breakdown (analysis/sentiment/report.py
--- sums these cells), instead of one query each.
+-- Conversations in the filters counted two ways in one scan: per group x month x label (cell 'group':
+-- the Conversations page's headline, trend and breakdown) and per label x score bin over the whole
+-- selection (cell 'bin': its histogram); analysis/sentiment/report.py sums these cells, instead of one
+-- query each. (Not group x month x label x bin: per agent at 1M accounts that is ~750k rows to cache.)
 -- Group chosen by $by: 'team' (the account's team, as the sidebar filter), 'agent', 'channel',
 -- 'strategy'; null groups read '(none)'. Month: first day of the UTC calendar month of started_at.
 -- bin_start: the customer mean's bin, [bin_start, bin_start + 0.1) (the top bin includes 1.0); null when
 -- the customer did not speak (not scored).
--- Grain: one row per group_value x month x label x bin_start with a conversation.
+-- Grain: cell 'group': one row per group_value x month x label with a conversation (bin_start null);
+-- cell 'bin': one row per label x bin_start with a conversation (group_value and month null).
 -- Returns counts and sums, not rates: conversations, scored (the customer spoke), customer_score_sum
 -- (sum of customer means, -1..1 each).
 -- Parameters: $by, $start, $end (UTC dates, inclusive), $portfolios, $teams, $channels, $strategies.
@@ -49,6 +51,7 @@ grouped as (
 
 final as (
     select
+        case when grouping(group_value) = 0 then 'group' else 'bin' end as cell,
         group_value,
         month,
         label,
@@ -57,8 +60,8 @@ final as (
         count(customer_mean) as scored,
         sum(customer_mean) as customer_score_sum
     from grouped
-    group by group_value, month, label, bin_start
+    group by grouping sets ((group_value, month, label), (label, bin_start))
 )
 
 select * from final
-order by group_value, month, label, bin_start
+order by cell, group_value, month, label, bin_start

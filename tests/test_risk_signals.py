@@ -204,3 +204,18 @@ def test_each_listed_signal_names_the_agent_of_its_call(demo_db):
         con.close()
     assert len(listed) > 100 and listed["agent_id"].notna().any()
     assert [None if a != a else a for a in listed["agent_id"]] == [agents[c] for c in listed["contact_id"]]
+
+
+def test_signals_stored_by_an_older_version_ask_for_a_refresh_instead_of_failing(demo_db_copy):
+    """A database whose risk_signals predates agent_id: the page's readiness check says no, so the page
+    shows its "run refresh" message instead of DuckDB's binder error."""
+    from analysis.compliance import workspace
+    from analysis.db import connect
+
+    con = connect(demo_db_copy)
+    try:
+        assert workspace.signals_ready(con)
+        con.execute("alter table risk_signals drop column agent_id")
+        assert not workspace.signals_ready(con)
+    finally:
+        con.close()

@@ -1,7 +1,8 @@
 """Risk signals: contact patterns regulators look at that are not breaches of a rule.
 
 Stored by the pipeline step `risk_signals` (after `breaches`) as the table
-`risk_signals(signal, account_id, consumer_id, contact_id, ts, detail)`, so the read-only dashboard
+`risk_signals(signal, account_id, consumer_id, contact_id, agent_id, ts, detail)` (agent_id: the
+call's agent, so the list needs no join with every contact), so the read-only dashboard
 can show them apart from the breaches. The patterns are in `queries/risk_signals.sql` (set-based);
 public holidays come from the `holidays` library (US federal plus the account's state), expanded
 here into a small relation for the years the contacts span.

@@ -229,7 +229,11 @@ def breach_detail(con, contact_id: str, rule_id: str) -> dict | None:
 # --- risk signals --------------------------------------------------------------------------------------
 
 def signals_ready(con) -> bool:
-    return has_run(con, "risk_signals")
+    """Whether the risk signals step has run, with the columns this code reads (a database whose
+    signals an older version stored lacks `agent_id` until `refresh`)."""
+    from analysis import incremental
+
+    return has_run(con, "risk_signals") and incremental.declared_columns(con, "risk_signals")
 
 
 def signal_counts(con, filters: Filters) -> pd.DataFrame:

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from analysis import incremental, qa
-from analysis.db import bind, create_table, get_meta, install_layer, query_rows, rows, set_meta, sql_text
+from analysis.db import bind, create_table, get_meta, install_layer, query_rows, quote_ident, rows, set_meta, sql_text
 from analysis.schema import derived_ddl
 from analysis.sentiment import load_model
 from analysis.sentiment.vader import NEGATIVE_AT, POSITIVE_AT
@@ -177,7 +177,7 @@ def _refresh_touched(con, model, rules_path, changed, conversations, progress: b
             cur.execute("delete from " + main[table] + where)
             cur.execute("insert into " + main[table] + " by name select * from _refresh_new")
             if keep_as_shadow:
-                cur.execute("create or replace temp table " + table + " as select * from _refresh_new")
+                cur.execute("create or replace temp table " + quote_ident(table) + " as select * from _refresh_new")
 
         cur.execute("begin transaction")
         try:

@@ -27,9 +27,10 @@ def ready(con) -> bool:
 
 
 def sentiment_cells(con, filters: Filters = ALL, by: str = "team") -> pd.DataFrame:
-    """Conversations in the filters per group x month x label x score bin (conversations, scored,
-    customer_score_sum): one query, from which `overview_of`, `histogram_of`, `trend_of` and
-    `by_group_of` sum what each part of the page shows (the dashboard caches the cells once)."""
+    """Conversations in the filters (conversations, scored, customer_score_sum) per group x month x label
+    (cell 'group') and per label x score bin (cell 'bin'): one query, from which `overview_of`,
+    `histogram_of`, `trend_of` and `by_group_of` sum what each part of the page shows (the dashboard
+    caches the cells once)."""
     if by not in GROUPS:
         raise ValueError(f"group by one of {GROUPS}")
     return query_df(con, "conversation_sentiment_cells", {"by": by, **filters.params()})
@@ -42,9 +43,14 @@ def _rates(df: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["customer_score_sum"])
 
 
+def _group_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    return cells[cells["cell"] == "group"] if len(cells) else cells
+
+
 def _counts(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Cells summed over `keys`: conversations, scored, negative/neutral/positive, customer_score_sum."""
+    """The group cells summed over `keys`: conversations, scored, negative/neutral/positive, customer_score_sum."""
     cols = ["conversations", "scored", "negative", "neutral", "positive", "customer_score_sum"]
+    cells = _group_cells(cells)
     if cells.empty:
         return pd.DataFrame(columns=keys + cols)
     df = cells.assign(**{lab: cells["conversations"].where(cells["label"] == lab, 0) for lab in ("negative", "neutral", "positive")})
@@ -53,6 +59,7 @@ def _counts(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def overview_of(cells: pd.DataFrame, flagged_accounts: int) -> dict:
     """Totals: conversations, scored, negative share (%), mean customer score, flagged accounts."""
+    cells = _group_cells(cells)
     sums = {k: (cells[k].sum() if len(cells) else 0) for k in ("conversations", "scored", "customer_score_sum")}
     total = {k: int(sums[k]) for k in ("conversations", "scored")}
     for lab in ("negative", "neutral", "positive"):
@@ -75,7 +82,7 @@ def trend_of(cells: pd.DataFrame, by: str) -> pd.DataFrame:
 
 def histogram_of(cells: pd.DataFrame) -> pd.DataFrame:
     """Scored conversations per customer-score bin (width 0.1) and label."""
-    scored = cells[cells["bin_start"].notna()] if len(cells) else cells
+    scored = cells[(cells["cell"] == "bin") & cells["bin_start"].notna()] if len(cells) else cells
     if scored.empty:
         return pd.DataFrame(columns=["bin_start", "label", "conversations"])
     return scored.groupby(["bin_start", "label"], as_index=False, sort=True)["conversations"].sum()

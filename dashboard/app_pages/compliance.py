@@ -194,7 +194,7 @@ elif view == "Review log":
 elif view == "Risk signals":
     st.caption("Patterns regulators look at. These are **not** rule breaches and are not counted as such.")
     if not load(workspace.signals_ready):
-        st.info("Risk signals have not been computed: run `python -m analysis refresh --db FILE`.")
+        st.info("Risk signals have not been computed, or an older version stored them: run `python -m analysis refresh --db FILE`.")
         st.stop()
     counts = load(workspace.signal_counts, f)
     if not counts.empty:

@@ -6,7 +6,7 @@ import streamlit as st
 from analysis import scorecard
 from analysis.errors import UserError
 from dashboard import ui
-from dashboard.data import load
+from dashboard.data import load, load_kept
 
 ZONES = ("UTC", "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "Europe/London")
 
@@ -17,7 +17,7 @@ if "sc_tz" not in st.session_state:
     st.session_state["sc_tz"] = st.query_params.get("tz") if st.query_params.get("tz") in ZONES else "UTC"
 left, right, _ = st.columns([1, 1, 2])
 tz = right.selectbox("Reporting time zone", ZONES, key="sc_tz")
-months = load(scorecard.month_choices, tz)
+months = load_kept(scorecard.month_choices, tz)
 if not months:
     st.info("The database has no data yet: import your data or build the demo.")
     st.stop()
@@ -27,10 +27,10 @@ if "sc_month" not in st.session_state:
     if asked and asked not in months:
         try:
             # raises the message that names the data's span (stored audit: a page never runs the engine)
-            load(scorecard.scorecard, asked, tz, breaches=scorecard.STORED_AUDIT)
+            load_kept(scorecard.scorecard, asked, tz, breaches=scorecard.STORED_AUDIT)
         except UserError as exc:
-            st.session_state["sc_notice"] = f"{exc}. Showing {load(scorecard.default_month, tz)}; choose a month from the list."
-    st.session_state["sc_month"] = asked if asked in months else load(scorecard.default_month, tz)
+            st.session_state["sc_notice"] = f"{exc}. Showing {load_kept(scorecard.default_month, tz)}; choose a month from the list."
+    st.session_state["sc_month"] = asked if asked in months else load_kept(scorecard.default_month, tz)
 elif st.session_state["sc_month"] not in months:  # the zone changed and the month has no data in it
     st.session_state["sc_month"] = months[0]
 month = left.selectbox("Month", months, key="sc_month", on_change=lambda: st.session_state.pop("sc_notice", None))
@@ -39,7 +39,7 @@ if "sc_notice" in st.session_state:  # kept until the reader picks a month
 
 try:
     # The breach metrics count the stored audit, as the Compliance page shows it; the caption names its rule set.
-    card = load(scorecard.scorecard, month, tz, breaches=scorecard.STORED_AUDIT)
+    card = load_kept(scorecard.scorecard, month, tz, breaches=scorecard.STORED_AUDIT)
 except UserError as exc:
     st.error(str(exc))
     st.stop()
