@@ -70,6 +70,9 @@ def test_a_compliance_officer_reviews_a_breach_and_sees_it_in_the_log(page, comp
     con = duckdb.connect(str(demo_db), read_only=True)
     total = con.execute("select count(*) from breaches").fetchall()[0][0]
     con.close()
+    # The PDF button's click reruns the script; a click that lands mid-rerun can be lost (seen once in a
+    # full run on a busy machine): let the page settle first, as before any other action.
+    wait_for_app(page)
     with page.expect_download(timeout=120_000) as download:
         page.get_by_role("button", name="Download the list (CSV)").click()
     listed = tmp_path / "breaches.csv"
