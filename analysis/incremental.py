@@ -84,15 +84,17 @@ def key_table(cur, name: str, column: str, values) -> None:
     cur.unregister("_incremental_keys")
 
 
-def shadow(cur, table: str, column: str, keys: str, database: str | None = None, source: str | None = None) -> None:
-    """A temporary table `table` on `cur`: the database's table (or that of the attached `database`, or
-    the temp table `source` holding a superset of the rows wanted) restricted to the rows whose `column`
-    is in the temp table `keys` (of the same column name). A table, not a view: the queries read a table
-    several times, and each read of a view would scan the whole of the database's table. Each shadow
-    of a database table reads all of it (tables are stored in day order, not by key): a step that
-    needs several subsets of one table searches it once into `source` and takes them from there."""
+def shadow(cur, table: str, column: str, keys: str, database: str | None = None, source: str | None = None,
+           into: str | None = None) -> None:
+    """A temporary table `table` (or `into`) on `cur`: the database's table (or that of the attached
+    `database`, or the temp table `source` holding a superset of the rows wanted) restricted to the rows
+    whose `column` is in the temp table `keys` (of the same column name). A table, not a view: the
+    queries read a table several times, and each read of a view would scan the whole of the database's
+    table. Each shadow of a database table reads all of it (tables are stored in day order, not by
+    key): a step that needs several subsets of one table searches it once `into` a superset and takes
+    them from there (`source`)."""
     origin = quote_ident(source) if source else f"{quote_ident(database or database_name(cur))}.main.{quote_ident(table)}"
-    cur.execute(f"create or replace temp table {quote_ident(table)} as "
+    cur.execute(f"create or replace temp table {quote_ident(into or table)} as "
                 f"select * from {origin} "
                 f"where {quote_ident(column)} in (select {quote_ident(column)} from {quote_ident(keys)})")
 

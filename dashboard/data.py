@@ -52,6 +52,12 @@ def pin_version() -> None:
 
 
 WATCH_SECONDS = 2.0
+
+
+def _warming() -> bool:
+    """Whether new data versions are opened and warmed in the background (DASHBOARD_WARM, default on)."""
+    return os.environ.get("DASHBOARD_WARM", "1") != "0"
+
 _watcher: threading.Thread | None = None
 
 
@@ -61,7 +67,7 @@ def watch() -> None:
     sign-in form starts it, so the first version is warm by the time the user has signed in.
     DASHBOARD_WARM=0 turns it off."""
     global _watcher
-    if os.environ.get("DASHBOARD_WARM", "1") == "0":
+    if not _warming():
         return
     with _lock:
         if _watcher is None:
@@ -106,7 +112,7 @@ def _connection(version: str):
             _open[version] = con
             while len(_open) > 2:
                 _open.pop(next(iter(_open)))
-            if os.environ.get("DASHBOARD_WARM", "1") != "0":
+            if _warming():
                 threading.Thread(target=_warm, args=(con, version), name="dashboard-warm", daemon=True).start()
         return con
 
@@ -132,10 +138,13 @@ def _warm(con, version: str) -> None:
     print(f"dashboard: warmed {store.version_file(version).name} in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
 
 
+def _run(con, module: str, name: str, args: tuple, kwargs: tuple):
+    return getattr(importlib.import_module(module), name)(con, *args, **dict(kwargs))
+
+
 @st.cache_data(ttl=600, max_entries=512, show_spinner=False)
 def _call(_conn, version: str, module: str, name: str, args: tuple, kwargs: tuple):
-    func = getattr(importlib.import_module(module), name)
-    return func(_conn, *args, **dict(kwargs))
+    return _run(_conn, module, name, args, kwargs)
 
 
 # The landing figures (the sidebar's choices, the Scorecard's months and cards): small, asked by every
@@ -143,8 +152,7 @@ def _call(_conn, version: str, module: str, name: str, args: tuple, kwargs: tupl
 # version's life, not 10 minutes (the next versions' entries push them out).
 @st.cache_data(max_entries=64, show_spinner=False)
 def _call_kept(_conn, version: str, module: str, name: str, args: tuple, kwargs: tuple):
-    func = getattr(importlib.import_module(module), name)
-    return func(_conn, *args, **dict(kwargs))
+    return _run(_conn, module, name, args, kwargs)
 
 
 def _cached(con, version: str, func, *args, keep: bool = False, **kwargs):

@@ -143,13 +143,11 @@ def _refresh_touched(con, model, rules_path, changed, conversations, progress: b
         cur.execute("insert into _refresh_qa_accounts select account_id from " + main["conversations"]
                     + " where conversation_id in (select conversation_id from _refresh_conversations)")
         # The conversations of the accounts involved, searched for once; the shadows below are subsets.
-        cur.execute("create temp table _refresh_account_conversations as select * from " + main["conversations"]
-                    + " where account_id in (select account_id from _refresh_qa_accounts)")
+        incremental.shadow(cur, "conversations", "account_id", "_refresh_qa_accounts", into="_refresh_account_conversations")
         incremental.shadow(cur, "conversations", "account_id", "_refresh_qa_accounts", source="_refresh_account_conversations")
         cur.execute("create temp table _refresh_qa as " + _QA_CONVERSATIONS)  # a superset of _refresh_conversations
         # Every turn this refresh reads, searched for once (the search reads all 45M turns at 1M accounts).
-        cur.execute("create temp table _refresh_turns as select * from " + incremental.main_table(cur, "turns")
-                    + " where conversation_id in (select conversation_id from _refresh_qa)")
+        incremental.shadow(cur, "turns", "conversation_id", "_refresh_qa", into="_refresh_turns")
         incremental.shadow(cur, "turns", "conversation_id", "_refresh_conversations", source="_refresh_turns")
         incremental.shadow(cur, "surveys", "response_id", "_refresh_responses")
         scored = _score(con, model, incremental.run_rows(cur, "conversation_texts_unscored", params), progress)
