@@ -1,6 +1,9 @@
 """Small helpers every page uses: the header with "data as of", the signed-in role, masking."""
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import streamlit as st
 
 from analysis import access, catalog
@@ -18,6 +21,32 @@ TITLES = {
     "compliance": ("Compliance", ":material/gavel:"),
     "data": ("Data", ":material/database:"),
 }
+
+
+# Characters that would break a one-line message (line breaks) or hide what it says (bidi overrides,
+# zero-width characters): shown as a space or as U+FFFD. Streamlit turns ":material/" into an icon name
+# before it parses anything, code spans included; a word joiner (invisible) after the colon stops that.
+_LINE_BREAKS = str.maketrans({c: " " for c in "\t\n\r\v\f\x85\u2028\u2029"})
+LITERAL_MAX = 80  # characters of a value quoted in a message; a longer one ends with "…"
+
+
+def literal(value) -> str:
+    """`value` as Markdown that every Streamlit element shows character for character, on one line.
+
+    For anything that comes from the URL, a text box or imported data and goes into st.error, st.markdown,
+    a caption, a title or a label. It is a code span: inside one, links, images, HTML, emphasis,
+    `:color[...]` directives, `$math$` and `:emoji:` shortcodes are plain text (backslash escapes are
+    not enough: Streamlit replaces emoji shortcodes after the escapes are undone).
+    """
+    text = str(value).translate(_LINE_BREAKS)
+    text = "".join("\ufffd" if unicodedata.category(c) in ("Cc", "Cf") else c for c in text)
+    if len(text) > LITERAL_MAX:
+        text = text[:LITERAL_MAX - 1] + "…"
+    text = text.replace(":material/", ":\u2060material/")
+    # The fence is one backtick longer than the longest run inside; the spaces keep a leading or
+    # trailing backtick of the value apart from it (CommonMark strips one space each side).
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
 
 
 def role() -> str:

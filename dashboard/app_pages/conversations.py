@@ -75,10 +75,10 @@ elif view == "Lowest and transcripts":
         st.query_params["conversation"] = chosen
         t = load(report.transcript, chosen, ui.role())
         if t is None:
-            st.warning(f"Conversation {chosen} not found.")
+            st.warning(f"Conversation {ui.literal(chosen)} is not in this database: open one from the list above.")
         else:
             h = t["header"]
-            st.markdown(f"**{h['conversation_id']}** · {h['channel']} · {h['started_at']} · agent {h['agent_id'] or '–'} "
+            st.markdown(f"**{ui.literal(h['conversation_id'])}** · {h['channel']} · {h['started_at']} · agent {h['agent_id'] or '–'} "
                         f"({h['agent_name'] or '–'}, team {h['team'] or '–'}) · account {h['account_id']}")
             m = st.columns(4)
             m[0].metric("Customer mean", fmt(h["customer_mean"], "{:+.2f}"))

@@ -24,12 +24,9 @@ if not months:
 
 asked = st.query_params.get("month")
 if "sc_month" not in st.session_state:
-    if asked and asked not in months:
-        try:
-            # raises the message that names the data's span (stored audit: a page never runs the engine)
-            load_kept(scorecard.scorecard, asked, tz, breaches=scorecard.STORED_AUDIT)
-        except UserError as exc:
-            st.session_state["sc_notice"] = f"{exc}. Showing {load_kept(scorecard.default_month, tz)}; choose a month from the list."
+    if asked and asked not in months:  # the link's text is shown as typed (ui.literal), never as Markdown
+        st.session_state["sc_notice"] = (f"Month {ui.literal(asked)} has no data here (YYYY-MM, {months[-1]} to {months[0]}): "
+                                         f"showing {load_kept(scorecard.default_month, tz)}; choose a month from the list.")
     st.session_state["sc_month"] = asked if asked in months else load_kept(scorecard.default_month, tz)
 elif st.session_state["sc_month"] not in months:  # the zone changed and the month has no data in it
     st.session_state["sc_month"] = months[0]
