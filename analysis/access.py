@@ -35,12 +35,29 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
 
 # Roles entitled to personal data: account and consumer ids, phone numbers, transcript text.
 PII_ROLES = ("compliance", "admin")
+# Id columns, and any column named `*_account_id` / `*_consumer_id` (e.g. `first_account_id`): other
+# roles see a keyed pseudonym, so that one account can be followed across pages but not looked up.
 PII_ID_COLUMNS = ("account_id", "consumer_id")
-PII_TEXT_COLUMNS = ("phone", "text", "comment", "description", "narrative", "transcript", "raw")
-# Columns named like these are personal too (e.g. `first_account_id`, `customer_text`, `phone_number`).
-PII_ID_SUFFIXES = ("account_id", "consumer_id")
-PII_TEXT_SUFFIXES = ("_text", "_comment", "_transcript", "_narrative")
-PII_TEXT_PREFIXES = ("phone_number", "transcript")
+# The allow-list: the columns other roles see as they are, because they say nothing about a person.
+# Every other column of a masked frame is withheld from them: phone numbers, comments, transcript
+# text, quarantined raw rows, and any column added later until it is declared here. To show a new
+# column to managers and executives, add its name (exact, as the frame has it) to this set.
+NON_PERSONAL_COLUMNS = frozenset({
+    # people and places of the firm, not of the consumer
+    "agent_id", "team", "strategy", "portfolio", "channel", "survey_channel", "source", "timezone", "phone_timezone",
+    # the firm's own records about a contact, conversation, complaint, promise or breach
+    "contact_id", "conversation_id", "response_id", "complaint_id", "promise_id", "import_id",
+    "ts", "local_time", "local_ts", "started_at", "responded_at", "received_at", "due_date", "last_flagged_at",
+    "direction", "outcome", "duration_s", "category", "issue", "sub_issue",
+    # scores, counts, amounts and flags
+    "customer_mean", "customer_trajectory", "agent_mean", "label", "sentiment_score", "sentiment_label",
+    "nps", "csat", "band", "qa_failed", "conversations", "already_vulnerable", "vulnerable", "drivers", "cues",
+    "promised_amount", "paid_in_window", "followed_by_complaint", "followed_by_breach",
+    "breaches_30d", "breached_contacts_30d", "rules", "rules_breached",
+    # rules, signals, reviews and the quarantine's bookkeeping (what the system wrote, not what a person said)
+    "rule_id", "signal", "detail", "explanation", "evidence", "state", "review_state",
+    "table_name", "file", "line", "reason",
+})
 WITHHELD = "[withheld]"
 
 _PREFIX = {"account_id": "acct~", "consumer_id": "cons~"}
@@ -85,30 +102,28 @@ def pseudonym(value, column: str = "account_id") -> str:
     return _PREFIX.get(column, "id~") + digest
 
 
-def _id_kind(col: str) -> str | None:
+def _id_kind(col) -> str | None:
     name = str(col).lower()
-    for kind in PII_ID_SUFFIXES:
+    for kind in PII_ID_COLUMNS:
         if name == kind or name.endswith("_" + kind):
             return kind
     return None
 
 
-def _is_text(col: str) -> bool:
-    name = str(col).lower()
-    return name in PII_TEXT_COLUMNS or name.endswith(PII_TEXT_SUFFIXES) or name.startswith(PII_TEXT_PREFIXES)
+def is_shown(col) -> bool:
+    """True when roles without personal-data rights see column `col` as it is (declared non-personal)."""
+    return col in NON_PERSONAL_COLUMNS and not _id_kind(col)
 
 
 def personal_columns(columns) -> list[str]:
-    """The columns of a frame that `mask_frame` pseudonymises or withholds."""
-    return [c for c in columns if _id_kind(c) or _is_text(c)]
+    """The columns of a frame that `mask_frame` pseudonymises or withholds: all but the declared ones."""
+    return [c for c in columns if not is_shown(c)]
 
 
 def mask_frame(df, role: str):
-    """A copy of `df` with personal columns pseudonymised or withheld for roles not entitled to them.
-
-    Ids (`account_id`, `consumer_id`, `*_account_id`, ...) become keyed pseudonyms; phone numbers and
-    free text (`phone`, `text`, `comment`, `description`, `raw`, `*_text`, ...) become "[withheld]".
-    """
+    """A copy of `df` as `role` may see it: for roles not entitled to personal data, ids become keyed
+    pseudonyms, declared non-personal columns (NON_PERSONAL_COLUMNS) stay, and every other column is
+    "[withheld]" (an empty cell stays empty)."""
     if can_see_pii(role):
         return df
     out = df.copy()
@@ -116,8 +131,8 @@ def mask_frame(df, role: str):
         kind = _id_kind(col)
         if kind:
             out[col] = out[col].map(lambda v, k=kind: pseudonym(v, k)).astype(object)
-        elif _is_text(col):
-            out[col] = [None if v is None or v != v else WITHHELD for v in out[col]]
+        elif not is_shown(col):
+            out[col] = out[col].astype(object).where(out[col].isna(), WITHHELD)
     return out
 
 
@@ -128,7 +143,7 @@ def mask_value(value, column: str, role: str):
     kind = _id_kind(column)
     if kind:
         return pseudonym(value, kind)
-    return WITHHELD if _is_text(column) else value
+    return value if is_shown(column) else WITHHELD
 
 
 def mask_text(text: str, role: str) -> str:
