@@ -20,6 +20,7 @@ COMMANDS = {
     "sentiment": ("analysis.sentiment.cli", "score the sentiment of a CSV text column"),
     "import-cfpb": ("analysis.cfpb", "import a CFPB Consumer Complaint Database export"),
     "users": ("analysis.users", "manage dashboard users (hashed passwords)"),
+    "verify-logs": ("analysis.verifylogs", "check that the access log and the review log are whole (hash chains)"),
     "data-dictionary": ("analysis.datadict", "print the data dictionary of the import contract"),
 }
 

@@ -182,12 +182,27 @@ def read_credentials_file(path: str | Path) -> dict:
     return data
 
 
+_loaded: dict[str, tuple[tuple, dict]] = {}
+
+
 def load_credentials(path: str | Path) -> dict[str, dict]:
-    """username -> {name, role, password_hash, email?}, validated."""
+    """username -> {name, role, password_hash, email?}, validated. Read again whenever the file
+    changes (the dashboard asks on every run, so a removed or demoted user is seen at once)."""
     path = Path(path)
-    if not path.exists():
-        raise UserError(f"credentials file {path} not found: set DASHBOARD_CREDENTIALS or create it with `python -m analysis users add`")
-    users = read_credentials_file(path)["users"]
+    try:
+        stat = path.stat()
+    except OSError:
+        raise UserError(f"credentials file {path} not found: set DASHBOARD_CREDENTIALS or create it with `python -m analysis users add`") from None
+    stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    kept = _loaded.get(str(path))
+    if kept and kept[0] == stamp:
+        return kept[1]
+    users = _validated(path, read_credentials_file(path)["users"])
+    _loaded[str(path)] = (stamp, users)
+    return users
+
+
+def _validated(path: Path, users: dict) -> dict[str, dict]:
     for name, user in users.items():
         if not isinstance(user, dict):
             raise UserError(f"credentials file {path}: user {name} must be a mapping with role and password_hash")
@@ -212,6 +227,55 @@ def authenticate(users: dict[str, dict], username: str, password: str) -> dict |
     if bcrypt.checkpw(password.encode(), str(user["password_hash"]).encode()):
         return {"username": username, "name": user.get("name") or username, "role": user["role"]}
     return None
+
+
+# The SPEC's demo users. With the demo password they are refused on any database that is not the demo.
+DEMO_USERNAMES = ("executive", "manager", "compliance", "admin")
+DEMO_PASSWORD = "demo"
+MIN_PASSWORD = 12  # for new users and new passwords (`users add`); the demo's `demo` predates it
+_demo_hash: dict[str, bool] = {}
+
+
+def demo_users(users: dict[str, dict]) -> list[str]:
+    """The demo users that still have the demo password (one bcrypt check per hash, remembered)."""
+    found = []
+    for name in DEMO_USERNAMES:
+        stored = str(users.get(name, {}).get("password_hash", ""))
+        if stored not in _demo_hash:
+            try:
+                _demo_hash[stored] = bool(stored) and bcrypt.checkpw(DEMO_PASSWORD.encode(), stored.encode())
+            except ValueError:  # not a bcrypt hash
+                _demo_hash[stored] = False
+        if _demo_hash[stored]:
+            found.append(name)
+    return found
+
+
+IDLE_MINUTES = 30
+
+
+def idle_seconds(environ=None) -> int:
+    """How long a signed-in session may sit idle: DASHBOARD_IDLE_MINUTES (default 30) minutes."""
+    text = (os.environ if environ is None else environ).get("DASHBOARD_IDLE_MINUTES", "").strip()
+    if not text:
+        return IDLE_MINUTES * 60
+    if not text.isdigit() or int(text) < 1:
+        raise UserError(f"DASHBOARD_IDLE_MINUTES={text!r} is not a whole number of minutes of at least 1: set it to e.g. 30, or unset it for the default ({IDLE_MINUTES})")
+    return int(text) * 60
+
+
+def user_for_identity(users: dict[str, dict], claims) -> tuple[dict | None, str]:
+    """The user a single-sign-on identity maps to, or None and why: only a verified email maps."""
+    email = str(claims.get("email") or "").strip()
+    if not email:
+        return None, "the identity provider sent no email: ask an administrator to check the single-sign-on setup"
+    if claims.get("email_verified") is not True:
+        return None, "the identity provider has not verified this email: verify it there, or sign in with a password"
+    user = user_for_email(users, email)
+    if user is None:
+        return None, ("this email has no dashboard role: ask an administrator to add it with "
+                      "`python -m analysis users add NAME --role ROLE --email EMAIL`")
+    return {**user, "email": email}, ""
 
 
 def user_for_email(users: dict[str, dict], email: str | None) -> dict | None:

@@ -20,6 +20,11 @@ def data_as_of(con) -> str | None:
     return get_meta(con, "data_as_of")
 
 
+def is_demo(con) -> bool:
+    """Whether this database is the synthetic demo (built by `demo`, nothing imported into it since)."""
+    return get_meta(con, "source") == "demo"
+
+
 def filter_options(con) -> dict:
     """Distinct values for the shared sidebar filters, and the date range the data spans."""
     choices = query_rows(con, "filter_choices")

@@ -1,8 +1,10 @@
 """Entry point: page config, sign-in, the role's page list, the shared sidebar filters, the page."""
 from __future__ import annotations
 
+import math
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -11,9 +13,10 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts dashboard
 
 import streamlit as st  # noqa: E402
 
-from analysis import access  # noqa: E402
+from analysis import access, accesslog, catalog  # noqa: E402
 from analysis.errors import UserError  # noqa: E402
-from dashboard.data import db_path, pin_version, watch  # noqa: E402
+from dashboard import audit  # noqa: E402
+from dashboard.data import db_path, load_kept, pin_version, watch  # noqa: E402
 from dashboard.filters import sidebar_filters  # noqa: E402
 from dashboard.ui import TITLES  # noqa: E402
 
@@ -31,18 +34,29 @@ def oidc_configured() -> bool:
         return False
 
 
+def fail(message: str) -> None:
+    st.error(message)
+    st.stop()
+
+
 def credentials() -> dict[str, dict]:
+    """The users who may sign in now. Read on every run (re-read only when the file changes), so a
+    removed or demoted user is seen at the next click. On a database that is not the demo, the demo
+    users (still with the demo password) are refused: they are the same in every copy of this project."""
+    path = access.default_credentials_path()
     try:
-        return access.load_credentials(access.default_credentials_path())
+        users = access.load_credentials(path)
+        demo = access.demo_users(users)
+        if demo and not load_kept(catalog.is_demo):
+            users = {name: user for name, user in users.items() if name not in demo}
+            if not users:
+                if "user" in st.session_state:
+                    sign_out("signed_out_by_change")
+                fail(f"This database is not the demo, and {path} holds only the demo users, refused here: add a user "
+                     "with `python -m analysis users add NAME --role admin` and remove the demo ones with `users remove`.")
     except UserError as exc:
-        st.error(str(exc))
-        st.stop()
-
-
-@st.cache_resource(show_spinner=False)
-def revoked_tokens() -> set[str]:
-    """Remembered sign-ins ended by "Sign out" while this server runs (the cookie is cleared too)."""
-    return set()
+        fail(str(exc))
+    return users
 
 
 # Writes the remembered-sign-in cookie in the browser. A v2 component runs in the app's own document
@@ -72,8 +86,14 @@ def finish_sign_in() -> None:
     """
     pending = st.session_state.pop("_pending", None)
     if pending:
-        st.session_state["user"] = pending["user"]
-        st.session_state["_token"] = pending["token"]  # revoked at sign-out
+        start_session(pending["user"], pending["token"], pending["password_hash"])
+
+
+def start_session(user: dict, token: str | None, password_hash: str | None) -> None:
+    st.session_state["user"] = user
+    st.session_state["_token"] = token  # revoked at sign-out or after the idle timeout
+    st.session_state["_password_hash"] = password_hash  # a new password ends the session (see `recheck`)
+    st.session_state["_last_active"] = st.session_state["_touched"] = time.time()
 
 
 def page_list(keys) -> list:
@@ -100,25 +120,31 @@ def sign_in() -> None:
     st.navigation(page_list(TITLES), position="hidden")
     if st.session_state.pop("_forget", False):
         cookie_writer(data={"cookie": cookie_header("", 0)}, key="_cookie_forget")
+    now = datetime.now(timezone.utc)
     token = st.context.cookies.get(COOKIE)
-    if token and token not in revoked_tokens() and not st.session_state.get("_signed_out"):
-        user = access.user_from_session_token(users, token, time.time())
-        if user:  # a reload or a new tab of a signed-in browser: no second sign-in
-            st.session_state["user"] = user
-            st.session_state["_token"] = token
+    if token and not st.session_state.get("_signed_out"):
+        user = access.user_from_session_token(users, token, now.timestamp())
+        # A reload or a new tab of a signed-in browser: no second sign-in, if the sign-in is on
+        # record, not signed out (even before a restart) and not idle past the timeout.
+        if user and accesslog.session_alive(audit.log_path(), token, now, idle_seconds()):
+            start_session(user, token, users[user["username"]]["password_hash"])
+            audit.record("session_resumed")
             return
     if oidc_configured() and st.user.get("is_logged_in"):
-        user = access.user_for_email(users, st.user.get("email"))
+        user, problem = access.user_for_identity(users, st.user)
         if user:
-            st.session_state["user"] = {**user, "sso": True}
+            start_session({**user, "sso": True}, None, None)
+            audit.record("sign_in", method="single sign-on")
             return
         st.title("Collections analytics")
-        st.error(f"{st.user.get('email')} has no dashboard role: ask an administrator to add this email "
-                 "with `python -m analysis users add NAME --role ROLE --email EMAIL`.")
+        audit.record("sign_in_failed", str(st.user.get("email") or ""), method="single sign-on", reason=problem)
+        st.error(f"Cannot sign in with single sign-on: {problem}.")
         if st.button("Sign out"):
             st.logout()
         st.stop()
     st.title("Collections analytics")
+    if st.session_state.get("_notice"):
+        st.info(st.session_state.pop("_notice"))
     with st.form("sign_in"):
         username = st.text_input("Username", autocomplete="username")
         password = st.text_input("Password", type="password", autocomplete="current-password")
@@ -126,17 +152,29 @@ def sign_in() -> None:
     if oidc_configured():
         st.button("Sign in with single sign-on", on_click=st.login)
     if submitted:
-        user = access.authenticate(users, username, password)
-        if user:
+        st.session_state.pop("_pending", None)
+        typed = (username or "").strip()
+        wait = accesslog.sign_in_wait(audit.log_path(), typed, audit.client(), now)
+        user = access.authenticate(users, username, password) if wait == 0 else None
+        if wait is None:  # counted by the name typed, known or not: a lock tells nothing of who exists
+            audit.record("sign_in_refused", typed, reason="locked")
+            st.error("Too many failed sign-ins: this sign-in is locked. An administrator can lift it with "
+                     "`python -m analysis users unlock NAME`, or it lifts 24 hours after the last attempt.")
+        elif wait > 0:
+            audit.record("sign_in_refused", typed, reason="wait", seconds=math.ceil(wait))
+            st.error(f"Too many failed sign-ins: wait {math.ceil(wait)} seconds, then try again.")
+        elif user:
             # Remember this browser for a working day. The user is not signed in yet: the cookie is
             # written first and the browser's report (`finish_sign_in`) completes the sign-in, so a
             # reload as soon as the signed-in page shows finds the cookie (it used to be written at
             # the end of the first signed-in run, seconds later under load).
-            token = access.session_token(user, int(time.time()) + access.SESSION_SECONDS,
-                                         users.get(user["username"], {}).get("password_hash", ""))
-            st.session_state["_pending"] = {"user": user, "token": token}
+            password_hash = users[user["username"]]["password_hash"]
+            token = access.session_token(user, int(now.timestamp()) + access.SESSION_SECONDS, password_hash)
+            accesslog.start_session(audit.log_path(), token, user["username"], now)
+            audit.record("sign_in", user["username"], method="password")
+            st.session_state["_pending"] = {"user": user, "token": token, "password_hash": password_hash}
         else:
-            st.session_state.pop("_pending", None)
+            audit.record("sign_in_failed", typed, method="password")
             st.error("Wrong username or password.")
     if "_pending" in st.session_state:
         token = st.session_state["_pending"]["token"]
@@ -147,27 +185,70 @@ def sign_in() -> None:
     st.stop()
 
 
-def sign_out() -> None:
+def idle_seconds() -> int:
+    try:
+        return access.idle_seconds()
+    except UserError as exc:
+        fail(str(exc))
+
+
+def sign_out(event: str = "sign_out", notice: str = "") -> None:
+    """End the session: its remembered sign-in revoked for good (on record, so a restart does not
+    bring it back), the event logged, the browser's cookie cleared."""
     sso = st.session_state.get("user", {}).get("sso")
     if st.session_state.get("_token"):
-        revoked_tokens().add(st.session_state["_token"])
+        accesslog.revoke_session(audit.log_path(), st.session_state["_token"], datetime.now(timezone.utc))
+    if "user" in st.session_state:
+        audit.record(event)
     st.session_state.clear()
     # This session must not sign in again from the cookie it started with; the browser forgets it.
     st.session_state["_signed_out"] = True
     st.session_state["_forget"] = True
+    st.session_state["_notice"] = notice
     st.query_params.clear()
     if sso:
         st.logout()
 
 
+def recheck(users: dict[str, dict]) -> None:
+    """On every run: the user must still exist (a new password ends the session), the role is the
+    file's current one, and the session must not have sat idle past the timeout."""
+    user = st.session_state["user"]
+    if user.get("sso"):
+        current, _ = access.user_for_identity(users, {"email": user.get("email"), "email_verified": True})
+        same_password = True
+    else:
+        record = users.get(user["username"])
+        current = record and {"username": user["username"], "name": record.get("name") or user["username"], "role": record["role"]}
+        known = st.session_state.setdefault("_password_hash", record and record["password_hash"])
+        same_password = bool(record) and record["password_hash"] == known
+    if not current or not same_password:
+        sign_out("signed_out_by_change", "You were signed out: your user was removed or its password changed.")
+        st.rerun()
+    if current["role"] != user["role"]:
+        audit.record("role_changed", old_role=user["role"], new_role=current["role"])
+        st.session_state["user"] = {**user, "role": current["role"]}
+    now = time.time()
+    idle = now - st.session_state.get("_last_active", now)
+    if idle > idle_seconds():
+        sign_out("session_expired", f"You were signed out after {idle_seconds() // 60} minutes without activity.")
+        st.rerun()
+    st.session_state["_last_active"] = now
+    token = st.session_state.get("_token")
+    if token and now - st.session_state.get("_touched", 0) >= 60:  # the remembered sign-in's activity, once a minute
+        accesslog.touch_session(audit.log_path(), token, datetime.now(timezone.utc))
+        st.session_state["_touched"] = now
+
+
 watch()  # opens and warms each published data version in the background, from the first sign-in form on
+
+if not db_path().exists():
+    fail(f"Database {db_path()} not found. Build it with `python -m analysis demo --db {db_path()}` or set DASHBOARD_DB.")
 
 if "user" not in st.session_state:
     sign_in()
+recheck(credentials())
 
-if not db_path().exists():
-    st.error(f"Database {db_path()} not found. Build it with `python -m analysis demo --db {db_path()}` or set DASHBOARD_DB.")
-    st.stop()
 pin_version()  # every query of this run reads the same database version, whatever is published meanwhile
 
 user = st.session_state["user"]
@@ -179,6 +260,8 @@ with st.sidebar:
     st.button("Sign out", on_click=sign_out)
 try:
     st.session_state["filters"] = sidebar_filters()
+    if page.url_path != "home":  # the hidden home page only forwards
+        audit.view(page.url_path)
     page.run()
 except UserError as exc:  # e.g. the database cannot be opened: one line, no traceback
     st.error(str(exc))

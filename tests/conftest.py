@@ -51,6 +51,28 @@ os.environ["DASHBOARD_WARM"] = "0"
 APP_TEST_TIMEOUT = 120
 
 
+@pytest.fixture(autouse=True)
+def _own_access_log(tmp_path, monkeypatch):
+    """Each test its own access log (analysis.accesslog): sign-in failures one test counts never lock
+    another's sign-in. A server started by a test writes there too."""
+    monkeypatch.setenv("DASHBOARD_ACCESS_LOG", str(tmp_path / "access.sqlite"))
+
+
+FIRM_PASSWORD = "a firm's own passphrase"
+
+
+def firm_credentials(path: Path, users: dict[str, str] | None = None) -> Path:
+    """A credentials file with users of a firm (name -> role; default one per role, named as the role),
+    all with FIRM_PASSWORD: what a database that is not the demo signs in with."""
+    from analysis import access
+
+    hashed = access.hash_password(FIRM_PASSWORD)
+    users = users or {role: role for role in access.ROLES}
+    path.write_text("users:\n" + "".join(
+        f"  {name}:\n    name: Firm {name}\n    role: {role}\n    password_hash: {hashed}\n" for name, role in users.items()))
+    return path
+
+
 @pytest.fixture
 def fresh_db():
     """An in-memory database with every contract table, empty."""

@@ -295,16 +295,20 @@ def test_single_sign_on_maps_the_identity_providers_email_to_a_role(demo_db, mon
     assert any(b.label == "Sign in with single sign-on" for b in at.button), "the SSO button shows when [auth] is configured"
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.secrets = auth
-    at.user = {"is_logged_in": True, "email": "carol@firm.example"}
+    at.user = {"is_logged_in": True, "email": "carol@firm.example", "email_verified": True}
     at.run()
     assert not at.exception
     assert at.session_state["user"]["role"] == "compliance"
-    stranger = AppTest.from_file(str(APP), default_timeout=60)
-    stranger.secrets = auth
-    stranger.user = {"is_logged_in": True, "email": "mallory@elsewhere.example"}
-    stranger.run()
-    assert "user" not in stranger.session_state
-    assert "has no dashboard role" in stranger.error[0].value
+    for claims, words in [({"email": "mallory@elsewhere.example", "email_verified": True}, "has no dashboard role"),
+                          # only a verified email maps: a provider that lets anyone claim carol's address is refused
+                          ({"email": "carol@firm.example", "email_verified": False}, "has not verified this email"),
+                          ({"email": "carol@firm.example"}, "has not verified this email")]:
+        stranger = AppTest.from_file(str(APP), default_timeout=60)
+        stranger.secrets = auth
+        stranger.user = {"is_logged_in": True, **claims}
+        stranger.run()
+        assert "user" not in stranger.session_state
+        assert words in stranger.error[0].value
 
 
 def test_the_sso_button_is_absent_without_an_auth_section(demo_db, monkeypatch):
@@ -371,7 +375,7 @@ def test_the_data_page_shows_import_history_and_quarantine_reasons_after_an_impo
     import subprocess
     import sys
 
-    from tests.conftest import APP, ROOT
+    from tests.conftest import APP, ROOT, firm_credentials
 
     src = tmp_path / "in"
     src.mkdir()
@@ -386,6 +390,8 @@ def test_the_data_page_shows_import_history_and_quarantine_reasons_after_an_impo
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("DASHBOARD_DB", str(demo_db_copy))
+    # After an import the database is a firm's, no longer the demo: the demo users are refused there.
+    monkeypatch.setenv("DASHBOARD_CREDENTIALS", str(firm_credentials(tmp_path / "credentials.yaml")))
     at = AppTest.from_file(str(APP), default_timeout=120)
     at.session_state["user"] = {"username": "admin", "name": "Admin", "role": "admin"}
     at.run()

@@ -3,7 +3,9 @@
 The dashboard opens the analytics database read-only, so reviews live in a small SQLite file next
 to it (`<db>.reviews.sqlite`, or the path in the environment variable DASHBOARD_REVIEWS). Every
 review is a new row: who, when, what, and the state it replaced. SQLite triggers abort any UPDATE
-or DELETE, so the history cannot be rewritten through this file's normal use. A breach is keyed by
+or DELETE, and each row is chained to the one before by a hash (analysis.chain), so a rewrite behind
+the triggers' back (dropping one, editing or deleting a row) is found by `verify` and by
+`python -m analysis verify-logs`. A breach is keyed by
 (contact_id, rule_id), not by a row number, so a rerun of the audit keeps the reviews of every
 breach that still exists. The time of a review is an argument: this module never reads the clock.
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import chain
 from analysis.db import quote_ident
 from analysis.errors import UserError
 
@@ -39,14 +42,14 @@ create table if not exists reviews (
     reviewer text not null,
     reviewed_at text not null,          -- ISO 8601 instant in UTC, e.g. 2026-11-23T17:40:00+00:00
     previous_state text not null,       -- 'unreviewed' for the first review of a breach
-    previous_review_id integer references reviews (review_id)
+    previous_review_id integer references reviews (review_id),
+    prev_hash text,                     -- the chain (analysis.chain): the row before's hash
+    hash text                           -- SHA-256 of prev_hash and this row's fields
 );
 create index if not exists reviews_key on reviews (contact_id, rule_id, review_id);
-create trigger if not exists reviews_no_update before update on reviews
-begin select raise(abort, 'the review log is append-only: add a new review instead'); end;
-create trigger if not exists reviews_no_delete before delete on reviews
-begin select raise(abort, 'the review log is append-only: add a new review instead'); end;
 """
+TRIGGERS = chain.triggers_sql("reviews", "the review log is append-only: add a new review instead")
+FIELDS = COLUMNS[1:]  # what the hash covers: every field but the id (the chain's order gives it)
 
 
 def default_path(db_path: str | Path, environ=None) -> Path:
@@ -55,17 +58,45 @@ def default_path(db_path: str | Path, environ=None) -> Path:
     return Path(env) if env else Path(f"{db_path}.reviews.sqlite")
 
 
+def _setup(con: sqlite3.Connection) -> None:
+    con.executescript(SCHEMA)
+    _chain_older_file(con)
+    con.executescript(TRIGGERS)
+
+
 def _open(path: Path, create: bool) -> sqlite3.Connection | None:
-    path = Path(path)
-    if not create and not path.exists():
-        return None
+    return chain.open_log(path, create, _setup, "review log", ENV)
+
+
+def _chain_older_file(con: sqlite3.Connection) -> None:
+    """A review log written before the chain existed: add its columns and chain the rows it holds
+    (the one time its rows are updated, in one transaction, with the triggers lifted for it)."""
+    if "hash" in [row[1] for row in con.execute("pragma table_info(reviews)").fetchall()]:
+        return
+    con.execute("begin immediate")
     try:
-        con = sqlite3.connect(str(path), timeout=10, isolation_level=None)
-        if create:
-            con.executescript(SCHEMA)
-    except sqlite3.Error as exc:
-        raise UserError(f"cannot open the review log {path} ({exc}): check that its folder exists and is writable, or set {ENV}") from None
-    return con
+        con.execute("alter table reviews add column prev_hash text")
+        con.execute("alter table reviews add column hash text")
+        con.execute("drop trigger if exists reviews_no_update")
+        rows = con.execute(f"select review_id, {', '.join(FIELDS)} from reviews order by review_id").fetchall()
+        prev = chain.GENESIS
+        for row_id, *values in rows:
+            digest = chain.digest(prev, values)
+            con.execute("update reviews set prev_hash = ?, hash = ? where review_id = ?", [prev, digest, row_id])
+            prev = digest
+        con.execute("commit")  # before executescript, which would commit first itself
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def verify(path: str | Path) -> tuple[int, str, list[str]]:
+    """(reviews, head hash, problems) of the review log's chain; see analysis.chain.verify."""
+    con = _open(Path(path), create=False)
+    if con is None:
+        return 0, chain.GENESIS, []  # no review yet: nothing to verify
+    with closing(con):
+        return chain.verify(con, "reviews", "review_id", FIELDS)
 
 
 def record(path: str | Path, contact_id: str, rule_id: str, state: str, reviewer: str, at: datetime,
@@ -96,11 +127,8 @@ def record(path: str | Path, contact_id: str, rule_id: str, state: str, reviewer
                 "select review_id, state from reviews where contact_id = ? and rule_id = ? order by review_id desc limit 1",
                 [contact_id, rule_id]).fetchone()
             prev_id, prev_state = prev if prev else (None, UNREVIEWED)
-            cur = con.execute(
-                "insert into reviews (contact_id, rule_id, state, reason, note, reviewer, reviewed_at, previous_state, previous_review_id)"
-                " values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [contact_id, rule_id, state, reason, note, reviewer.strip(), reviewed_at, prev_state, prev_id])
-            review_id = cur.lastrowid
+            review_id = chain.append(con, "reviews", "review_id", FIELDS,
+                                     [str(contact_id), str(rule_id), state, reason, note, reviewer.strip(), reviewed_at, prev_state, prev_id])
             con.execute("commit")
         except sqlite3.Error as exc:
             con.execute("rollback")

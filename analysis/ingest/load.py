@@ -267,6 +267,7 @@ def _end_import(con) -> None:
     as_of = con.execute(sql_text("ingest_data_as_of")).fetchall()[0][0]
     if as_of:
         set_meta(con, "data_as_of", as_of)
+    set_meta(con, "source", "import")  # a firm's data, even in a demo's file: the demo users stop working
     drop(con, *IMPORT_SCRATCH)
 
 

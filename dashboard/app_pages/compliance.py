@@ -8,7 +8,7 @@ import streamlit as st
 
 from analysis.compliance import evidence, reviews, signals, whatif, workspace
 from analysis.errors import UserError
-from dashboard import ui
+from dashboard import audit, ui
 from dashboard.data import db_path, load
 
 VIEWS = ["Overview", "Breaches", "Review log", "Risk signals", "Policy what-if"]
@@ -93,8 +93,8 @@ elif view == "Breaches":
     table = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row", key="cw_table",
                          height=320, column_config={"review_state": "review", "local_time": "local time"})
     # Callables: the file is made when the button is clicked, not on every run.
-    st.download_button("Download the list (CSV)", ui.masked_csv(listed[LIST_COLUMNS]),
-                       file_name="breaches.csv", mime="text/csv", key="cw_list_csv")
+    audit.download_button("Download the list (CSV)", ui.masked_csv(listed[LIST_COLUMNS]), what="breach list",
+                          rows=len(listed), file_name="breaches.csv", mime="text/csv", key="cw_list_csv")
     if listed.empty:
         st.info("No breaches for these filters.")
         st.stop()
@@ -169,12 +169,14 @@ elif view == "Breaches":
 
     st.markdown("**Evidence pack**")
     p1, p2 = st.columns(2)
-    p1.download_button("Evidence pack (CSV)", evidence.evidence_csv(detail, history),
-                       file_name=f"evidence_{rule_id}_{contact_id}.csv", mime="text/csv", key="cw_pack_csv")
+    audit.download_button("Evidence pack (CSV)", evidence.evidence_csv(detail, history), container=p1,
+                          what=f"evidence pack {contact_id} {rule_id}", rows=1,
+                          file_name=f"evidence_{rule_id}_{contact_id}.csv", mime="text/csv", key="cw_pack_csv")
     reviewer = st.session_state["user"]["username"]
     # Made on click (kaleido renders the timeline in a few seconds), stamped with the click's time.
-    p2.download_button("Evidence pack (PDF)", lambda: evidence.evidence_pdf(detail, history, datetime.now(timezone.utc), reviewer),
-                       mime="application/pdf", file_name=f"evidence_{rule_id}_{contact_id}.pdf", key="cw_pack_pdf")
+    audit.download_button("Evidence pack (PDF)", lambda: evidence.evidence_pdf(detail, history, datetime.now(timezone.utc), reviewer),
+                          container=p2, what=f"evidence pack {contact_id} {rule_id}", rows=1,
+                          mime="application/pdf", file_name=f"evidence_{rule_id}_{contact_id}.pdf", key="cw_pack_pdf")
 
 elif view == "Review log":
     st.caption(f"Append-only log of every review, newest first (stored in `{review_log.name}`, outside the analytics database).")
@@ -188,8 +190,8 @@ elif view == "Review log":
             f" (was {r.previous_state})" + (f" · {r.reason}" if isinstance(r.reason, str) else "")
             for r in log.head(5).itertuples()))
         st.dataframe(log, hide_index=True, key="cw_log")
-        st.download_button("Download the review log (CSV)", log.to_csv(index=False).encode("utf-8"),
-                           file_name="review_log.csv", mime="text/csv", key="cw_log_csv")
+        audit.download_button("Download the review log (CSV)", log.to_csv(index=False).encode("utf-8"), what="review log",
+                              rows=len(log), file_name="review_log.csv", mime="text/csv", key="cw_log_csv")
 
 elif view == "Risk signals":
     st.caption("Patterns regulators look at. These are **not** rule breaches and are not counted as such.")
@@ -206,8 +208,8 @@ elif view == "Risk signals":
     listed = load(workspace.signal_list, f, tuple(chosen))
     st.caption(f"{len(listed):,} signals" + ui.shown_rows_note(len(listed)))
     st.dataframe(ui.masked(listed.head(ui.SHOWN_ROWS)), hide_index=True, key="cw_signal_table")
-    st.download_button("Download the signals (CSV)", ui.masked_csv(listed),
-                       file_name="risk_signals.csv", mime="text/csv", key="cw_signals_csv")
+    audit.download_button("Download the signals (CSV)", ui.masked_csv(listed), what="risk signals", rows=len(listed),
+                          file_name="risk_signals.csv", mime="text/csv", key="cw_signals_csv")
 
 else:  # Policy what-if
     st.caption("Change one rule's cap or window and compare what it would flag, and what the accounts involved "

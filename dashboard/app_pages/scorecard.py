@@ -5,7 +5,7 @@ import streamlit as st
 
 from analysis import scorecard
 from analysis.errors import UserError
-from dashboard import ui
+from dashboard import audit, ui
 from dashboard.data import load, load_kept
 
 ZONES = ("UTC", "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "Europe/London")
@@ -62,9 +62,10 @@ for section in scorecard.SECTIONS:
 st.caption("'-' means no data for a ratio, score or median (no responses, nothing due), not zero. "
            "Changes are against the previous month. Targets: config/targets.toml. Definitions: DECISIONS.md.")
 c1, c2, _ = st.columns([1, 1, 3])
-c1.download_button("Download CSV", scorecard.csv_from_table(card), file_name=f"scorecard-{month}.csv",
-                   mime="text/csv", on_click="ignore", icon=":material/download:")
+audit.download_button("Download CSV", scorecard.csv_from_table(card), file_name=f"scorecard-{month}.csv", container=c1,
+                      what=f"scorecard {month} {tz}", rows=len(card), mime="text/csv", icon=":material/download:")
 # The PDF (charts rendered by kaleido, a few seconds) is built only when the button is clicked.
 breach_note = None if breach_source["default"] else scorecard.breach_caption(breach_source)
-c2.download_button("Download PDF", lambda: scorecard.pdf_bytes(card, month, tz, breach_note), file_name=f"scorecard-{month}.pdf",
-                   mime="application/pdf", on_click="ignore", icon=":material/picture_as_pdf:")
+audit.download_button("Download PDF", lambda: scorecard.pdf_bytes(card, month, tz, breach_note), file_name=f"scorecard-{month}.pdf",
+                      container=c2, what=f"scorecard {month} {tz}", rows=len(card), mime="application/pdf",
+                      icon=":material/picture_as_pdf:")
