@@ -8,6 +8,7 @@ what it cannot account for.
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timezone
 
 import streamlit as st
@@ -22,9 +23,14 @@ def log_path():
 
 
 def client() -> str:
-    """The browser's address as the server sees it (behind a reverse proxy, the proxy's)."""
+    """The browser's address: behind a reverse proxy that sets X-Real-IP (DASHBOARD_TRUST_PROXY=1),
+    that header; else the connection's, "localhost" for loopback (Streamlit gives no address then)."""
+    if os.environ.get("DASHBOARD_TRUST_PROXY") == "1":
+        forwarded = str(st.context.headers.get("X-Real-IP") or "").strip()
+        if forwarded:
+            return forwarded[:64]
     address = st.context.ip_address
-    return address if isinstance(address, str) else ""  # none outside a browser's request (AppTest)
+    return address if isinstance(address, str) and address else "localhost"
 
 
 def record(event: str, username: str | None = None, **detail) -> None:

@@ -91,6 +91,22 @@ def test_a_compliance_officer_reviews_a_breach_and_sees_it_in_the_log(page, comp
     page.screenshot(path=str(tmp_path / "log.png"), full_page=True)
     logged = reviews.history(log)
     assert list(zip(logged["contact_id"], logged["rule_id"], logged["state"])) == [(contact_id, rule_id, "dismissed")]
+    assert reviews.verify(log)[2] == []
+
+    # Who signed in, what they saw (with the filters in force) and what they downloaded, on record.
+    from analysis import accesslog
+
+    access_log = accesslog.default_path()  # this test's (conftest), which its server writes
+    seen = accesslog.entries(access_log).iloc[::-1]
+    assert seen["event"].iloc[0] == "sign_in" and set(seen["username"]) == {"compliance"}
+    assert set(seen["client"]) == {"localhost"}  # Streamlit gives no address for loopback
+    views = seen[seen["event"] == "page_view"]["detail"]
+    assert views.str.contains('"page": "compliance"').all()
+    assert views.str.contains(f'"breach": \\["{contact_id}\\|{rule_id}"').any()  # the breach opened, by its key
+    downloads = seen[seen["event"] == "download"]["detail"].tolist()
+    assert [d for d in downloads if f'"what": "evidence pack {contact_id} {rule_id}"' in d and ".pdf" in d]
+    assert [d for d in downloads if '"what": "breach list"' in d and f'"rows": {total}' in d]
+    assert accesslog.verify(access_log)[2] == []
 
 
 def test_an_executive_cannot_reach_the_compliance_page(page, compliance_server):

@@ -114,3 +114,39 @@ def test_twenty_sign_ins_at_once_each_survive_a_reload_right_after_and_keep_thei
         role = access.ROLES[i % len(access.ROLES)]
         plans.append((role, "" if i % 2 == 0 else f"{access.pages_for(role)[1]}?channel=sms"))
     check(sign_in_at_once_and_reload(browser, app_server, plans))
+
+
+def test_a_signed_out_token_stays_dead_after_a_restart_while_a_kept_one_still_works(browser, demo_db, tmp_path):
+    # Sign-out used to revoke a token in the server's memory only: replayed after a restart, it signed in.
+    from tests.browser import sign_in
+    from tests.conftest import start_server, stop_server
+
+    env = {"DASHBOARD_SESSION_KEY": "a fixed key, so tokens outlive the restart"}
+    proc, url = start_server(demo_db, tmp_path / "before.log", extra_env=env)
+    kept, left = browser.new_context(), browser.new_context()
+    try:
+        pages = {}
+        for context, username in ((kept, "manager"), (left, "executive")):
+            pages[username] = context.new_page()
+            sign_in(pages[username], url, username)
+            pages[username].get_by_role("button", name="Sign out").wait_for(timeout=60_000)
+        stolen = [c for c in left.cookies() if c["name"] == "collections_session"]
+        assert stolen, "the remembered sign-in's cookie"
+        pages["executive"].get_by_role("button", name="Sign out").click()
+        pages["executive"].get_by_label("Username").wait_for(timeout=60_000)
+    finally:
+        stop_server(proc)
+    proc, url = start_server(demo_db, tmp_path / "after.log", extra_env=env)
+    try:
+        left.add_cookies(stolen)  # replayed, as by someone who copied it before the sign-out
+        replay = left.new_page()
+        replay.goto(url)
+        replay.get_by_label("Username").wait_for(timeout=60_000)
+        assert replay.get_by_role("button", name="Sign out").count() == 0
+        again = kept.new_page()
+        again.goto(url)
+        again.get_by_role("button", name="Sign out").wait_for(timeout=60_000)  # never signed out: still in
+    finally:
+        kept.close()
+        left.close()
+        stop_server(proc)
