@@ -31,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import chain
+from analysis.db import quote_ident
 from analysis.errors import UserError
 
 ENV = "DASHBOARD_ACCESS_LOG"
@@ -41,20 +42,19 @@ COLUMNS = [KEY, *FIELDS]
 EVENTS = ("sign_in", "sign_in_failed", "sign_in_refused", "sign_out", "session_expired", "signed_out_by_change",
           "session_resumed", "role_changed", "page_view", "download", "user_added", "user_replaced", "user_removed", "unlock")
 
-SCHEMA = f"""
-create table if not exists {TABLE} (
-    {KEY} integer primary key autoincrement,
+SCHEMA = """
+create table if not exists access_log (
+    entry_id integer primary key autoincrement,
     at text not null,                   -- ISO 8601 instant in UTC, microseconds
     event text not null,
     username text not null default '',  -- who: the name typed, the signed-in user, the user changed
     client text not null default '',    -- the browser's address, or cli:<account> for the command line
-    detail text not null default '{{}}',  -- JSON: the page and filters, the file and rows, ...
+    detail text not null default '{}',  -- JSON: the page and filters, the file and rows, ...
     prev_hash text not null,
     hash text not null
 );
-create index if not exists access_log_user on {TABLE} (username, event, {KEY});
-create index if not exists access_log_client on {TABLE} (client, event, {KEY});
-{chain.triggers_sql(TABLE, "the access log is append-only")}
+create index if not exists access_log_user on access_log (username, event, entry_id);
+create index if not exists access_log_client on access_log (client, event, entry_id);
 create table if not exists sessions (
     token_hash text primary key,        -- SHA-256 of the cookie's token (the token itself is not kept)
     username text not null,
@@ -63,6 +63,7 @@ create table if not exists sessions (
     revoked_at text                     -- set by signing out or an idle timeout: the token is dead
 );
 """
+SCHEMA += chain.triggers_sql(TABLE, "the access log is append-only")
 
 FAILURE_WINDOW = timedelta(hours=24)
 # (failures before any wait, failures that lock) per name typed and per client address
@@ -100,15 +101,22 @@ def _iso(at: datetime) -> str:
     return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
-def record(path: str | Path, event: str, at: datetime, username: str = "", client: str = "", **detail) -> int:
-    """Append one entry; returns its id."""
+# The log's own clock, for entries written without a time (a user change from the command line):
+# SQLite's, in the format of `_iso`. The library reads no clock itself (tests/test_house_rules.py).
+LOG_CLOCK = "select strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')"
+
+
+def record(path: str | Path, event: str, at: datetime | None, username: str = "", client: str = "", **detail) -> int:
+    """Append one entry at time `at` (None: the log's clock, as the entry is written); returns its id."""
     if event not in EVENTS:
         raise ValueError(f"unknown access-log event {event!r}")
-    values = [_iso(at), event, str(username or "")[:200], str(client or "")[:200],
+    values = [None if at is None else _iso(at), event, str(username or "")[:200], str(client or "")[:200],
               json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)]
     with closing(_open(Path(path))) as con:
         try:
             con.execute("begin immediate")  # the last hash and the new row, atomically
+            if at is None:
+                values[0] = con.execute(LOG_CLOCK).fetchone()[0]
             entry_id = chain.append(con, TABLE, KEY, FIELDS, values)
             con.execute("commit")
         except sqlite3.Error as exc:
@@ -125,8 +133,8 @@ def entries(path: str | Path, since: datetime | None = None, event: str | None =
         return pd.DataFrame(columns=COLUMNS)
     with closing(con):
         cur = con.execute(
-            f"select {', '.join(COLUMNS)} from {TABLE} where (? is null or at >= ?) and (? is null or event = ?)"
-            f" and (? is null or username = ?) order by {KEY} desc limit ?",
+            "select entry_id, at, event, username, client, detail from access_log where (? is null or at >= ?)"
+            " and (? is null or event = ?) and (? is null or username = ?) order by entry_id desc limit ?",
             [*[_iso(since) if since else None] * 2, event, event, username, username, -1 if limit is None else limit])
         return pd.DataFrame(cur.fetchall(), columns=COLUMNS)
 
@@ -146,9 +154,10 @@ def verify(path: str | Path) -> tuple[int, str, list[str]]:
 def _failures(con, column: str, value: str, now: datetime) -> tuple[int, datetime | None]:
     """Failures of the window for one name or address since its last good sign-in or unlock, and the last one's time."""
     count, last = con.execute(
-        f"""select count(*), max(at) from {TABLE}
-            where {column} = ? and event = 'sign_in_failed' and at >= ?
-              and {KEY} > coalesce((select max({KEY}) from {TABLE} where {column} = ? and event in ('sign_in', 'unlock')), 0)""",
+        f"""select count(*), max(at) from access_log
+            where {quote_ident(column)} = ? and event = 'sign_in_failed' and at >= ?
+              and entry_id > coalesce((select max(entry_id) from access_log
+                                       where {quote_ident(column)} = ? and event in ('sign_in', 'unlock')), 0)""",
         [value, _iso(now - FAILURE_WINDOW), value]).fetchone()
     return count, datetime.fromisoformat(last) if last else None
 

@@ -21,6 +21,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from analysis.db import quote_ident
 from analysis.errors import UserError
 
 GENESIS = "0" * 64
@@ -50,22 +51,27 @@ def digest(prev_hash: str, values) -> str:
 def triggers_sql(table: str, message: str) -> str:
     """The two triggers that make `table` append-only through SQL."""
     return "".join(
-        f"create trigger if not exists {table}_no_{verb} before {verb} on {table}\n"
-        f"begin select raise(abort, '{message}'); end;\n" for verb in ("update", "delete"))
+        f"create trigger if not exists {quote_ident(table + '_no_' + verb)} before {verb} on {quote_ident(table)}\n"
+        f"begin select raise(abort, {quote_literal(message)}); end;\n" for verb in ("update", "delete"))
+
+
+def quote_literal(text: str) -> str:
+    """A constant SQL string (the triggers' message; SQLite's raise() takes no parameter)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def last_hash(con: sqlite3.Connection, table: str, key: str) -> str:
     """The newest row's hash (call inside the appending transaction)."""
-    row = con.execute(f"select hash from {table} order by {key} desc limit 1").fetchone()
+    row = con.execute(f"select hash from {quote_ident(table)} order by {quote_ident(key)} desc limit 1").fetchone()
     return row[0] if row and row[0] else GENESIS
 
 
 def append(con: sqlite3.Connection, table: str, key: str, fields: list[str], values: list) -> int:
     """Insert one row chained to the last; the caller holds a write transaction (`begin immediate`)."""
     prev = last_hash(con, table, key)
-    cur = con.execute(
-        f"insert into {table} ({', '.join(fields)}, prev_hash, hash) values ({', '.join('?' * len(fields))}, ?, ?)",
-        [*values, prev, digest(prev, values)])
+    names = ", ".join(map(quote_ident, [*fields, "prev_hash", "hash"]))
+    marks = ", ".join("?" * (len(fields) + 2))
+    cur = con.execute(f"insert into {quote_ident(table)} ({names}) values ({marks})", [*values, prev, digest(prev, values)])
     return cur.lastrowid
 
 
@@ -78,7 +84,8 @@ def verify(con: sqlite3.Connection, table: str, key: str, fields: list[str]) -> 
         if not found:
             problems.append(f"the trigger that refuses {verb.upper()} on {table} is missing: it was dropped")
     prev, expected_id, count = GENESIS, 1, 0
-    cur = con.execute(f"select {key}, {', '.join(fields)}, prev_hash, hash from {table} order by {key}")
+    names = ", ".join(map(quote_ident, [key, *fields, "prev_hash", "hash"]))
+    cur = con.execute(f"select {names} from {quote_ident(table)} order by {quote_ident(key)}")
     for row in cur:
         row_id, values, prev_hash, stored = row[0], list(row[1:-2]), row[-2], row[-1]
         count += 1

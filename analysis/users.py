@@ -18,7 +18,6 @@ import getpass
 import os
 import sys
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
@@ -88,7 +87,7 @@ def _write(path: Path, data: dict) -> None:
 def _log(args, event: str, username: str, client: str = "", **detail) -> None:
     log = Path(args.log) if args.log else accesslog.default_path(args.db)
     by = f"cli:{getpass.getuser()}"
-    accesslog.record(log, event, datetime.now(timezone.utc), username, client or by,
+    accesslog.record(log, event, None, username, client or by,
                      **({"by": by} if client else {}), **detail)
 
 

@@ -78,7 +78,7 @@ def _chain_older_file(con: sqlite3.Connection) -> None:
         con.execute("alter table reviews add column prev_hash text")
         con.execute("alter table reviews add column hash text")
         con.execute("drop trigger if exists reviews_no_update")
-        rows = con.execute(f"select review_id, {', '.join(FIELDS)} from reviews order by review_id").fetchall()
+        rows = con.execute(f"select review_id, {', '.join(map(quote_ident, FIELDS))} from reviews order by review_id").fetchall()
         prev = chain.GENESIS
         for row_id, *values in rows:
             digest = chain.digest(prev, values)
