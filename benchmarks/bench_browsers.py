@@ -34,7 +34,7 @@ for path in (ROOT, ROOT / "benchmarks"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from analysis import access  # noqa: E402
+from analysis import access, accesslog  # noqa: E402
 from analysis.errors import UserError  # noqa: E402
 from bench_load import (COOKIE, ProcessMeter, View, cookie_for, link_filters, machine_cores_busy,  # noqa: E402
                         machine_cpu, print_report, probe, start_server, stop_server, summarize)
@@ -142,7 +142,7 @@ async def run_browsers(base_url: str, args, meter) -> tuple[list[View], int, flo
 
     users = access.load_credentials(access.default_credentials_path())
     names = args.users.split(",")
-    cookies = {name: cookie_for(name, users, int(args.duration + 3 * args.timeout + 600)) for name in names}
+    cookies = {name: cookie_for(name, users, args.access_log, int(args.duration + 3 * args.timeout + 600)) for name in names}
     pages_of = {}
     for name in names:
         allowed = access.pages_for(users[name]["role"])
@@ -193,7 +193,8 @@ def main(argv=None) -> int:
     key = secrets.token_hex(32)
     os.environ["DASHBOARD_SESSION_KEY"] = key  # before access mints a token: it reads the key once
     log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_browsers_{os.getpid()}.log"
-    proc, base_url = start_server(args.db.resolve(), key, log_path)
+    args.access_log = accesslog.default_path(args.db.resolve(), {})
+    proc, base_url = start_server(args.db.resolve(), key, log_path, access_log=args.access_log)
     try:
         meter = ProcessMeter(proc.pid)
         cpu0 = machine_cpu()

@@ -47,7 +47,7 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -55,7 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from analysis import access  # noqa: E402
+from analysis import access, accesslog  # noqa: E402
 from analysis.errors import UserError  # noqa: E402
 
 APP = ROOT / "dashboard" / "app.py"
@@ -75,10 +75,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db: Path, session_key: str, log_path: Path, timeout: float = 120) -> tuple[subprocess.Popen, str]:
-    """`streamlit run dashboard/app.py` on 127.0.0.1 serving `db`; returns the process and its base URL."""
+def start_server(db: Path, session_key: str, log_path: Path, timeout: float = 120,
+                 access_log: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """`streamlit run dashboard/app.py` on 127.0.0.1 serving `db` (its access log `access_log`, default
+    `<db>.access.sqlite`); returns the process and its base URL."""
     port = free_port()
-    env = {**os.environ, "DASHBOARD_DB": str(db), "DASHBOARD_SESSION_KEY": session_key}
+    env = {**os.environ, "DASHBOARD_DB": str(db), "DASHBOARD_SESSION_KEY": session_key,
+           "DASHBOARD_ACCESS_LOG": str(access_log or accesslog.default_path(db, {}))}
     log = open(log_path, "wb")  # noqa: SIM115 - closed by stop_server
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(APP),
@@ -166,14 +169,16 @@ def check_loopback(url: str) -> str:
 # --- signing in as a browser that was remembered -----------------------------------------------------
 
 
-def cookie_for(username: str, users: dict[str, dict], lifetime: int = 3600) -> str:
+def cookie_for(username: str, users: dict[str, dict], access_log: Path, lifetime: int = 3600) -> str:
     """The remembered-sign-in token dashboard/app.py would have set for `username` (needs the server's key in
-    DASHBOARD_SESSION_KEY of this process)."""
+    DASHBOARD_SESSION_KEY of this process), put on record in the server's access log as its sign-in does."""
     user = users.get(username)
     if not user:
         raise UserError(f"user {username} not in the credentials file {access.default_credentials_path()}")
     record = {"username": username, "name": user.get("name") or username, "role": user["role"]}
-    return access.session_token(record, int(time.time()) + lifetime, str(user.get("password_hash", "")))
+    token = access.session_token(record, int(time.time()) + lifetime, str(user.get("password_hash", "")))
+    accesslog.start_session(access_log, token, username, datetime.now(timezone.utc))
+    return token
 
 
 # --- one session over the websocket ------------------------------------------------------------------
@@ -423,7 +428,7 @@ async def user_loop(index: int, base_url: str, username: str, cookie: str, pages
 async def run_load(base_url: str, args, meter: ProcessMeter | None) -> tuple[list[View], float]:
     users = access.load_credentials(access.default_credentials_path())
     names = args.users.split(",")
-    cookies = {name: cookie_for(name, users, int(args.duration + 3 * args.timeout + 600)) for name in names}
+    cookies = {name: cookie_for(name, users, args.access_log, int(args.duration + 3 * args.timeout + 600)) for name in names}
     pages_of = {}
     for name in names:
         allowed = access.pages_for(users[name]["role"])
@@ -486,6 +491,8 @@ def print_report(summary: dict, extra: dict) -> None:
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--db", type=Path, default=ROOT / "data" / "demo.duckdb")
+    p.add_argument("--access-log", type=Path, default=None,
+                   help="the server's access log, where a remembered sign-in must be on record (default: <db>.access.sqlite)")
     p.add_argument("--sessions", type=int, default=20)
     p.add_argument("--duration", type=float, default=60.0, help="seconds during which views start")
     p.add_argument("--interval", type=float, default=5.0, help="seconds between a session's views")
@@ -524,9 +531,10 @@ def main(argv=None) -> int:
             raise UserError(f"database {args.db} not found")
         key = secrets.token_hex(32)
     os.environ["DASHBOARD_SESSION_KEY"] = key  # before access mints a token: it reads the key once
+    args.access_log = args.access_log or accesslog.default_path(args.db.resolve(), {})
     if not args.url:
         log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_load_{os.getpid()}.log"
-        proc, base_url = start_server(args.db.resolve(), key, log_path)
+        proc, base_url = start_server(args.db.resolve(), key, log_path, access_log=args.access_log)
     try:
         meter = ProcessMeter(proc.pid) if proc else None
         cpu0 = machine_cpu()

@@ -24,12 +24,19 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 def server(demo_db, tmp_path_factory):
     import bench_load
 
-    proc, url = bench_load.start_server(demo_db, KEY, tmp_path_factory.mktemp("load") / "streamlit.log")
+    folder = tmp_path_factory.mktemp("load")
+    proc, url = bench_load.start_server(demo_db, KEY, folder / "streamlit.log", access_log=folder / "access.sqlite")
+    SERVER_LOG[url] = folder / "access.sqlite"
     yield url
     bench_load.stop_server(proc)
 
 
+SERVER_LOG: dict[str, object] = {}  # a running server's access log, where the client's sign-ins go on record
+
+
 def run_bench(*args: str) -> subprocess.CompletedProcess:
+    if "--url" in args and args[args.index("--url") + 1] in SERVER_LOG:
+        args = (*args, "--access-log", str(SERVER_LOG[args[args.index("--url") + 1]]))
     return subprocess.run([sys.executable, str(BENCH), *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
