@@ -260,7 +260,7 @@ with st.sidebar:
     st.button("Sign out", on_click=sign_out)
 try:
     st.session_state["filters"] = sidebar_filters()
-    if page.url_path != "home":  # the hidden home page only forwards
+    if page.url_path not in ("", "home"):  # the hidden home page (served at /) only forwards
         audit.view(page.url_path)
     page.run()
 except UserError as exc:  # e.g. the database cannot be opened: one line, no traceback

@@ -360,6 +360,9 @@ def test_the_pages_run_on_a_database_with_no_surveys_or_complaints(tmp_path, mon
                 "values ('k1', 'A1', timestamptz '2025-02-01 10:00:00+00', 'call', 'outbound', 'no_answer')")
     con.close()
     monkeypatch.setenv("DASHBOARD_DB", str(db))
+    from tests.conftest import firm_credentials  # a firm's database: the demo users are refused there
+
+    monkeypatch.setenv("DASHBOARD_CREDENTIALS", str(firm_credentials(tmp_path / "credentials.yaml")))
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
     at.session_state["user"] = {"username": "admin", "name": "Admin", "role": "admin"}
     at.run()

@@ -229,6 +229,9 @@ def test_page_views_are_logged_with_the_filters_in_force(app_test, demo_db):
     before = len(views)
     at.run()  # the same view again: not logged twice
     assert len(accesslog.entries(log_path(), event="page_view")) == before
+    app_test("executive")  # at /: the hidden home page forwards to the landing page, logged as that page
+    pages = [d.split('"page": ')[1] for d in accesslog.entries(log_path(), event="page_view")["detail"]]
+    assert pages[0] == '"scorecard"}' and '""}' not in pages
 
 
 # --- the chained logs ---------------------------------------------------------------------------
