@@ -190,6 +190,13 @@ def test_generated_conversation_ids_are_shown_as_text_in_the_warning(app_test, v
     assert echoed(at) == [display(value)]
 
 
+@GENERATED
+@given(value=HOSTILE_TEXT, page_key=hs.sampled_from(list(access.PAGE_ROLES)))
+def test_generated_values_in_every_parameter_of_any_page_render_no_markup(app_test, value, page_key):
+    at = app_test("admin", page_key, query_params=dict.fromkeys(PARAMS, value))  # admin opens every page
+    assert_shown_as_text(at, f"{page_key} with every parameter {value!r}")
+
+
 def display(value: str) -> str:
     """What a reader should see of a quoted value: one line, invisible and control characters made
     visible, at most 80 characters."""

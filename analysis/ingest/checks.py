@@ -18,6 +18,7 @@ DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?"
 TS_OFFSET_RE = _TIME + r"([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)"
 TS_NAIVE_RE = _TIME
+NUL_REASON = "malformed row: a NUL byte (binary zero) in a value; remove it or export the file again as text"
 BOOL_TRUE = ("true", "1", "yes")
 BOOL_FALSE = ("false", "0", "no")
 
@@ -169,6 +170,11 @@ def _column_checks(source: Source, assume_tz: bool) -> tuple[list[str], list[str
         raw, typed_ref = f"t.{quote_ident('raw_' + col.name)}", f"t.{quote_ident(col.name)}"
         oks += _ok(col, raw, typed_ref, present)
         reasons += _reasons(source.table, col, raw, typed_ref, present, assume_tz)
+    if source.has_nul:  # only for a file that has one (sources.read_header): a test per value of every row
+        any_nul = " or ".join(f"contains(s.{quote_ident(c)}, chr(0))" for c in source.file_columns)
+        raw_cols.append(f"({any_nul}) as _nul")
+        oks.append("not t._nul")
+        reasons.append(f"case when t._nul then {lit(NUL_REASON)} end")
     return raw_cols, typed_cols, oks, reasons
 
 
@@ -224,7 +230,7 @@ def checked_sql(source: Source, assume_tz: bool, temp: bool = True) -> str:
     oks, reasons = oks + row_oks, reasons + row_reasons
     ok = " and ".join(oks) or "true"
     reason = f"case when {ok} then null else nullif(concat_ws('; ', {', '.join(reasons)}), '') end" if reasons else "null::varchar"
-    raw_names = ", ".join(quote_ident("raw_" + c) for c in source.columns)
+    raw_names = ", ".join(quote_ident("raw_" + c) for c in source.columns) + (", _nul" if source.has_nul else "")
     defaults = ", ".join(f"{stored_value(source.table, c)} as {quote_ident(c.name)}" for c in source.table.columns
                          if stored_value(source.table, c) != quote_ident(c.name))
     replace = f" replace ({defaults})" if defaults else ""

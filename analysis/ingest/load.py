@@ -17,7 +17,8 @@ from analysis.errors import UserError
 from analysis.ingest.checks import LOCAL_INSTANT_MACROS, checked_sql, duplicates_exist_sql, duplicates_sql, unknown_accounts_sql
 from analysis.ingest.checks import stored_value as _stored_value
 from analysis.ingest.phones import derive_phone_zones
-from analysis.ingest.quarantine import quarantine_rows
+from analysis.ingest.quarantine import quarantine_rows, quote_rejected
+from analysis.ingest.quotes import broken_quote_lines, emptied_copy
 from analysis.ingest.sources import Source, check_zone, find_sources, plan, run_reading
 from analysis.ingest.sql import drop, scalar
 from analysis.schema import SQL_TYPES, Table, create_schema
@@ -212,7 +213,37 @@ def _load_file(con, source: Source, import_id: int, assume_tz: str | None, phone
     if write_once:
         drop(con, "_ingest_checked")  # the previous file's (temporary): the name must resolve to this one
     sql = checked_sql(source, assume_tz is not None, temp=not write_once)
-    run_reading(con, source, sql, {"zone": assume_tz} if "$zone" in sql else {})
+    source, broken = _read_checked(con, source, sql, {"zone": assume_tz} if "$zone" in sql else {})
+    try:
+        return _check_and_store(con, source, import_id, phone_zones, step, write_once, broken)
+    finally:
+        if source.read_path:
+            source.read_path.unlink(missing_ok=True)
+
+
+def _read_checked(con, source: Source, sql: str, params: dict) -> tuple[Source, list[tuple[int, bytes]]]:
+    """Run the typing query over the file. When DuckDB met a quote it could not parse, the lines of
+    broken quotes are set aside and a copy of the file without them is read instead (quotes.py):
+    the source then reads that copy (its `read_path`, the caller's to delete)."""
+    run_reading(con, source, sql, params)
+    if source.kind != "csv" or not quote_rejected(con):
+        return source, []
+    broken = broken_quote_lines(source.path, len(source.file_columns))
+    if not broken:
+        return source, []
+    source = replace(source, read_path=emptied_copy(source.path, [line for line, _ in broken]))
+    try:
+        drop(con, *FILE_SCRATCH)
+        run_reading(con, source, sql, params)
+    except BaseException:
+        source.read_path.unlink(missing_ok=True)
+        raise
+    return source, broken
+
+
+def _check_and_store(con, source: Source, import_id: int, phone_zones: bool, step, write_once: bool,
+                     broken: list[tuple[int, bytes]]) -> FileResult:
+    table = source.table
     step(0.7)
     staged = scalar(con, "select count(*) from _ingest_checked")
 
@@ -227,7 +258,7 @@ def _load_file(con, source: Source, import_id: int, assume_tz: str | None, phone
 
     loaded = scalar(con, "select count(*) from _ingest_checked where reason is null")
     note_changes(con, table)  # refresh helper: the keys these rows touch, before they replace stored ones
-    rejected, quarantined = quarantine_rows(con, source, import_id, staged)
+    rejected, quarantined = quarantine_rows(con, source, import_id, staged, broken)
     if not (write_once and _adopt_checked(con, table, quarantined > rejected)):
         _store(con, table, loaded)
         if write_once:

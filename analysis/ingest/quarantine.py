@@ -12,6 +12,10 @@ from analysis.ingest.sources import Source, reader, run_reading
 from analysis.ingest.sql import scalar, temp_table
 
 
+FIELD_LIMIT = 1 << 30  # bytes of one CSV field for Python's csv module (its default, 131,072, raised an error)
+BROKEN_QUOTE_REASON = ("malformed row: a quote on this line is left open (or followed by more text in its field); "
+                       "this line is left out and reading resumes on the next line")
+
 # --------------------------------------------------------------------------------------------
 # Line numbers
 # --------------------------------------------------------------------------------------------
@@ -35,6 +39,7 @@ def _record_lines(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """
     import csv
 
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))  # a value may be as long as DuckDB's line
     duck, phys = [], []
     with open(path, newline="", encoding="utf-8", errors="replace") as fh:
         reader = csv.reader(fh)
@@ -59,13 +64,13 @@ def line_numbers(source: Source, good_recs: np.ndarray, reject_lines: np.ndarray
     if source.kind == "parquet":
         return good_recs + 1, reject_lines
     rejects = np.sort(reject_lines)
-    newlines, ends_with_newline = _count_newlines(source.path)
+    newlines, ends_with_newline = _count_newlines(source.reading)
     records = staged + len(rejects)
     # One record per line: rows DuckDB parsed fill the lines the rejected ones leave free.
     one_per_line = good_recs + 2 + np.searchsorted(rejects - 2 - np.arange(len(rejects)), good_recs, side="right")
     if newlines == records + (1 if ends_with_newline else 0):
         return one_per_line, rejects
-    duck, phys = _record_lines(source.path)
+    duck, phys = _record_lines(source.reading)
     good_phys = phys[~np.isin(duck, rejects)]
     if len(good_phys) != staged:  # the two readers disagree on the records: keep DuckDB's numbering
         return one_per_line, rejects
@@ -97,10 +102,18 @@ def _bad_rows(con) -> np.ndarray:
     return np.asarray(con.execute("select rec from _ingest_bad order by rec").fetchnumpy()["rec"], dtype=np.int64)
 
 
+def _rejects_exist(con) -> bool:
+    return scalar(con, "select count(*) > 0 from duckdb_tables() where table_name = '_ingest_rejects'")
+
+
+def quote_rejected(con) -> bool:
+    """Whether DuckDB met a quote it could not parse in the file just read (see quotes.py)."""
+    return _rejects_exist(con) and scalar(con, "select count(*) > 0 from _ingest_rejects where error_type = 'UNQUOTED VALUE'")
+
+
 def _reject_lines(con, source: Source) -> np.ndarray:
     """DuckDB's line numbers of the rows it could not parse (CSV only)."""
-    rejects_exist = source.kind == "csv" and scalar(
-        con, "select count(*) from duckdb_tables() where table_name = '_ingest_rejects'")
+    rejects_exist = source.kind == "csv" and _rejects_exist(con)
     return np.asarray(con.execute("select distinct line from _ingest_rejects order by line").fetchnumpy()["line"]
                       if rejects_exist else [], dtype=np.int64)
 
@@ -118,27 +131,45 @@ def _quarantine_bad(con, source: Source, bad: np.ndarray, lines: np.ndarray, par
                 join {reader(source, "_ingest_reread", numbered=True)} as r on r._rec = b.rec""", params)
 
 
-def _quarantine_rejects(con, reject_lines: np.ndarray, lines: np.ndarray, params: dict) -> None:
+def _quarantine_rejects(con, reject_lines: np.ndarray, lines: np.ndarray, fields: int, params: dict) -> None:
+    """DuckDB's rejects, one row per line, with its kinds of error in words (a short row has one
+    reject per missing field)."""
     temp_table(con, "_ingest_reject_lines", {"duck_line": reject_lines.tolist(), "line": lines.tolist()})
     con.execute("""
                 insert into quarantine
                 select $import_id, $table, $file, l.line, min(j.csv_line),
-                       'malformed row: ' || string_agg(distinct j.error_message, '; ' order by j.error_message)
+                       'malformed row: ' || string_agg(distinct case j.error_type
+                           when 'MISSING COLUMNS' then 'fewer fields than the header''s ' || $fields
+                           when 'TOO MANY COLUMNS' then 'more fields than the header''s ' || $fields
+                           when 'INVALID ENCODING' then 'not UTF-8 text (bytes of another encoding); save the file as UTF-8'
+                           when 'UNQUOTED VALUE' then 'a quoted value followed by more text in its field'
+                           else j.error_message end, '; ')
                 from _ingest_rejects as j
                 join _ingest_reject_lines as l on l.duck_line = j.line
-                group by l.line""", params)
+                group by l.line""", {**params, "fields": fields})
 
 
-def quarantine_rows(con, source: Source, import_id: int, staged: int) -> tuple[int, int]:
-    """Store the file's bad rows in `quarantine`: rows that break a rule, then rows DuckDB could not
-    parse. `staged` is the number of rows it parsed. Returns (rows it could not parse, rows quarantined)."""
+def _quarantine_broken_quotes(con, broken: list[tuple[int, bytes]], params: dict) -> None:
+    temp_table(con, "_ingest_reject_lines", {"line": [line for line, _ in broken],
+                                             "raw": [text.decode("utf-8", "replace") for _, text in broken]})
+    con.execute("insert into quarantine select $import_id, $table, $file, line, raw, $reason from _ingest_reject_lines",
+                {**params, "reason": BROKEN_QUOTE_REASON})
+
+
+def quarantine_rows(con, source: Source, import_id: int, staged: int, broken: list[tuple[int, bytes]]) -> tuple[int, int]:
+    """Store the file's bad rows in `quarantine`: rows that break a rule, rows DuckDB could not
+    parse, and the lines set aside for a broken quote (`broken`: line number and text, quotes.py).
+    `staged` is the number of rows DuckDB parsed. Returns (rows not parsed, rows quarantined)."""
     bad = _bad_rows(con)
     reject_lines = _reject_lines(con, source)
+    params = {"import_id": import_id, "table": source.table.name, "file": source.name}
     if len(bad) or len(reject_lines):
         good_lines, rej_lines = line_numbers(source, bad, reject_lines, staged)
-        params = {"import_id": import_id, "table": source.table.name, "file": source.name}
         if len(bad):
             _quarantine_bad(con, source, bad, good_lines, params)
         if len(reject_lines):
-            _quarantine_rejects(con, reject_lines, rej_lines, params)
-    return len(reject_lines), len(bad) + len(reject_lines)
+            _quarantine_rejects(con, reject_lines, rej_lines, len(source.file_columns), params)
+    if broken:
+        _quarantine_broken_quotes(con, broken, params)
+    unparsed = len(reject_lines) + len(broken)
+    return unparsed, len(bad) + unparsed

@@ -2,6 +2,7 @@
 database is opened, and reading a file as rows of text (the path always a bound parameter)."""
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,12 +17,16 @@ from analysis.schema import TABLES, Table
 LOAD_ORDER = ["accounts", "agents"] + [t for t in TABLES if t not in ("accounts", "agents")]
 SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
 
-# DuckDB's CSV reader, told the contract's dialect instead of sniffing it: header row, comma,
-# double quotes (doubled to escape), UTF-8, every value as text so that typing happens in our SQL.
+# DuckDB's CSV reader, told the contract's dialect and the file's columns instead of sniffing them
+# (`auto_detect = false`): header row, comma, double quotes (doubled to escape), UTF-8, every value
+# as text so that typing happens in our SQL. The columns ($columns, bound) are named by position
+# (`column0`, ...), from the header as `read_header` parsed it: the sniffer refused a whole file for
+# one unclosed quote ("Error when sniffing file") and renamed duplicate names behind our back.
 CSV_OPTIONS = (
-    "header = true, delim = ',', quote = '\"', escape = '\"', encoding = 'utf-8', all_varchar = true, "
-    "store_rejects = true, rejects_table = '_ingest_rejects', rejects_scan = '_ingest_rejects_scan'"
+    "header = true, auto_detect = false, columns = $columns, delim = ',', quote = '\"', escape = '\"', "
+    "encoding = 'utf-8', store_rejects = true, rejects_table = '_ingest_rejects', rejects_scan = '_ingest_rejects_scan'"
 )
+SCAN_CHUNK = 16 << 20  # bytes read at a time when a file is scanned in Python
 
 
 @dataclass
@@ -31,12 +36,24 @@ class Source:
     table: Table
     path: Path
     kind: str  # csv | parquet
-    columns: dict[str, str]  # contract column -> column name in the file
+    columns: dict[str, str]  # contract column -> column name in the file (CSV: `column<i>`, by position)
     file_columns: list[str]  # every column of the file, in file order (for the raw text)
+    has_nul: bool = False  # a NUL byte somewhere in the file: the rows holding one are quarantined (checks.py)
+    read_path: Path | None = None  # the file DuckDB reads, when not `path` (quotes.py: broken quotes set aside)
 
     @property
     def name(self) -> str:
         return self.path.name
+
+    @property
+    def reading(self) -> Path:
+        return self.read_path or self.path
+
+    def params(self) -> dict:
+        """The bound parameters of `reader`'s scan."""
+        if self.kind == "csv":
+            return {"path": str(self.reading), "columns": {c: "VARCHAR" for c in self.file_columns}}
+        return {"path": str(self.reading)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -73,31 +90,70 @@ def first_line(exc: Exception) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def inspect_source(con, table: str, path: Path) -> Source:
-    """Read a file's header (or Parquet schema) and check that it has the required columns."""
-    kind = SUFFIXES[path.suffix.lower()]
-    reader = f"read_csv($path, {CSV_OPTIONS})" if kind == "csv" else "read_parquet($path)"
+def read_header(path: Path) -> tuple[list[str], bool]:
+    """A CSV file's header (its first line, parsed as CSV) and whether the file holds a NUL byte
+    anywhere (one pass over the file at disk speed: `bytes.find`)."""
+    with open(path, "rb") as fh:
+        first = fh.readline()
+        has_nul = b"\0" in first
+        while not has_nul and (chunk := fh.read(SCAN_CHUNK)):
+            has_nul = b"\0" in chunk
+    line = first.split(b"\n")[0].split(b"\r")[0].removeprefix(b"\xef\xbb\xbf")
+    if not line.strip():
+        raise UserError(f"cannot read {path}: line 1 is empty; the header row must be the first line of the file")
+    if b"\0" in line:
+        raise UserError(f"cannot read {path}: the header row (line 1) holds a NUL byte; export the file again as text")
     try:
-        if kind == "csv" and path.stat().st_size == 0:
-            raise UserError(f"cannot read {path}: the file is empty (it needs at least the header row)")
-        described = con.execute("describe select * from " + reader, {"path": str(path)}).fetchall()
+        return next(csv.reader([line.decode("utf-8")], strict=True)), has_nul
+    except UnicodeDecodeError:
+        raise UserError(f"cannot read {path}: the header row (line 1) is not UTF-8 text; save the file as UTF-8") from None
+    except csv.Error as exc:
+        raise UserError(f"cannot read {path}: the header row (line 1) is not valid CSV ({exc}); "
+                        "check its quotes, then import again") from None
+
+
+def contract_columns(path: Path, spec: Table, names: list[str], keys: list[str]) -> dict[str, str]:
+    """{contract column: key of the file's column} from the header's names (compared trimmed and
+    lower-cased), refusing a contract column named twice: which one to read would be a guess.
+    A repeated name the contract does not know is ignored like every extra column."""
+    known = {c.name for c in spec.columns}
+    columns: dict[str, str] = {}
+    for name, key in zip(names, keys):
+        wanted = name.strip().lower()
+        if wanted not in known:
+            continue
+        if wanted in columns:
+            raise UserError(f"{path}: the header names column '{wanted}' twice; keep one of the two, then import again")
+        columns[wanted] = key
+    for required in spec.required_columns:
+        if required not in columns:
+            shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+            raise UserError(f"{path}: required column '{required}' is missing (the file has: {shown}); "
+                            f"add it or rename the header, then import again")
+    return columns
+
+
+def inspect_source(con, table: str, path: Path) -> Source:
+    """Read a file's header (or Parquet schema) and check that it has the required columns, once each."""
+    kind = SUFFIXES[path.suffix.lower()]
+    spec = TABLES[table]
+    try:
+        if kind == "csv":
+            if path.stat().st_size == 0:
+                raise UserError(f"cannot read {path}: the file is empty (it needs at least the header row)")
+            names, has_nul = read_header(path)
+            keys = [f"column{i}" for i in range(len(names))]
+            return Source(spec, path, kind, contract_columns(path, spec, names, keys), keys, has_nul=has_nul)
+        described = con.execute("describe select * from read_parquet($path)", {"path": str(path)}).fetchall()
+        import pyarrow.parquet as pq  # the names as written: DuckDB renames a repeated one (name_1)
+
+        names = pq.read_schema(path).names
     except duckdb.Error as exc:
         raise UserError(f"cannot read {path}: {first_line(exc)}") from None
     except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}") from None
-    file_columns = [row[0] for row in described]
-    spec = TABLES[table]
-    columns: dict[str, str] = {}
-    for name in file_columns:
-        key = name.strip().lower()
-        if key in {c.name for c in spec.columns} and key not in columns:
-            columns[key] = name
-    for required in spec.required_columns:
-        if required not in columns:
-            shown = ", ".join(file_columns[:12]) + (", ..." if len(file_columns) > 12 else "")
-            raise UserError(f"{path}: required column '{required}' is missing (the file has: {shown}); "
-                            f"add it or rename the header, then import again")
-    return Source(spec, path, kind, columns, file_columns)
+        raise UserError(f"cannot read {path}: {exc.strerror or first_line(exc)}") from None
+    keys = [row[0] for row in described]
+    return Source(spec, path, kind, contract_columns(path, spec, names, keys), keys)
 
 
 def plan(files: dict[str, Path]) -> list[Source]:
@@ -130,7 +186,7 @@ def check_zone(zone: str | None) -> str | None:
 
 def reader(source: Source, rejects: str = "_ingest_rejects", numbered: bool = False) -> str:
     """The file as rows of text, in file order; rows DuckDB cannot parse land in the `rejects` table.
-    The path is the bound parameter $path.
+    The path is the bound parameter $path (and a CSV's columns $columns: `Source.params`).
 
     `numbered` adds `_rec`, the 0-based position among the rows DuckDB parsed (`row_number() over
     ()`, a streaming window). That window runs on one thread, and so does every operator after
@@ -139,7 +195,7 @@ def reader(source: Source, rejects: str = "_ingest_rejects", numbered: bool = Fa
     (DuckDB keeps insertion order, `preserve_insertion_order`, through scans and projections);
     only the re-read for the raw text of bad rows numbers its rows.
     """
-    if source.kind == "csv":
+    if source.kind == "csv":  # $columns: Source.params
         options = CSV_OPTIONS.replace("'_ingest_rejects'", lit(rejects)).replace("'_ingest_rejects_scan'", lit(rejects + "_scan"))
         return f"(select {'row_number() over () - 1 as _rec, ' if numbered else ''}* from read_csv($path, {options}))"
     cast = ", ".join(f"cast({quote_ident(c)} as varchar) as {quote_ident(c)}" for c in source.file_columns)
@@ -149,7 +205,7 @@ def reader(source: Source, rejects: str = "_ingest_rejects", numbered: bool = Fa
 def run_reading(con, source: Source, sql: str, params: dict) -> None:
     """Run a statement that reads the file; a file damaged past what the plan checked is a user error."""
     try:
-        con.execute(sql, {"path": str(source.path), **params})
+        con.execute(sql, {**source.params(), **params})
     except duckdb.Error as exc:
         if not isinstance(exc, (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)):
             raise
