@@ -182,6 +182,24 @@ def test_a_header_naming_a_contract_column_twice_refuses_the_import_and_leaves_t
     assert checksum(db) == before
 
 
+def test_a_parquet_file_naming_a_contract_column_twice_is_refused_too(tmp_path):
+    # DuckDB reads the second one as account_id_1: the names are taken from the file's own schema
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    db, (code, _, err) = imported(tmp_path, "contacts.csv", CONTACTS_HEADER + contact("K0"))
+    before = checksum(db)
+    again = tmp_path / "again"
+    again.mkdir()
+    names = CONTACTS_HEADER.strip().split(",") + ["account_id"]
+    row = contact("K1").strip().split(",") + ["A2"]
+    pq.write_table(pa.table([pa.array([v]) for v in row], names=names), again / "contacts.parquet")
+    code, _, err = run(again, db)
+    assert code != 0 and "contacts.parquet" in err and "column 'account_id' twice" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert checksum(db) == before
+
+
 def test_a_repeated_column_the_contract_does_not_name_is_ignored_like_any_extra_column(tmp_path):
     db, (code, _, err) = imported(tmp_path, "contacts.csv", CONTACTS_HEADER.replace("\n", ",note,Note\n") + contact("K0").replace("\n", ",a,b\n"))
     assert code == 0, err
