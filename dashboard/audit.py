@@ -54,11 +54,16 @@ def view(page: str) -> None:
         st.session_state["_logged_view"] = seen
 
 
-def _downloaded(what: str, file_name: str, rows: int | None) -> None:
-    record("download", what=what, file=file_name, rows=rows)
-
-
 def download_button(label: str, data, *, file_name: str, what: str, rows: int | None = None, container=st, **kwargs):
-    """st.download_button that logs the click: which download, the file name and how many rows."""
-    return container.download_button(label, data, file_name=file_name, on_click=_downloaded,
-                                     args=(what, file_name, rows), **kwargs)
+    """st.download_button that logs each download (which, the file name, how many rows) as the file is
+    made for the browser. The file is made on click (the data is wrapped in a callable), outside the
+    page's run: who and from where are read now. No rerun follows the click (`on_click="ignore"`): a
+    rerun after every download made a quick second click land mid-rerun, where it could be lost."""
+    username, address, path = st.session_state.get("user", {}).get("username", ""), client(), log_path()
+
+    def made():
+        accesslog.record(path, "download", datetime.now(timezone.utc), username, address,
+                         what=what, file=file_name, rows=rows)
+        return data() if callable(data) else data
+
+    return container.download_button(label, made, file_name=file_name, on_click="ignore", **kwargs)

@@ -314,3 +314,13 @@ def test_the_data_page_shows_both_chains_and_flags_a_tampered_log(app_test, demo
     tamper(tmp_path / "reviews.sqlite", "drop trigger reviews_no_update", "update reviews set state = 'dismissed'")
     at.run()
     assert any("The review log" in e.value and "tampered" in e.value for e in at.error)
+
+
+def test_a_download_button_shown_but_not_clicked_logs_nothing(app_test):
+    # Downloads are logged as the file is made for the browser (dashboard/audit.py), never when the
+    # button is merely drawn: a page with download buttons, run twice, leaves no download entry.
+    at = app_test("admin", "scorecard")
+    at.run()
+    assert not at.exception and at.get("download_button")
+    assert len(accesslog.entries(log_path(), event="page_view")) >= 1  # the log is written by these runs
+    assert accesslog.entries(log_path(), event="download").empty
