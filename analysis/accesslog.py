@@ -86,13 +86,15 @@ def default_path(db_path: str | Path | None = None, environ=None) -> Path:
 
 
 def _setup(con: sqlite3.Connection) -> None:
-    con.execute("pragma journal_mode = wal")  # readers (the Data page) never block a sign-in
-    con.execute("pragma synchronous = normal")
+    con.execute("pragma journal_mode = wal")  # kept by the file: readers (the Data page) never block a sign-in
     con.executescript(SCHEMA)
 
 
 def _open(path: Path, create: bool = True) -> sqlite3.Connection | None:
-    return chain.open_log(path, create, _setup, "access log", ENV)
+    con = chain.open_log(path, create, _setup, "access log", ENV)
+    if con is not None:
+        con.execute("pragma synchronous = normal")  # per connection: in WAL, no fsync per entry
+    return con
 
 
 def _iso(at: datetime) -> str:

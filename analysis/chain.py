@@ -27,16 +27,23 @@ from analysis.errors import UserError
 GENESIS = "0" * 64
 
 
+_set_up: set[str] = set()  # log files this process has set up (schema, triggers, migration)
+
+
 def open_log(path: Path, create: bool, setup, what: str, env: str) -> sqlite3.Connection | None:
     """A connection (autocommit; callers begin their own transactions) to the log file at `path`,
-    set up by `setup(con)` when `create`; None when the file does not exist and `create` is false."""
+    set up by `setup(con)` when `create` and this process has not set that file up yet (a page view's
+    entry then costs one insert, not the schema script); None when the file does not exist and
+    `create` is false."""
     path = Path(path)
-    if not create and not path.exists():
+    fresh = not path.exists()
+    if not create and fresh:
         return None
     try:
         con = sqlite3.connect(str(path), timeout=10, isolation_level=None)
-        if create:
+        if create and (fresh or str(path) not in _set_up):
             setup(con)
+            _set_up.add(str(path))
     except sqlite3.Error as exc:
         raise UserError(f"cannot open the {what} {path} ({exc}): check that its folder exists and is writable, or set {env}") from None
     return con

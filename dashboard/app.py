@@ -215,7 +215,7 @@ def recheck(users: dict[str, dict]) -> None:
     file's current one, and the session must not have sat idle past the timeout."""
     user = st.session_state["user"]
     if user.get("sso"):
-        current, _ = access.user_for_identity(users, {"email": user.get("email"), "email_verified": True})
+        current = access.user_for_email(users, user.get("email"))  # verified at sign-in
         same_password = True
     else:
         record = users.get(user["username"])
