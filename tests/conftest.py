@@ -12,6 +12,10 @@ Fixtures other test files build on (keep these names and signatures stable):
   run, and switched to `page_key` (run again). `at.exception` is empty when the page ran cleanly.
 - `app_server` (session): base URL (`http://127.0.0.1:PORT`) of `streamlit run dashboard/app.py` on the demo database.
 - `browser` (session) and `page`: Playwright's sync API on Debian's Chromium. Helpers in `tests/browser.py`.
+- `spark` (session): a local-mode Spark session (`analysis.spark.session.session`, 2 shuffle partitions),
+  shared by every Spark test and stopped at the end. Views it holds are replaced by each test's
+  `analysis.spark.tables.read_tables`.
+- `demo_parquet` (session): the `demo_db` tables exported to Parquet (`analysis.export.export_tables`).
 """
 from __future__ import annotations
 
@@ -216,6 +220,27 @@ def browser():
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for the whole test run (starting one costs ~7 s on 2 cores)."""
+    os.environ.setdefault("SPARK_SHUFFLE_PARTITIONS", "2")
+    from analysis.spark.session import session
+
+    s = session("tests")
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_parquet(demo_db, tmp_path_factory) -> Path:
+    """The demo database's contract tables as `<table>.parquet` files (what `--input` reads)."""
+    from analysis.export import export_tables
+
+    out = tmp_path_factory.mktemp("demo_parquet")
+    export_tables(demo_db, out)
+    return out
 
 
 @pytest.fixture
