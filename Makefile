@@ -22,6 +22,13 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt
 	touch $@
 
+# Spark (issue 22): pyspark and sqlglot for `--engine spark`, kept out of requirements.txt so that
+# `make run` stays lean; `make test` installs them because the Spark tests run in local mode.
+$(VENV)/.installed-spark: requirements-spark.txt $(VENV)/.installed
+	@command -v java >/dev/null 2>&1 || [ -n "$$JAVA_HOME" ] || echo "warning: no java on PATH: the Spark tests need Java 17+ (apt-get install openjdk-17-jre-headless)"
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-spark.txt
+	touch $@
+
 # Built only when missing (a progress bar shows on stderr); `make demo` rebuilds it.
 $(DB): | $(VENV)/.installed
 	$(PY) -m analysis demo --db $(DB) $(if $(DEMO_ACCOUNTS),--accounts $(DEMO_ACCOUNTS))
@@ -33,7 +40,7 @@ run: $(VENV)/.installed $(DB)
 	DASHBOARD_DB=$(abspath $(DB)) exec $(VENV)/bin/streamlit run dashboard/app.py \
 		--server.address 127.0.0.1 --server.port $(PORT) --server.headless true
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(VENV)/.installed-spark
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
