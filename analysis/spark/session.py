@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 from analysis.errors import UserError
 
 INSTALL = "pip install -r requirements-spark.txt"
+LOG_CONFIG = Path(__file__).with_name("log4j2.properties")  # local mode: errors only
 
 
 def require_spark() -> None:
@@ -55,7 +57,8 @@ def session(app_name: str = "debt-collection-analytics"):
             builder = (builder.master(os.environ.get("SPARK_MASTER", "local[*]"))
                        .config("spark.ui.enabled", "false")
                        .config("spark.sql.shuffle.partitions", os.environ.get("SPARK_SHUFFLE_PARTITIONS", "8"))
-                       .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "4g")))
+                       .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "4g"))
+                       .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{LOG_CONFIG}"))
         try:
             spark = builder.getOrCreate()
         except Exception as exc:  # the JVM failed to start: one line, not the gateway's traceback
