@@ -55,31 +55,39 @@ def table_paths(input_dir: str) -> dict[str, str]:
     return found
 
 
-def _bool(col: str) -> str:
-    return (f"case lower(trim(cast(`{col}` as string))) when 'true' then true when '1' then true when 'yes' then true "
-            f"when 'false' then false when '0' then false when 'no' then false end")
+def _bool(column):
+    from pyspark.sql import functions as F
+
+    text = F.lower(F.trim(column.cast("string")))
+    return F.when(text.isin("true", "1", "yes"), F.lit(True)).when(text.isin("false", "0", "no"), F.lit(False))
 
 
-def _typed_column(table: str, name: str, kind: str, present: bool) -> str:
+def _typed_column(table: str, name: str, kind: str, present: bool):
+    """The contract's column `name` of `table` typed as the import types it (DataFrame API: no SQL text)."""
+    from pyspark.sql import functions as F
+
     target = SPARK_TYPES[kind]
     if not present:
-        value = "false" if (table, name) == ("accounts", "vulnerable") else f"cast(null as {target})"
-        return f"{value} as `{name}`"
-    if kind == "bool":
-        value = _bool(name)
+        value = F.lit(False) if (table, name) == ("accounts", "vulnerable") else F.lit(None).cast(target)
+    elif kind == "bool":
+        value = _bool(F.col(name))
         if (table, name) == ("accounts", "vulnerable"):
-            value = f"coalesce({value}, false)"
-    elif name == "state" and table == "accounts":
-        value = f"nullif(upper(trim(cast(`{name}` as string))), '')"
+            value = F.coalesce(value, F.lit(False))
+    elif (table, name) == ("accounts", "state"):
+        value = F.upper(F.trim(F.col(name).cast("string")))
+        value = F.when(value != "", value)
     else:
-        value = f"try_cast(`{name}` as {target})"
-    return f"{value} as `{name}`"
+        value = F.col(name).try_cast(target)
+    return value.alias(name)
 
 
 def read_tables(spark, input_dir: str) -> dict[str, object]:
     """Register every contract table as a temporary view named after it; the DataFrames by name.
 
     Tables absent from `input_dir` become empty views with the contract's columns."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StructType
+
     paths = table_paths(input_dir)
     frames = {}
     for name, table in TABLES.items():
@@ -93,21 +101,19 @@ def read_tables(spark, input_dir: str) -> dict[str, object]:
                 else:
                     raise UserError(f"cannot read {paths[name]}: {str(exc).splitlines()[0]}") from None
         if df is None:
-            cols = ", ".join(f"cast(null as {SPARK_TYPES[c.type]}) as `{c.name}`" for c in table.columns)
-            typed = spark.sql(f"select {cols} where false")
+            schema = StructType.fromDDL(", ".join(f"{c.name} {SPARK_TYPES[c.type]}" for c in table.columns))
+            typed = spark.createDataFrame([], schema)
         else:
             present = set(df.columns)
             missing = [c.name for c in table.columns if c.required and c.name not in present]
             if missing:
                 raise UserError(f"{paths[name]} lacks the required column {missing[0]}: "
                                 f"add it (SPEC section 1, `python -m analysis data-dictionary`)")
-            exprs = [_typed_column(name, c.name, c.type, c.name in present) for c in table.columns]
-            typed = df.selectExpr(*exprs)
-            if name == "contacts":
-                typed = typed.selectExpr(*[
-                    ("coalesce(outcome, case when channel <> 'call' then case direction when 'outbound' then 'sent' "
-                     "when 'inbound' then 'received' end end) as outcome") if c.name == "outcome" else f"`{c.name}`"
-                    for c in table.columns])
+            typed = df.select(*[_typed_column(name, c.name, c.type, c.name in present) for c in table.columns])
+            if name == "contacts":  # a non-call contact without an outcome: sent / received, as the import fills it
+                filled = F.when(F.col("channel") != "call", F.when(F.col("direction") == "outbound", F.lit("sent"))
+                                .when(F.col("direction") == "inbound", F.lit("received")))
+                typed = typed.withColumn("outcome", F.coalesce(F.col("outcome"), filled))
             _check(typed, name, table, df, paths[name])
         typed.createOrReplaceTempView(name)
         frames[name] = typed
