@@ -5,6 +5,11 @@ writes UTF-8 to a temporary file beside --out and renames it into place, so a fa
 a half-written output. Encodings: UTF-8 (with or without BOM) and UTF-16 with BOM; a file that is
 not valid UTF-8 is read as latin-1 with a warning (or as --encoding says). Empty texts score 0,
 neutral.
+
+`--model` is vader, transformer or the path of a trained model (`resolve_model`). `--engine spark`
+scores on Apache Spark (`analysis.spark.sentiment`: CSV or Parquet in, the same CSV bytes or a
+Parquet folder out); the default engine (`duckdb`, named as in the audit and the scorecard) is this
+file's own streaming path on one machine.
 """
 from __future__ import annotations
 
@@ -21,13 +26,40 @@ BLOCK = 1 << 20
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--in", dest="inp", required=True, metavar="FILE.csv", help="input CSV with a header row")
+    parser.add_argument("--in", dest="inp", required=True, metavar="PATH",
+                        help="input CSV with a header row (--engine spark: also a Parquet file or folder, any URI the cluster reads)")
     parser.add_argument("--text-column", required=True, metavar="COL", help="the column holding the text to score")
-    parser.add_argument("--model", choices=MODELS, default="vader", help="vader (fast, default) or transformer")
-    parser.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV (written whole or not at all)")
+    parser.add_argument("--model", default="vader", metavar="vader|transformer|PATH",
+                        help="vader (fast, default), transformer, or the path of a trained model "
+                             "(a weights .npz file like models/sentiment_minilm_lora.npz, or a transformers model folder)")
+    parser.add_argument("--out", required=True, metavar="PATH",
+                        help="output CSV (written whole or not at all); with --engine spark also a .parquet folder")
+    parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                        help="duckdb (default): score on this machine; spark: on Apache Spark (pip install -r requirements-spark.txt)")
+    parser.add_argument("--partitions", type=int, default=None,
+                        help="--engine spark: partitions to score in (default: the cluster's default parallelism)")
     parser.add_argument("--encoding", default=None, help="input encoding; default: detect UTF-8/UTF-16 BOM, else UTF-8, else latin-1 with a warning")
     parser.add_argument("--chunk-rows", type=int, default=20_000, help="rows per chunk (memory use)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def resolve_model(choice: str) -> tuple[str, dict]:
+    """(model name, configuration) for --model: vader, transformer (config/sentiment.toml's
+    [transformer] settings) or the path of a trained model (its weights .npz file, or a transformers
+    model folder), which replaces the configured weights. A one-line UserError when it is none of them."""
+    from analysis.sentiment import read_config
+
+    config = read_config()
+    if choice in MODELS:
+        return choice, config
+    path = Path(choice).expanduser()
+    if not path.exists():
+        if os.sep in choice or "/" in choice or path.suffix:
+            raise UserError(f"trained sentiment model {choice} not found: give the path of an existing model, or use --model vader or transformer")
+        raise UserError(f"unknown sentiment model {choice!r}: use one of {', '.join(MODELS)}, or the path of a trained model")
+    transformer = {k: v for k, v in config.get("transformer", {}).items() if k not in ("head", "model_dir")}
+    transformer["model_dir" if path.is_dir() else "head"] = str(path.resolve())
+    return "transformer", {**config, "transformer": transformer}
 
 
 def sniff_encoding(path: Path) -> tuple[str, int, bool]:
@@ -58,7 +90,50 @@ def sniff_encoding(path: Path) -> tuple[str, int, bool]:
     return (encoding, lines, False) if valid else ("latin-1", lines, True)
 
 
+def local_csv_header(src: Path, encoding_arg: str | None, text_column: str) -> tuple[str, list[str]]:
+    """(encoding, column names) of a local CSV as the local path reads it; one-line UserErrors for an
+    unknown encoding, an empty or unreadable header, or a text column not in it."""
+    encoding, _lines, _fallback = input_encoding(src, encoding_arg)
+    header = read_header(src, encoding)
+    check_column(header, text_column, src)
+    return encoding, list(header.columns)
+
+
+def input_encoding(src: Path, encoding_arg: str | None) -> tuple[str, int, bool]:
+    if encoding_arg:
+        try:
+            codecs.lookup(encoding_arg)
+        except LookupError:
+            raise UserError(f"unknown encoding {encoding_arg!r}: use e.g. utf-8, latin-1, cp1252, utf-16") from None
+        return encoding_arg, 0, False
+    return sniff_encoding(src)
+
+
+def read_header(src: Path, encoding: str):
+    import pandas as pd
+
+    try:
+        return pd.read_csv(src, dtype=str, nrows=0, encoding=encoding)
+    except pd.errors.EmptyDataError:
+        raise UserError(f"{src} is empty: it needs a header row naming the columns") from None
+    except (UnicodeError, pd.errors.ParserError) as exc:
+        raise UserError(f"cannot read the header of {src} as {encoding} ({str(exc).splitlines()[0]}): fix the file or pass --encoding") from None
+
+
+def check_column(header, text_column: str, src) -> None:
+    if text_column not in header.columns:
+        cols = ", ".join(list(header.columns)[:20])
+        raise UserError(f"column {text_column!r} not in {src} (columns: {cols}): pass --text-column with one of them")
+
+
 def run(args) -> int:
+    name, config = resolve_model(args.model)  # an unknown model or a missing path: one line, before any work
+    if args.engine == "spark":
+        from analysis.spark import sentiment as spark_sentiment
+
+        return spark_sentiment.run(args, name, config)
+    if args.partitions is not None:
+        raise UserError("--partitions is for --engine spark")
     import pandas as pd
     from tqdm import tqdm
 
@@ -71,14 +146,7 @@ def run(args) -> int:
         raise UserError(f"output folder {out.parent} does not exist: create it or choose another --out")
     if args.chunk_rows < 1:
         raise UserError("--chunk-rows must be at least 1")
-    if args.encoding:
-        try:
-            codecs.lookup(args.encoding)
-        except LookupError:
-            raise UserError(f"unknown encoding {args.encoding!r}: use e.g. utf-8, latin-1, cp1252, utf-16") from None
-        encoding, lines, fallback = args.encoding, 0, False
-    else:
-        encoding, lines, fallback = sniff_encoding(src)
+    encoding, lines, fallback = input_encoding(src, args.encoding)
     if fallback:
         print(f"warning: {src} is not valid UTF-8; read it as latin-1 (pass --encoding to choose another)", file=sys.stderr)
 
@@ -90,20 +158,13 @@ def run(args) -> int:
         except UnicodeError as exc:
             raise UserError(f"cannot read {src} as {encoding} ({exc.reason}): pass the right --encoding") from None
 
-    try:
-        header = pd.read_csv(src, dtype=str, nrows=0, encoding=encoding)
-    except pd.errors.EmptyDataError:
-        raise UserError(f"{src} is empty: it needs a header row naming the columns") from None
-    except (UnicodeError, pd.errors.ParserError) as exc:
-        raise UserError(f"cannot read the header of {src} as {encoding} ({str(exc).splitlines()[0]}): fix the file or pass --encoding") from None
-    if args.text_column not in header.columns:
-        cols = ", ".join(list(header.columns)[:20])
-        raise UserError(f"column {args.text_column!r} not in {src} (columns: {cols}): pass --text-column with one of them")
-    model = load_model(args.model)  # before the progress bar: loading the transformer takes seconds
+    header = read_header(src, encoding)
+    check_column(header, args.text_column, src)
+    model = load_model(name, config)  # before the progress bar: loading the transformer takes seconds
     reader = chunks()
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     rows_done = 0
-    bar = tqdm(total=max(lines - 1, 0) or None, unit="rows", file=sys.stderr, disable=args.quiet, desc=f"sentiment ({args.model})")
+    bar = tqdm(total=max(lines - 1, 0) or None, unit="rows", file=sys.stderr, disable=args.quiet, desc=f"sentiment ({name})")
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as sink:
             first = True

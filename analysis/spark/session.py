@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from analysis.errors import UserError
@@ -54,6 +55,8 @@ def session(app_name: str = "debt-collection-analytics"):
         from pyspark import SparkConf
 
         if not SparkConf().contains("spark.master"):  # spark-submit sets it; a plain `python` run does not
+            # local Python workers run this interpreter (this venv: pyarrow, the models), not PATH's python3
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             builder = (builder.master(os.environ.get("SPARK_MASTER", "local[*]"))
                        .config("spark.ui.enabled", "false")
                        .config("spark.sql.shuffle.partitions", os.environ.get("SPARK_SHUFFLE_PARTITIONS", "8"))
