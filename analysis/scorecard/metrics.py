@@ -91,9 +91,37 @@ def month_label(month: date) -> str:
     return f"{month.year:04d}-{month.month:02d}"
 
 
+# ----------------------------------------------------------------------------- engines
+
+class DuckDBSource:
+    """The scorecard's queries on a DuckDB connection: the engine-specific half of the scorecard.
+
+    A source gives the per-month frames of the query files (`frame`) and the breach counts per month
+    (`breaches_monthly`); everything after the SQL (month checks, ratios, rounding, the scorecard
+    table) is this module's, shared by every engine. `analysis.spark.scorecard.SparkSource` is the
+    other source. Functions here take a source or, as the dashboard passes, a DuckDB connection."""
+
+    engine = "duckdb"
+
+    def __init__(self, con):
+        self.con = con
+
+    def frame(self, stem: str, params: dict) -> pd.DataFrame:
+        return query_df(self.con, stem, params)
+
+    def breaches_monthly(self, params: dict, breaches: str) -> pd.DataFrame | None:
+        return _breaches_monthly(self.con, params, breaches)
+
+
+def source_of(con):
+    """`con` itself when it is a source (has `frame` and `breaches_monthly`), else a DuckDB source of it."""
+    return con if hasattr(con, "frame") and hasattr(con, "breaches_monthly") else DuckDBSource(con)
+
+
 def data_months(con, tz: str = "UTC") -> list[date]:
-    """The months of zone `tz` in which anything happened (an account placed, a contact, a survey, ...)."""
-    df = query_df(con, "scorecard_data_months", {"tz": tz})
+    """The months of zone `tz` in which anything happened (an account placed, a contact, a survey, ...).
+    `con`: a DuckDB connection or a source (`source_of`)."""
+    df = source_of(con).frame("scorecard_data_months", {"tz": tz})
     return [pd.Timestamp(m).date() for m in df["month_start"]]
 
 
@@ -190,13 +218,23 @@ def monthly_metrics(con, first_month: date, last_month: date, tz: str = "UTC",
     """Every SPEC section 3 metric, one row per month of zone `tz` from `first_month` to `last_month`.
 
     Columns: month_start, then the metrics in SPEC order. Ratios with a zero denominator are None.
-    `breaches` says which breaches the breach metrics count (`DEFAULT_RULES`, SPEC's, or
+    `con`: a DuckDB connection or a source (`source_of`). `breaches` says which breaches the breach metrics count (`DEFAULT_RULES`, SPEC's, or
     `STORED_AUDIT`, the pages'; see `_breaches_monthly`); they are None when there are none to count.
     """
+    source = source_of(con)
     params = {"tz": tz, "first_month": first_month, "last_month": last_month}
-    frames = {stem: query_df(con, f"scorecard_{stem}", params).set_index("month_start")
-              for stem in ("surveys", "complaints", "book", "calls", "payments", "promises")}
-    counted = _breaches_monthly(con, params, breaches)
+    frames = {stem: source.frame(f"scorecard_{stem}", params) for stem in FRAME_STEMS}
+    return assemble(frames, source.breaches_monthly(params, breaches))
+
+
+# The query files behind the metrics (queries/scorecard_<stem>.sql), besides scorecard_breaches.
+FRAME_STEMS = ("surveys", "complaints", "book", "calls", "payments", "promises")
+
+
+def assemble(frames: dict[str, pd.DataFrame], counted: pd.DataFrame | None) -> pd.DataFrame:
+    """The metrics from the queries' per-month numerators and denominators, the same for every engine:
+    `frames` by stem (FRAME_STEMS, each with month_start), `counted` the breach counts (or None)."""
+    frames = {stem: frame.set_index("month_start") for stem, frame in frames.items()}
     out = []
     for month in frames["surveys"].index:
         s, c, b = frames["surveys"].loc[month], frames["complaints"].loc[month], frames["book"].loc[month]

@@ -1,0 +1,58 @@
+"""The SPEC section 3 scorecard on Spark: the same query files, the same Python after them.
+
+`SparkSource` is the Spark half of `analysis.scorecard.metrics` (whose `DuckDBSource` is the DuckDB
+half): it runs `queries/scorecard_*.sql` transpiled to Spark SQL (`analysis.spark.sql`) over the views
+of `analysis.spark.tables.read_tables`, and returns their frames typed as DuckDB's. The month checks,
+ratios, rounding and the scorecard table are `analysis.scorecard.metrics`'s, so the two engines write
+the same CSV and PDF.
+
+The breach metrics count the default rules' breaches (SPEC section 3), found on Spark by
+`analysis.spark.audit.breach_frame` and counted per month of the reporting zone by
+`queries/scorecard_breaches.sql` over them (a temporary view `breaches`).
+"""
+from __future__ import annotations
+
+from analysis.scorecard.metrics import BREACH_SOURCES
+from analysis.spark.sql import run
+
+BREACH_VIEW = "breaches"
+
+
+class SparkSource:
+    engine = "spark"
+
+    def __init__(self, spark):
+        self.spark = spark
+        self._breaches_ready = False
+
+    def frame(self, stem: str, params: dict):
+        return run(self.spark, stem, params)
+
+    def breaches_monthly(self, params: dict, breaches: str):
+        """Breach counts per month: the default rules' breaches, found on Spark once per source.
+        Spark has no stored audit, so `stored` (the pages' choice) counts the default rules' too."""
+        if breaches not in BREACH_SOURCES:
+            raise ValueError(f"breaches must be one of {BREACH_SOURCES}, not {breaches!r}")
+        if not self._breaches_ready:
+            self._register_breaches()
+        return run(self.spark, "scorecard_breaches", params)
+
+    def _register_breaches(self) -> None:
+        from analysis.compliance.rules import load_rules
+        from analysis.spark.audit import breach_frame
+
+        found = breach_frame(self.spark, load_rules())
+        found.selectExpr("contact_id", "account_id", "rule_id", "cast(ts as timestamp) as ts") \
+            .createOrReplaceTempView(BREACH_VIEW)
+        self._breaches_ready = True
+
+
+def spark_source(input_dir: str, spark=None) -> SparkSource:
+    """A source over the SPEC section 1 tables of `input_dir` (Parquet), on `spark` or the usual session."""
+    from analysis.spark.session import session
+    from analysis.spark.tables import read_tables
+
+    spark = spark or session()
+    read_tables(spark, input_dir)
+    return SparkSource(spark)
+
