@@ -1,0 +1,122 @@
+-- Breaches of one quiet_hours rule on Spark (the Spark variant of queries/rule_quiet_hours.sql, same
+-- output): contacts whose wall time is before :start or at/after :end in the account's timezone or
+-- (when :zones includes it and it is given) its phone_timezone.
+-- Grain: one row per breaching contact (contact_id unique).
+-- Reads: temp view breach_contacts (queries/spark/breach_contacts.sql), accounts.
+-- Parameters: :rule_id; :channels, :directions, :zones (array<string>); :start, :end (text
+--   'HH:MM:SS', for the explanation) and :start_us, :end_us (the same times in microseconds after
+--   midnight); :reply_exemption_hours (int, 0 = none); account filter :vulnerable (boolean, null =
+--   any), :states, :portfolios, :products, :teams, :strategies (array<string>, empty = any).
+-- Reply exemption: an outbound contact o on channel X is exempt when its predecessor on X in contact
+--   order (ts, contact_id) is inbound and at most :reply_exemption_hours of elapsed time earlier
+--   (DECISIONS.md "Contact rules", rule 3).
+-- Why a variant: the DuckDB query is a table macro over DuckDB's temp tables and compares TIME
+--   values; Spark SQL compares the microseconds of the wall time after local midnight.
+with
+
+accounts as (
+    select
+        account_id,
+        timezone,
+        phone_timezone
+    from accounts
+    where (:vulnerable is null or coalesce(vulnerable, false) = :vulnerable)
+        and (
+            size(cast(:states as array<string>)) = 0
+            or array_contains(cast(:states as array<string>), upper(trim(state)))
+        )
+        and (
+            size(cast(:portfolios as array<string>)) = 0
+            or array_contains(cast(:portfolios as array<string>), portfolio)
+        )
+        and (
+            size(cast(:products as array<string>)) = 0
+            or array_contains(cast(:products as array<string>), product)
+        )
+        and (
+            size(cast(:teams as array<string>)) = 0
+            or array_contains(cast(:teams as array<string>), team)
+        )
+        and (
+            size(cast(:strategies as array<string>)) = 0
+            or array_contains(cast(:strategies as array<string>), strategy)
+        )
+),
+
+outside as (
+    select
+        contact_id,
+        account_id,
+        ts,
+        channel,
+        local_ts,
+        phone_local_ts,
+        array_contains(cast(:zones as array<string>), 'timezone')
+        and (
+            pmod(unix_micros(local_ts), 86400000000) < :start_us
+            or pmod(unix_micros(local_ts), 86400000000) >= :end_us
+        ) as account_zone_outside,
+        coalesce(
+            array_contains(cast(:zones as array<string>), 'phone_timezone')
+            and (
+                pmod(unix_micros(phone_local_ts), 86400000000) < :start_us
+                or pmod(unix_micros(phone_local_ts), 86400000000) >= :end_us
+            ),
+            false
+        ) as phone_zone_outside
+    from breach_contacts
+    where array_contains(cast(:channels as array<string>), channel)
+        and array_contains(cast(:directions as array<string>), direction)
+),
+
+candidates as (
+    select o.*
+    from outside as o
+    left semi join accounts as a on o.account_id = a.account_id
+    where o.account_zone_outside or o.phone_zone_outside
+),
+
+-- Every contact with its predecessor on the same channel in contact order.
+sequenced as (
+    select
+        c.contact_id,
+        lag(c.direction) over by_channel as previous_direction,
+        lag(c.ts) over by_channel as previous_ts
+    from breach_contacts as c
+    left semi join candidates as k on c.account_id = k.account_id and c.channel = k.channel
+    window by_channel as (partition by c.account_id, c.channel order by c.ts, c.contact_id)
+),
+
+breaching as (
+    select
+        c.*,
+        case when c.account_zone_outside then a.timezone else a.phone_timezone end as zone,
+        case when c.account_zone_outside then c.local_ts else c.phone_local_ts end as zone_local_ts
+    from candidates as c
+    inner join sequenced as s on c.contact_id = s.contact_id
+    inner join accounts as a on c.account_id = a.account_id
+    where not coalesce(
+            :reply_exemption_hours > 0
+            and s.previous_direction = 'inbound'
+            and unix_micros(c.ts) - unix_micros(s.previous_ts) <= :reply_exemption_hours * 3600000000,
+            false
+        )
+),
+
+final as (
+    select
+        contact_id,
+        account_id,
+        :rule_id as rule_id,
+        ts,
+        local_ts,
+        to_json(named_struct('zone', zone, 'local_time', date_format(zone_local_ts, "yyyy-MM-dd'T'HH:mm:ss")))
+            as evidence,
+        concat(
+            'Outbound ', channel, ' at ', date_format(zone_local_ts, 'HH:mm:ss'), ' local time in ', zone,
+            ', outside the permitted ', :start, ' to ', :end, '.'
+        ) as explanation
+    from breaching
+)
+
+select * from final
