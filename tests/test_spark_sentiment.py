@@ -46,6 +46,7 @@ def varied_texts() -> list[str]:
         "I'm not sure... maybe?",
         "\tleading tab and trailing spaces   ",
         "Great!!! :) but the fees are ridiculous",
+        "The agent was GREAT, but the letter was HORRIBLE",
     ]
     return [t if i < len(base) else f"{base[i % len(base)]} #{i}" for i, t in enumerate(base * 3)]
 

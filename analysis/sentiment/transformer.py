@@ -186,8 +186,12 @@ class HeadModel(_ScoringMixin):
             raise UserError(f"sentiment head {head_path} carries LoRA deltas that do not fit all-MiniLM-L6-v2 ({exc}): retrain it") from None
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
+        """Each row's logits as its own sums of products, not one matrix product: BLAS's sgemm
+        rounds a row differently by how many rows it multiplies at once (up to 5e-7 here), which
+        would make a text's score depend on the texts scored with it (the local path's chunks,
+        Spark's Arrow batches); the encoder's int8 embedding already depends on the text alone."""
         x = (features(self.encoder, texts) - self.mean) / self.scale
-        return softmax(x @ self.coef.T + self.intercept)
+        return softmax((x[:, None, :] * self.coef[None, :, :]).sum(axis=2) + self.intercept)
 
 
 class SequenceClassifierModel(_ScoringMixin):
