@@ -1,5 +1,9 @@
 """`python -m analysis audit --db FILE --out FILE.csv [--rules FILE]`: write every breach to CSV.
 
+Also `--engine duckdb --input DIR` (the Parquet or CSV tables of DIR imported into a temporary
+database first, analysis.inputs) and `--engine spark --input DIR` (the same audit on Spark,
+analysis.spark.audit, from DIR/<table>.parquet): the same file, byte for byte.
+
 Columns (SPEC section 4): contact_id, account_id, rule_id, ts, local_ts, evidence, explanation.
 `ts` is ISO 8601 UTC with `Z`; `local_ts` the account's wall time without offset; `evidence` JSON.
 DuckDB writes the file itself (`COPY ... TO`, all threads), from the engine's statement through a
@@ -20,6 +24,7 @@ from analysis.compliance.engine import breach_statement
 from analysis.compliance.rules import RuleSet, load_rules
 from analysis.db import connect, quote_ident, sql_text, table_exists
 from analysis.errors import UserError
+from analysis.inputs import add_source_arguments, check_engine, imported
 
 # DuckDB writes each field's text as queries/audit_csv.sql made it (quote '': no quoting of its own),
 # a header of the column names, nulls as nothing, lines ending in \n (DuckDB's COPY ... TO, through
@@ -28,7 +33,7 @@ CSV_OPTIONS = {"sep": ",", "na_rep": "", "header": True, "quotechar": ""}
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--db", required=True, help="database file (built by `demo` or `ingest`)")
+    add_source_arguments(parser)
     parser.add_argument("--out", required=True, help="CSV file to write the breaches to")
     parser.add_argument("--rules", default=None, help="rules file (TOML); default config/rules.toml")
 
@@ -80,10 +85,26 @@ def write_breaches(con, rules: RuleSet, db: Path, out: Path) -> dict[str, int]:
 
 
 def run(args) -> int:
+    check_engine(args)
     rules = load_rules(args.rules)
     out = Path(args.out)
     check_out_path(out)
-    db = Path(args.db)
+    if args.engine == "spark":
+        counts = run_spark(args.input, rules, out)
+    elif args.input:
+        with imported(args.input) as db:
+            counts = run_duckdb(db, rules, out)
+    else:
+        counts = run_duckdb(Path(args.db), rules, out)
+    width = max(len(r) for r in rules.ids)
+    print(f"rule set: {rules.label}")
+    for rule_id in rules.ids:
+        print(f"{rule_id:<{width}}  {counts.get(rule_id, 0):>9,}")
+    print(f"{'total':<{width}}  {sum(counts.values()):>9,}  breaches written to {out}")
+    return 0
+
+
+def run_duckdb(db: Path, rules: RuleSet, out: Path) -> dict[str, int]:
     if not db.is_file():
         raise UserError(f"database {db} does not exist: build it with `python -m analysis demo --db {db}` or import data with `python -m analysis ingest DIR --db {db}`")
     con = connect(db, read_only=True)
@@ -91,12 +112,20 @@ def run(args) -> int:
         missing = [t for t in ("accounts", "contacts", "consents", "preferences") if not table_exists(con, t)]
         if missing:
             raise UserError(f"database {db} has no {missing[0]} table: it is not a database of this product; build it with `python -m analysis demo` or `ingest`")
-        counts = write_breaches(con, rules, db, out)
+        return write_breaches(con, rules, db, out)
     finally:
         con.close()
-    width = max(len(r) for r in rules.ids)
-    print(f"rule set: {rules.label}")
-    for rule_id in rules.ids:
-        print(f"{rule_id:<{width}}  {counts.get(rule_id, 0):>9,}")
-    print(f"{'total':<{width}}  {sum(counts.values()):>9,}  breaches written to {out}")
-    return 0
+
+
+def run_spark(input_dir: str, rules: RuleSet, out: Path) -> dict[str, int]:
+    """The audit on Spark (analysis.spark.audit) of the Parquet tables in `input_dir`."""
+    from analysis.spark.session import require_spark, session
+
+    require_spark()
+    from analysis.spark import audit
+    from analysis.spark.tables import read_tables, table_paths
+
+    table_paths(input_dir)  # a missing folder or accounts.parquet is told before Spark starts
+    spark = session()
+    read_tables(spark, input_dir)
+    return audit.write_breaches(spark, rules, out)
