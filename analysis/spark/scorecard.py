@@ -41,8 +41,9 @@ class SparkSource:
         from analysis.compliance.rules import load_rules
         from analysis.spark.audit import breach_frame
 
+        # cached: the audit runs once per source, however many months and queries count its breaches
         found = breach_frame(self.spark, load_rules())
-        found.selectExpr("contact_id", "account_id", "rule_id", "cast(ts as timestamp) as ts") \
+        found.selectExpr("contact_id", "account_id", "rule_id", "cast(ts as timestamp) as ts").cache() \
             .createOrReplaceTempView(BREACH_VIEW)
         self._breaches_ready = True
 
