@@ -59,6 +59,7 @@ def session(app_name: str = "debt-collection-analytics"):
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             builder = (builder.master(os.environ.get("SPARK_MASTER", "local[*]"))
                        .config("spark.ui.enabled", "false")
+                       .config("spark.ui.showConsoleProgress", "false")
                        .config("spark.sql.shuffle.partitions", os.environ.get("SPARK_SHUFFLE_PARTITIONS", "8"))
                        .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "4g"))
                        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{LOG_CONFIG}"))
