@@ -55,9 +55,9 @@ def write_varied_csv(path: Path) -> None:
     texts = varied_texts()
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["id", "comment", "note, with comma"])
+        w.writerow(["id", "comment", "note, with comma", "id"])  # the local reader names the second id "id.1"
         for i, t in enumerate(texts):
-            w.writerow([f"r{i:03d}", t, "" if i % 5 == 0 else f'n"{i}"'])
+            w.writerow([f"r{i:03d}", t, "" if i % 5 == 0 else f'n"{i}"', i])
 
 
 def run(*args) -> int:
@@ -84,7 +84,7 @@ def test_csv_scored_on_spark_is_byte_for_byte_the_local_output(spark, small_batc
                "--partitions", "3", "--chunk-rows", "10") == 0
     assert remote.read_bytes() == local.read_bytes()
     got = pd.read_csv(remote, dtype=str, keep_default_na=False)
-    assert list(got.columns) == ["id", "comment", "note, with comma", "sentiment_score", "sentiment_label"]
+    assert list(got.columns) == ["id", "comment", "note, with comma", "id.1", "sentiment_score", "sentiment_label"]
     assert got["comment"].tolist() == varied_texts()  # every row, in input order, texts intact
     assert set(got["sentiment_label"]) == {"negative", "neutral", "positive"}
     assert (got.loc[got["comment"].str.strip() == "", "sentiment_score"] == "0.0000").all()
@@ -129,7 +129,7 @@ def test_parquet_parts_in_parquet_and_csv_out(spark, tmp_path):
     out2 = tmp_path / "from_csv.parquet"
     assert run("--engine", "spark", "--in", src, "--text-column", "comment", "--out", out2) == 0
     from_csv = pd.read_parquet(out2)
-    assert list(from_csv.columns) == ["id", "comment", "note, with comma", "sentiment_score", "sentiment_label"]
+    assert list(from_csv.columns) == ["id", "comment", "note, with comma", "id.1", "sentiment_score", "sentiment_label"]
     assert sorted(from_csv["id"]) == [f"r{i:03d}" for i in range(len(texts))]
 
 

@@ -61,17 +61,22 @@ def texts_of(values) -> list:
     return [v if isinstance(v, str) else (None if v is None or pd.isna(v) else str(v)) for v in values]
 
 
-def scorer(text_column: str, name: str, config: dict, columns: list[str]):
+def scorer(text_column: str, score_column: str, label_column: str, name: str, config: dict, columns: list[str]):
     """The function mapInPandas runs: scores each Arrow batch, returns `columns` in order."""
 
     def score(batches):
         model = worker_model(name, config)
         for pdf in batches:
             scores, labels = model.score(texts_of(pdf[text_column].tolist()))
-            pdf = pdf.assign(**{SCORE: [float(s) for s in scores], LABEL: list(labels)})
+            pdf = pdf.assign(**{score_column: [float(s) for s in scores], label_column: list(labels)})
             yield pdf[columns]
 
     return score
+
+
+def quote(name: str) -> str:
+    """A column name as Spark resolves it literally (a dot in a name is not a struct's field)."""
+    return "`" + name.replace("`", "``") + "`"
 
 
 def is_csv(path: str) -> bool:
@@ -113,7 +118,7 @@ def read_input(spark, path: str, encoding: str | None, local_header: list[str] |
     except Exception as exc:  # noqa: BLE001 - Spark's AnalysisException: path not found, not Parquet, ...
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise UserError(f"cannot read --in {path} with Spark ({first[:300]}): give a CSV file or a Parquet file or folder") from None
-    keyed = df.select(*[F.col(c) for c in columns],
+    keyed = df.select(*[F.col(quote(c)) for c in columns],
                       F.col("_metadata.file_path").alias(FILE_KEY),
                       F.monotonically_increasing_id().alias(ROW_KEY))
     return keyed, columns
@@ -162,11 +167,18 @@ def run(args, name: str, config: dict) -> int:
 
     from pyspark.sql import types as T
 
-    fields = {f.name: f for f in df.schema.fields}
+    # internal names _c0, _c1, ... while Spark handles the rows: pyspark's own mapInPandas resolves
+    # each column by name, and a dot in a name (`a.1`, the local reader's second `a`) would not resolve
     out_columns = columns + [c for c in (SCORE, LABEL) if c not in columns]
-    types = {SCORE: T.DoubleType(), LABEL: T.StringType()}
+    inner = {c: f"_c{i}" for i, c in enumerate(columns)}
+    inner.setdefault(SCORE, "__sentiment_score")
+    inner.setdefault(LABEL, "__sentiment_label")
     keys = [FILE_KEY, ROW_KEY]
-    schema = T.StructType([T.StructField(c, types[c], True) if c in types else fields[c] for c in out_columns + keys])
+    df = df.toDF(*[inner[c] for c in columns], *keys)
+    fields = {f.name: f for f in df.schema.fields}
+    types = {SCORE: T.DoubleType(), LABEL: T.StringType()}
+    schema = T.StructType([T.StructField(inner[c], types[c], True) if c in types else fields[inner[c]] for c in out_columns]
+                          + [fields[k] for k in keys])
     worker_config = json.loads(json.dumps(config, default=str))
     worker_config.setdefault("transformer", {})["threads"] = _task_cpus(spark)  # one worker per task slot
     if name == "transformer" and not worker_config["transformer"].get("model_dir"):
@@ -176,7 +188,9 @@ def run(args, name: str, config: dict) -> int:
     partitions = args.partitions or _parallelism(spark)
     if csv_out or is_csv(src) or args.partitions:
         df = df.repartitionByRange(partitions, *keys).sortWithinPartitions(*keys)
-    scored = df.mapInPandas(scorer(args.text_column, name, worker_config, out_columns + keys), schema)
+    scorer_fn = scorer(inner[args.text_column], inner[SCORE], inner[LABEL], name, worker_config,
+                       [inner[c] for c in out_columns] + keys)
+    scored = df.mapInPandas(scorer_fn, schema).toDF(*out_columns, *keys)
 
     if not csv_out:
         try:
