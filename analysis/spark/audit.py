@@ -17,6 +17,7 @@ file can hold runs on both engines.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -92,11 +93,12 @@ def _empty(spark):
 def breach_frame(spark, rules: RuleSet):
     """The breaches of `rules` in the views accounts, contacts, consents and preferences (unsorted).
 
-    Makes the temporary view `breach_contacts` (the contacts with their wall times), which the frame
-    reads when it runs: keep it until the frame has been used."""
+    Makes the temporary view `breach_contacts` (the contacts with their wall times), cached, which the
+    frame reads when it runs: keep it until the frame has been used (`release` drops it)."""
     if not rules.rules:
         return _empty(spark)
-    prepared = spark.sql(spark_sql("breach_contacts"))
+    # Cached: every rule reads it, and it comes partitioned by account, as every rule query groups.
+    prepared = spark.sql(spark_sql("breach_contacts")).persist()
     prepared.createOrReplaceTempView(CONTACTS_VIEW)
     frames = []
     for rule in rules.rules:
@@ -106,6 +108,13 @@ def breach_frame(spark, rules: RuleSet):
             "contact_id", "account_id", "rule_id", "ts", "cast(local_ts as timestamp_ntz) as local_ts",
             "evidence", "explanation"))
     return reduce(lambda a, b: a.unionByName(b), frames)
+
+
+def release(spark) -> None:
+    """Drop the cached view `breach_contacts` that `breach_frame` made (nothing when there is none)."""
+    if spark.catalog.tableExists(CONTACTS_VIEW):
+        spark.table(CONTACTS_VIEW).unpersist()
+        spark.catalog.dropTempView(CONTACTS_VIEW)
 
 
 def _error_line(exc: Exception) -> str:
@@ -147,4 +156,6 @@ def write_breaches(spark, rules: RuleSet, out: Path) -> dict[str, int]:
     finally:
         if not written:
             Path(tmp).unlink(missing_ok=True)
+        with contextlib.suppress(Exception):  # cleanup only: never hides the error being raised
+            release(spark)
     return counts

@@ -3,10 +3,12 @@
 -- wall times in the account's timezone and phone_timezone and the consents that may cover it.
 -- Grain: one row per contact (contact_id unique). Parameters: none.
 -- Reads: accounts, contacts, consents (temp views of analysis.spark.tables).
+-- Columns: the contact's, its account's timezone, phone_timezone and the attributes rules select
+--   accounts by (vulnerable, state_code trimmed and upper-cased, portfolio, product, team, strategy),
+--   so that every rule query reads this one view, partitioned by account (no join to accounts).
 -- Units: ts an instant; local_ts / phone_local_ts the wall time in the account's timezone / its
 --   phone_timezone (null when not given), as a timestamp whose UTC reading is that wall time (the
---   session time zone is UTC), from from_utc_timestamp (the JVM's tz database); local_us the same wall
---   time in microseconds since 1970-01-01 00:00; day_number = the local date - 1970-01-01 in days;
+--   session time zone is UTC), from from_utc_timestamp (the JVM's tz database); day_number = the local date - 1970-01-01 in days;
 --   latest_consent_day = the latest local day_number of the account's consents given at or before
 --   ts (null: none), so a contact is in some consent window iff
 --   day_number <= latest_consent_day + consent_window_days - 1 (DECISIONS.md "Contact rules").
@@ -18,7 +20,13 @@ accounts as (
     select
         account_id,
         timezone,
-        phone_timezone
+        phone_timezone,
+        vulnerable,
+        upper(trim(state)) as state_code,
+        portfolio,
+        product,
+        team,
+        strategy
     from accounts
 ),
 
@@ -48,6 +56,14 @@ localised as (
         c.channel,
         c.direction,
         c.outcome,
+        a.timezone,
+        a.phone_timezone,
+        a.vulnerable,
+        a.state_code,
+        a.portfolio,
+        a.product,
+        a.team,
+        a.strategy,
         from_utc_timestamp(c.ts, a.timezone) as local_ts,
         case
             when a.phone_timezone is not null then from_utc_timestamp(c.ts, a.phone_timezone)
@@ -66,9 +82,17 @@ stream as (
         channel,
         direction,
         outcome,
+        timezone,
+        phone_timezone,
+        vulnerable,
+        state_code,
+        portfolio,
+        product,
+        team,
+        strategy,
         local_ts,
         phone_local_ts,
-        cast(null as bigint) as consent_day
+        cast(null as int) as consent_day
     from localised
     union all
     select
@@ -78,6 +102,14 @@ stream as (
         cast(null as string) as channel,
         cast(null as string) as direction,
         cast(null as string) as outcome,
+        cast(null as string) as timezone,
+        cast(null as string) as phone_timezone,
+        cast(null as boolean) as vulnerable,
+        cast(null as string) as state_code,
+        cast(null as string) as portfolio,
+        cast(null as string) as product,
+        cast(null as string) as team,
+        cast(null as string) as strategy,
         cast(null as timestamp) as local_ts,
         cast(null as timestamp) as phone_local_ts,
         datediff(to_date(from_utc_timestamp(g.given_at, a.timezone)), date '1970-01-01') as consent_day
@@ -103,9 +135,16 @@ final as (
         channel,
         direction,
         outcome,
+        timezone,
+        phone_timezone,
+        vulnerable,
+        state_code,
+        portfolio,
+        product,
+        team,
+        strategy,
         local_ts,
         phone_local_ts,
-        unix_micros(local_ts) as local_us,
         datediff(to_date(local_ts), date '1970-01-01') as day_number,
         latest_consent_day
     from covered

@@ -3,7 +3,7 @@
 -- local days after an event (default: a telephone conversation, either direction); the event's date
 -- is day 1.
 -- Grain: one row per breaching contact (contact_id unique).
--- Reads: temp view breach_contacts (queries/spark/breach_contacts.sql), accounts.
+-- Reads: temp view breach_contacts (queries/spark/breach_contacts.sql).
 -- Parameters: :rule_id; event: :event_channels, :event_directions, :event_outcomes (array<string>);
 --   :window_days (int); :noun ('call'/'contact') and :event_noun (e.g. 'telephone conversation') for
 --   the explanation; counting: :channels, :directions, :outcomes_excluded (array<string>),
@@ -13,18 +13,38 @@
 --   strictly) and d(c) <= d(v) + :window_days - 1, d() the local date in the account's timezone; the
 --   evidence is the event latest in (local date, ts, contact_id) among those before c.
 -- Why a variant: the DuckDB query finds the events before a contact with an asof join, which Spark
---   SQL lacks; here events and counted contacts are one stream per account ordered by instant.
+--   SQL lacks; here a running maximum over the account's contacts by instant finds them.
 with
 
-accounts as (
+contacts as (
     select
+        contact_id,
         account_id,
-        timezone
-    from accounts
-    where (:vulnerable is null or coalesce(vulnerable, false) = :vulnerable)
+        timezone,
+        ts,
+        local_ts,
+        day_number,
+        coalesce(
+            array_contains(cast(:channels as array<string>), channel)
+            and array_contains(cast(:directions as array<string>), direction)
+            and (outcome is null or not array_contains(cast(:outcomes_excluded as array<string>), outcome))
+            and not coalesce(
+                :consent_exclusion and day_number <= latest_consent_day + (:consent_window_days - 1), false
+            ),
+            false
+        ) as is_counted,
+        coalesce(
+            array_contains(cast(:event_channels as array<string>), channel)
+            and array_contains(cast(:event_directions as array<string>), direction)
+            and array_contains(cast(:event_outcomes as array<string>), outcome),
+            false
+        ) as is_event
+    from breach_contacts
+    where true
+        and (:vulnerable is null or coalesce(vulnerable, false) = :vulnerable)
         and (
             size(cast(:states as array<string>)) = 0
-            or array_contains(cast(:states as array<string>), upper(trim(state)))
+            or array_contains(cast(:states as array<string>), state_code)
         )
         and (
             size(cast(:portfolios as array<string>)) = 0
@@ -44,94 +64,41 @@ accounts as (
         )
 ),
 
-counted as (
-    select
-        c.contact_id,
-        c.account_id,
-        c.ts,
-        c.local_ts,
-        c.day_number
-    from breach_contacts as c
-    left semi join accounts as a on c.account_id = a.account_id
-    where array_contains(cast(:channels as array<string>), c.channel)
-        and array_contains(cast(:directions as array<string>), c.direction)
-        and (c.outcome is null or not array_contains(cast(:outcomes_excluded as array<string>), c.outcome))
-        and not coalesce(
-            :consent_exclusion and c.day_number <= c.latest_consent_day + (:consent_window_days - 1), false
-        )
-),
-
-events as (
-    select
-        v.account_id,
-        v.ts,
-        named_struct('day_number', v.day_number, 'ts', v.ts, 'contact_id', v.contact_id) as event
-    from breach_contacts as v
-    left semi join accounts as a on v.account_id = a.account_id
-    where array_contains(cast(:event_channels as array<string>), v.channel)
-        and array_contains(cast(:event_directions as array<string>), v.direction)
-        and array_contains(cast(:event_outcomes as array<string>), v.outcome)
-),
-
--- Counted contacts and events in one stream per account: for a counted contact, the latest event
--- (by local date, ts, contact_id) among those with an earlier instant (the frame ends 1 microsecond
--- before its own).
-stream as (
-    select
-        contact_id,
-        account_id,
-        ts,
-        local_ts,
-        day_number,
-        cast(null as struct<day_number: int, ts: timestamp, contact_id: string>) as event
-    from counted
-    union all
-    select
-        cast(null as string) as contact_id,
-        account_id,
-        ts,
-        cast(null as timestamp) as local_ts,
-        cast(null as int) as day_number,
-        event
-    from events
-),
-
+-- For each contact, the latest event (by local date, ts, contact_id) among the account's events with
+-- an earlier instant (the frame ends 1 microsecond before its own).
 matched as (
     select
-        contact_id,
-        account_id,
-        ts,
-        local_ts,
-        day_number,
-        max(event) over (
+        *,
+        max(
+            case when is_event then named_struct('day_number', day_number, 'ts', ts, 'contact_id', contact_id) end
+        ) over (
             partition by account_id order by unix_micros(ts)
             range between unbounded preceding and 1 preceding
         ) as latest_event
-    from stream
+    from contacts
 ),
 
 final as (
     select
-        m.contact_id,
-        a.account_id,
+        matched.contact_id,
+        matched.account_id,
         :rule_id as rule_id,
-        m.ts,
-        m.local_ts,
+        matched.ts,
+        matched.local_ts,
         to_json(named_struct(
-            'conversation', m.latest_event.contact_id,
-            'at', date_format(m.latest_event.ts, "yyyy-MM-dd'T'HH:mm:ss'Z'"),
-            'local_date', cast(date_add(date '1970-01-01', m.latest_event.day_number) as string)
+            'conversation', latest_event.contact_id,
+            'at', date_format(latest_event.ts, "yyyy-MM-dd'T'HH:mm:ss'Z'"),
+            'local_date', cast(date_add(date '1970-01-01', latest_event.day_number) as string)
         )) as evidence,
         concat(
-            'Counted ', :noun, ' on local day ', m.day_number - m.latest_event.day_number + 1, ' after the ',
-            :event_noun, ' ', m.latest_event.contact_id, ' of ',
-            cast(date_add(date '1970-01-01', m.latest_event.day_number) as string), ' (day 1, ', a.timezone,
+            'Counted ', :noun, ' on local day ', matched.day_number - latest_event.day_number + 1, ' after the ',
+            :event_noun, ' ', latest_event.contact_id, ' of ',
+            cast(date_add(date '1970-01-01', latest_event.day_number) as string), ' (day 1, ', matched.timezone,
             '), within the ', :window_days, '-day cooldown.'
         ) as explanation
-    from matched as m
-    inner join accounts as a on m.account_id = a.account_id
-    where m.contact_id is not null
-        and m.day_number <= m.latest_event.day_number + (:window_days - 1)
+    from matched
+    where matched.is_counted
+        and matched.day_number <= latest_event.day_number + (:window_days - 1)
 )
 
 select * from final

@@ -1,7 +1,7 @@
 -- Breaches of one opt_out rule on Spark (the Spark variant of queries/rule_opt_out.sql, same output):
 -- contacts after an opt-out of the account.
 -- Grain: one row per breaching contact (contact_id unique).
--- Reads: temp view breach_contacts (queries/spark/breach_contacts.sql), accounts, preferences.
+-- Reads: temp view breach_contacts (queries/spark/breach_contacts.sql), preferences.
 -- Parameters: :rule_id; :scope ('channel': preferences rows whose channel is the contact's channel;
 --   'all': preferences rows with channel 'all', any contact channel); :channels, :directions
 --   (array<string>); account filter :vulnerable (boolean, null = any), :states, :portfolios,
@@ -12,13 +12,20 @@
 --   account_key, with DuckDB's struct literals and strftime; evidence and explanation are the same text.
 with
 
-accounts as (
-    select account_id
-    from accounts
-    where (:vulnerable is null or coalesce(vulnerable, false) = :vulnerable)
+contacts as (
+    select
+        contact_id,
+        account_id,
+        ts,
+        channel,
+        local_ts
+    from breach_contacts
+    where array_contains(cast(:channels as array<string>), channel)
+        and array_contains(cast(:directions as array<string>), direction)
+        and (:vulnerable is null or coalesce(vulnerable, false) = :vulnerable)
         and (
             size(cast(:states as array<string>)) = 0
-            or array_contains(cast(:states as array<string>), upper(trim(state)))
+            or array_contains(cast(:states as array<string>), state_code)
         )
         and (
             size(cast(:portfolios as array<string>)) = 0
@@ -38,19 +45,6 @@ accounts as (
         )
 ),
 
-contacts as (
-    select
-        contact_id,
-        account_id,
-        ts,
-        channel,
-        direction,
-        local_ts
-    from breach_contacts
-    where array_contains(cast(:channels as array<string>), channel)
-        and array_contains(cast(:directions as array<string>), direction)
-),
-
 preferences as (
     select
         account_id,
@@ -61,19 +55,18 @@ preferences as (
 
 opt_outs as (
     select
-        a.account_id,
-        p.channel,
-        min(p.opted_out_at) as opted_out_at
-    from preferences as p
-    inner join accounts as a on p.account_id = a.account_id
-    where (:scope = 'all' and p.channel = 'all') or (:scope = 'channel' and p.channel != 'all')
-    group by a.account_id, p.channel
+        account_id,
+        channel,
+        min(opted_out_at) as opted_out_at
+    from preferences
+    where (:scope = 'all' and channel = 'all') or (:scope = 'channel' and channel != 'all')
+    group by account_id, channel
 ),
 
 breaching as (
     select
         c.contact_id,
-        o.account_id,
+        c.account_id,
         c.ts,
         c.local_ts,
         c.channel,

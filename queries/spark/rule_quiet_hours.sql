@@ -2,7 +2,7 @@
 -- output): contacts whose wall time is before :start or at/after :end in the account's timezone or
 -- (when :zones includes it and it is given) its phone_timezone.
 -- Grain: one row per breaching contact (contact_id unique).
--- Reads: temp view breach_contacts (queries/spark/breach_contacts.sql), accounts.
+-- Reads: temp view breach_contacts (queries/spark/breach_contacts.sql).
 -- Parameters: :rule_id; :channels, :directions, :zones (array<string>); :start, :end (text
 --   'HH:MM:SS', for the explanation) and :start_us, :end_us (the same times in microseconds after
 --   midnight); :reply_exemption_hours (int, 0 = none); account filter :vulnerable (boolean, null =
@@ -14,16 +14,26 @@
 --   values; Spark SQL compares the microseconds of the wall time after local midnight.
 with
 
-accounts as (
+-- Every contact of the rule's channels with its predecessor on the same channel in contact order.
+sequenced as (
     select
+        contact_id,
         account_id,
         timezone,
-        phone_timezone
-    from accounts
-    where (:vulnerable is null or coalesce(vulnerable, false) = :vulnerable)
+        phone_timezone,
+        ts,
+        channel,
+        direction,
+        local_ts,
+        phone_local_ts,
+        lag(direction) over by_channel as previous_direction,
+        lag(ts) over by_channel as previous_ts
+    from breach_contacts
+    where array_contains(cast(:channels as array<string>), channel)
+        and (:vulnerable is null or coalesce(vulnerable, false) = :vulnerable)
         and (
             size(cast(:states as array<string>)) = 0
-            or array_contains(cast(:states as array<string>), upper(trim(state)))
+            or array_contains(cast(:states as array<string>), state_code)
         )
         and (
             size(cast(:portfolios as array<string>)) = 0
@@ -41,16 +51,12 @@ accounts as (
             size(cast(:strategies as array<string>)) = 0
             or array_contains(cast(:strategies as array<string>), strategy)
         )
+    window by_channel as (partition by account_id, channel order by ts, contact_id)
 ),
 
 outside as (
     select
-        contact_id,
-        account_id,
-        ts,
-        channel,
-        local_ts,
-        phone_local_ts,
+        *,
         array_contains(cast(:zones as array<string>), 'timezone')
         and (
             pmod(unix_micros(local_ts), 86400000000) < :start_us
@@ -64,41 +70,21 @@ outside as (
             ),
             false
         ) as phone_zone_outside
-    from breach_contacts
-    where array_contains(cast(:channels as array<string>), channel)
-        and array_contains(cast(:directions as array<string>), direction)
-),
-
-candidates as (
-    select o.*
-    from outside as o
-    left semi join accounts as a on o.account_id = a.account_id
-    where o.account_zone_outside or o.phone_zone_outside
-),
-
--- Every contact with its predecessor on the same channel in contact order.
-sequenced as (
-    select
-        c.contact_id,
-        lag(c.direction) over by_channel as previous_direction,
-        lag(c.ts) over by_channel as previous_ts
-    from breach_contacts as c
-    left semi join candidates as k on c.account_id = k.account_id and c.channel = k.channel
-    window by_channel as (partition by c.account_id, c.channel order by c.ts, c.contact_id)
+    from sequenced
+    where array_contains(cast(:directions as array<string>), direction)
 ),
 
 breaching as (
     select
-        c.*,
-        case when c.account_zone_outside then a.timezone else a.phone_timezone end as zone,
-        case when c.account_zone_outside then c.local_ts else c.phone_local_ts end as zone_local_ts
-    from candidates as c
-    inner join sequenced as s on c.contact_id = s.contact_id
-    inner join accounts as a on c.account_id = a.account_id
-    where not coalesce(
+        *,
+        case when account_zone_outside then timezone else phone_timezone end as zone,
+        case when account_zone_outside then local_ts else phone_local_ts end as zone_local_ts
+    from outside
+    where (account_zone_outside or phone_zone_outside)
+        and not coalesce(
             :reply_exemption_hours > 0
-            and s.previous_direction = 'inbound'
-            and unix_micros(c.ts) - unix_micros(s.previous_ts) <= :reply_exemption_hours * 3600000000,
+            and previous_direction = 'inbound'
+            and unix_micros(ts) - unix_micros(previous_ts) <= :reply_exemption_hours * 3600000000,
             false
         )
 ),
