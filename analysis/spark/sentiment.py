@@ -160,7 +160,7 @@ def run(args, name: str, config: dict) -> int:
     if args.chunk_rows < 1:
         raise UserError("--chunk-rows must be at least 1")
     encoding, header = args.encoding, None
-    if is_csv(src) and is_local(src):  # the local path's header and encoding rules, for equal output
+    if is_csv(src) and is_local(src) and Path(src).is_file():  # the local path's header and encoding rules, for equal output
         encoding, header = local_csv_header(Path(src), args.encoding, args.text_column)
     spark_encoding = {"utf-8-sig": "UTF-8", "latin-1": "ISO-8859-1", "utf-16": "UTF-16"}.get(encoding or "", encoding)
 
