@@ -74,13 +74,18 @@ def small_batches(spark):
     spark.conf.set(key, before)
 
 
-@pytest.mark.parametrize("model", ["vader", "transformer"])
-def test_csv_scored_on_spark_is_byte_for_byte_the_local_output(spark, small_batches, tmp_path, model):
+@pytest.mark.parametrize("model, on_spark", [
+    ("vader", "vader"),
+    ("transformer", "transformer"),
+    # a trained model's path (here the shipped weights, which `transformer` loads by configuration)
+    ("transformer", ROOT / "models" / "sentiment_minilm_lora.npz"),
+])
+def test_csv_scored_on_spark_is_byte_for_byte_the_local_output(spark, small_batches, tmp_path, model, on_spark):
     src = tmp_path / "in.csv"
     write_varied_csv(src)
     local, remote = tmp_path / "local.csv", tmp_path / "spark.csv"
     assert run("--in", src, "--text-column", "comment", "--model", model, "--out", local) == 0
-    assert run("--engine", "spark", "--in", src, "--text-column", "comment", "--model", model, "--out", remote,
+    assert run("--engine", "spark", "--in", src, "--text-column", "comment", "--model", on_spark, "--out", remote,
                "--partitions", "3", "--chunk-rows", "10") == 0
     assert remote.read_bytes() == local.read_bytes()
     got = pd.read_csv(remote, dtype=str, keep_default_na=False)
