@@ -109,13 +109,17 @@ class DuckDBSource:
     def frame(self, stem: str, params: dict) -> pd.DataFrame:
         return query_df(self.con, stem, params)
 
+    def frames(self, stems: tuple[str, ...], params: dict) -> dict[str, pd.DataFrame]:
+        return {stem: self.frame(stem, params) for stem in stems}
+
     def breaches_monthly(self, params: dict, breaches: str) -> pd.DataFrame | None:
         return _breaches_monthly(self.con, params, breaches)
 
 
 def source_of(con):
-    """`con` itself when it is a source (has `frame` and `breaches_monthly`), else a DuckDB source of it."""
-    return con if hasattr(con, "frame") and hasattr(con, "breaches_monthly") else DuckDBSource(con)
+    """`con` itself when it is a source (has `frame`, `frames` and `breaches_monthly`), else a DuckDB
+    source of it."""
+    return con if hasattr(con, "frames") and hasattr(con, "breaches_monthly") else DuckDBSource(con)
 
 
 def data_months(con, tz: str = "UTC") -> list[date]:
@@ -223,8 +227,9 @@ def monthly_metrics(con, first_month: date, last_month: date, tz: str = "UTC",
     """
     source = source_of(con)
     params = {"tz": tz, "first_month": first_month, "last_month": last_month}
-    frames = {stem: source.frame(f"scorecard_{stem}", params) for stem in FRAME_STEMS}
-    return assemble(frames, source.breaches_monthly(params, breaches))
+    frames = source.frames(tuple(f"scorecard_{stem}" for stem in FRAME_STEMS), params)
+    return assemble({stem: frames[f"scorecard_{stem}"] for stem in FRAME_STEMS},
+                    source.breaches_monthly(params, breaches))
 
 
 # The query files behind the metrics (queries/scorecard_<stem>.sql), besides scorecard_breaches.
