@@ -341,3 +341,23 @@ def test_timezone_is_read_by_its_argument_as_duckdb_reads_it():
     assert "to_utc_timestamp(g.m + interval '1' month, :tz)" in naive and "explode(sequence(" in naive
     assert "to_utc_timestamp(cast(d as timestamp_ntz), 'utc')" in spark("select timezone('UTC', cast(d as timestamp)) from t")
     assert "(weekday(d) + 1)" in spark("select isodow(d) from t")
+
+
+def test_a_spark_variant_beside_a_query_is_read_instead_with_its_parameters_bound(spark, tmp_path, monkeypatch):
+    # No scorecard query needs one today; a query that cannot be made portable keeps its Spark SQL in
+    # queries/spark/<stem>.sql, with the same `$name` parameters, and runs as written.
+    from analysis.spark import sql as S
+
+    (tmp_path / "local_wall_clock.sql").write_text(
+        "-- A Spark variant.\n-- Grain: one row.\n"
+        "select cast(from_utc_timestamp(timestamp '2026-03-08 07:00:00', $tz) as string) as local_ts, "
+        "'$not_a_parameter' as text_kept\n", encoding="utf-8")
+    monkeypatch.setattr(S, "SPARK_QUERIES", tmp_path)
+    S._compiled.cache_clear()
+    try:
+        assert S.source_text("local_wall_clock")[1]
+        assert ":tz" in S.spark_sql("local_wall_clock") and "$tz" not in S.spark_sql("local_wall_clock")
+        got = S.run(spark, "local_wall_clock", {"tz": "America/New_York", "unused": 1})
+        assert got.to_dict("records") == [{"local_ts": "2026-03-08 03:00:00", "text_kept": "$not_a_parameter"}]
+    finally:
+        S._compiled.cache_clear()

@@ -257,8 +257,9 @@ def _compiled(stem: str) -> tuple[str, frozenset[str]]:
     from sqlglot import exp
 
     text, variant = source_text(stem)
-    if variant:
-        tree = sqlglot.parse_one(text, read="spark")
+    if variant:  # Spark SQL as written; its `$name` parameters (sqlglot: ${name}) become `:name` markers
+        tree = sqlglot.parse_one(text, read="spark").transform(
+            lambda node: exp.Placeholder(this=node.name) if isinstance(node, exp.Parameter) else node)
     else:
         tree = rewrite(expand(sqlglot.parse_one(text, read="duckdb")))
     names = frozenset(p.name for p in tree.find_all(exp.Placeholder))
