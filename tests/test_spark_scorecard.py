@@ -295,10 +295,17 @@ def test_the_command_on_spark_refuses_a_month_outside_the_data_in_one_line(spark
     assert not out.exists()
 
 
-def test_spark_needs_input_and_the_duckdb_engine_reads_it(demo_db, tmp_path):
-    done = cli("--engine", "spark", "--db", str(demo_db), "--month", "2026-01", "--out", str(tmp_path / "x.csv"))
-    assert done.returncode != 0 and "--engine spark reads Parquet: give --input DIR" in done.stderr
-    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+@pytest.mark.parametrize("args, message", [
+    (["--engine", "spark", "--db", "x.duckdb"], "--engine spark reads Parquet: give --input DIR"),
+    (["--engine", "spark", "--input", "/no/such/folder"], "--input /no/such/folder is not a directory"),
+    (["--engine", "duckdb", "--input", "/no/such/folder"], "--input /no/such/folder is not a directory"),
+    (["--engine", "spark", "--input", str(ROOT / "config")], "has no accounts.parquet"),
+])
+def test_a_mistake_in_the_source_is_one_line_before_spark_starts(args, message, tmp_path):
+    done = cli(*args, "--month", "2026-01", "--out", str(tmp_path / "x.csv"))
+    assert done.returncode != 0 and message in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not (tmp_path / "x.csv").exists()
 
 
 SCORECARD_STEMS = ("scorecard_data_months", "scorecard_breaches", *(f"scorecard_{s}" for s in M.FRAME_STEMS))

@@ -60,8 +60,9 @@ class SparkSource:
 def spark_source(input_dir: str, spark=None) -> SparkSource:
     """A source over the SPEC section 1 tables of `input_dir` (Parquet), on `spark` or the usual session."""
     from analysis.spark.session import session
-    from analysis.spark.tables import read_tables
+    from analysis.spark.tables import read_tables, table_paths
 
+    table_paths(input_dir)  # a missing folder or accounts.parquet is told in one line before Spark starts
     spark = spark or session()
     read_tables(spark, input_dir)
     return SparkSource(spark)
