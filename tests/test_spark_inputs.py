@@ -134,3 +134,14 @@ def test_missing_pyspark_or_java_is_one_line_saying_how_to_install(tmp_path):
     env["PATH"] = str(Path(sys.executable).parent)  # the venv's python, no java
     out = _python(call, env).stdout.strip()
     assert out.splitlines() == [out] and "needs Java 17" in out
+
+
+def test_a_mistake_found_after_spark_started_is_still_one_line_on_stderr(demo_parquet, tmp_path):
+    """The JVM's own start-up lines go to its log file (analysis.spark.session.jvm_log), not the command's stderr."""
+    log = tmp_path / "jvm.log"
+    done = subprocess.run([sys.executable, "-m", "analysis", "scorecard", "--engine", "spark", "--input", str(demo_parquet),
+                           "--month", "1999-01", "--out", str(tmp_path / "s.csv")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "SPARK_LOCAL_LOG": str(log)})
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: month 1999-01 has no data"), done.stderr
+    assert log.is_file() and not (tmp_path / "s.csv").exists()

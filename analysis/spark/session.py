@@ -14,12 +14,35 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from analysis.errors import UserError
 
 INSTALL = "pip install -r requirements-spark.txt"
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")  # local mode: errors only
+
+
+def jvm_log() -> Path:
+    """Where a local Spark's JVM writes its own console output (`SPARK_LOCAL_LOG`, default a file per user in
+    the temporary folder): the JVM's start-up lines are not the command's, whose stderr stays its own."""
+    return Path(os.environ.get("SPARK_LOCAL_LOG") or Path(tempfile.gettempdir()) / f"analysis-spark-{os.getuid()}.log")
+
+
+@contextmanager
+def _jvm_stderr(path: Path):
+    """The JVM started inside inherits file descriptor 2 pointing at `path`; this process's is restored after."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.dup2(fd, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(fd)
 
 
 def require_spark() -> None:
@@ -63,11 +86,13 @@ def session(app_name: str = "debt-collection-analytics"):
                        .config("spark.sql.shuffle.partitions", os.environ.get("SPARK_SHUFFLE_PARTITIONS", "8"))
                        .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "4g"))
                        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{LOG_CONFIG}"))
+        log = jvm_log()
         try:
-            spark = builder.getOrCreate()
+            with _jvm_stderr(log):
+                spark = builder.getOrCreate()
         except Exception as exc:  # the JVM failed to start: one line, not the gateway's traceback
             raise UserError(f"Spark did not start ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}): "
-                            "check Java 17+ (`java -version`) and the Spark settings") from None
+                            f"check Java 17+ (`java -version`), the Spark settings and {log}") from None
         spark.sparkContext.setLogLevel("ERROR")
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     return spark
