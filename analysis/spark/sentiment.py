@@ -139,7 +139,7 @@ def run(args, name: str, config: dict) -> int:
     from tqdm import tqdm
 
     from analysis.sentiment import load_model
-    from analysis.sentiment.cli import local_csv_header
+    from analysis.sentiment.csvinput import local_csv_header
     from analysis.spark.session import require_spark
 
     require_spark()
