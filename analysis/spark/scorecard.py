@@ -47,13 +47,14 @@ class SparkSource:
 
     def _register_breaches(self) -> None:
         from analysis.compliance.rules import load_rules
-        from analysis.spark.audit import breach_frame
+        from analysis.spark.audit import breach_frame, release
 
         # checkpointed (kept by the executors, lineage cut): the audit runs once per source, however many
         # months and queries count its breaches (a plain cache() was not matched by the later queries)
         found = breach_frame(self.spark, load_rules())
-        found.selectExpr("contact_id", "account_id", "rule_id", "cast(ts as timestamp) as ts").localCheckpoint() \
-            .createOrReplaceTempView(BREACH_VIEW)
+        counted = found.selectExpr("contact_id", "account_id", "rule_id", "cast(ts as timestamp) as ts").localCheckpoint()
+        counted.createOrReplaceTempView(BREACH_VIEW)
+        release(self.spark)  # the audit's cached contacts: the checkpoint no longer needs them
         self._breaches_ready = True
 
 
