@@ -28,6 +28,7 @@ from analysis.compliance.engine import COLUMNS, counting_params, rule_params, wi
 from analysis.compliance.rules import Rule, RuleSet
 from analysis.db import sql_text
 from analysis.errors import UserError
+from analysis.spark.sql import inline_macros
 
 CONTACTS_VIEW = "breach_contacts"
 BREACHES_VIEW = "audit_breaches"
@@ -46,8 +47,9 @@ _PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
 def spark_sql(stem: str) -> str:
-    """The Spark SQL of a query kept as a Spark variant (queries/spark/<stem>.sql)."""
-    return sql_text(f"spark/{stem}")
+    """The Spark SQL of a query kept as a Spark variant (queries/spark/<stem>.sql), with the semantic
+    layer's macros it calls (the rules' account selector, `rule_selects`) inlined from their one home."""
+    return inline_macros(sql_text(f"spark/{stem}"))
 
 
 def parameters(sql: str) -> frozenset[str]:

@@ -158,6 +158,55 @@ def expand(tree):
     raise ValueError("the semantic layer's macros call each other without end")
 
 
+def _call_end(text: str, open_at: int) -> int:
+    """The index just past the parenthesis that closes the one at `open_at` (strings and comments skipped)."""
+    depth, i = 0, open_at
+    while i < len(text):
+        ch = text[i]
+        if ch in "'\"":
+            i = text.index(ch, i + 1)
+        elif text.startswith("--", i):
+            i = text.index("\n", i)
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise ValueError(f"unclosed call at {text[open_at - 20:open_at + 20]!r}")
+
+
+def inline_macros(text: str) -> str:
+    """A Spark variant's text with each call of a scalar macro of the semantic layer (e.g. `rule_selects`)
+    replaced by that macro's definition, expanded and transpiled as `expand` and `rewrite` do for the
+    DuckDB queries: a variant written by hand still takes each business definition from its one home.
+    The call's arguments are Spark SQL (`:name` markers, columns, casts); the rest of the text is kept as
+    written, so what the variant chose to write (its date patterns, its quoting) is not re-printed."""
+    sqlglot = _sqlglot()
+    names = _scalar_macros()
+    call = re.compile(r"\b(" + "|".join(sorted(names, key=len, reverse=True)) + r")\s*\(", re.I)
+    out, at = [], 0
+    code = _code_mask(text)
+    for match in call.finditer(text):
+        if match.start() < at or not code[match.start()]:
+            continue
+        end = _call_end(text, match.end() - 1)
+        tree = rewrite(expand(sqlglot.parse_one("select " + text[match.start():end], read="spark")))
+        out += [text[at:match.start()], "(", tree.expressions[0].sql(dialect="spark"), ")"]
+        at = end
+    return "".join(out) + text[at:]
+
+
+def _code_mask(text: str) -> list[bool]:
+    """Per character: True where it is SQL code, False inside a comment or a string literal."""
+    mask, i = [True] * len(text), 0
+    for found in re.finditer(r"--[^\n]*|'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", text):
+        for j in range(found.start(), found.end()):
+            mask[j] = False
+    return mask
+
+
 def _series_columns(tree) -> set[tuple[str, str]]:
     """(table alias, column) of every `generate_series(...) as g (m)`: wall-clock times, not instants."""
     from sqlglot import exp

@@ -30,26 +30,11 @@ sequenced as (
         lag(ts) over by_channel as previous_ts
     from breach_contacts
     where array_contains(cast(:channels as array<string>), channel)
-        and (:vulnerable is null or coalesce(vulnerable, false) = :vulnerable)
-        and (
-            size(cast(:states as array<string>)) = 0
-            or array_contains(cast(:states as array<string>), state_code)
-        )
-        and (
-            size(cast(:portfolios as array<string>)) = 0
-            or array_contains(cast(:portfolios as array<string>), portfolio)
-        )
-        and (
-            size(cast(:products as array<string>)) = 0
-            or array_contains(cast(:products as array<string>), product)
-        )
-        and (
-            size(cast(:teams as array<string>)) = 0
-            or array_contains(cast(:teams as array<string>), team)
-        )
-        and (
-            size(cast(:strategies as array<string>)) = 0
-            or array_contains(cast(:strategies as array<string>), strategy)
+        -- the account selector, from its one home (queries/semantic/macros.sql), inlined by analysis.spark.sql
+        and rule_selects(
+            :vulnerable, cast(:states as array<string>), cast(:portfolios as array<string>),
+            cast(:products as array<string>), cast(:teams as array<string>), cast(:strategies as array<string>),
+            vulnerable, state_code, portfolio, product, team, strategy
         )
     window by_channel as (partition by account_id, channel order by ts, contact_id)
 ),
