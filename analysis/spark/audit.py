@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import tempfile
 from functools import reduce
 from pathlib import Path
@@ -28,7 +27,7 @@ from analysis.compliance.engine import COLUMNS, counting_params, rule_params, wi
 from analysis.compliance.rules import Rule, RuleSet
 from analysis.db import sql_text
 from analysis.errors import UserError
-from analysis.spark.sql import inline_macros
+from analysis.spark.sql import bind_markers, inline_macros, markers
 
 CONTACTS_VIEW = "breach_contacts"
 BREACHES_VIEW = "audit_breaches"
@@ -42,28 +41,12 @@ QUERY = {
 SCHEMA = ("contact_id string, account_id string, rule_id string, ts timestamp, local_ts timestamp_ntz, "
           "evidence string, explanation string")
 
-_COMMENT_OR_STRING = re.compile(r"--[^\n]*|'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
-_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
 def spark_sql(stem: str) -> str:
     """The Spark SQL of a query kept as a Spark variant (queries/spark/<stem>.sql), with the semantic
     layer's macros it calls (the rules' account selector, `rule_selects`) inlined from their one home."""
     return inline_macros(sql_text(f"spark/{stem}"))
-
-
-def parameters(sql: str) -> frozenset[str]:
-    """The `:name` parameters a Spark SQL statement uses (comments and string literals are not read)."""
-    return frozenset(_PARAMETER.findall(_COMMENT_OR_STRING.sub(" ", sql)))
-
-
-def bind(sql: str, params: dict) -> dict:
-    """The subset of `params` that `sql` uses; one it uses but `params` lacks is an error."""
-    used = parameters(sql)
-    missing = used - params.keys()
-    if missing:
-        raise KeyError(f"query parameters not given: {', '.join(sorted(missing))}")
-    return {k: params[k] for k in used}
 
 
 def _micros(hms: str) -> int:
@@ -105,7 +88,7 @@ def breach_frame(spark, rules: RuleSet):
     frames = []
     for rule in rules.rules:
         query = spark_sql(QUERY[rule.kind])
-        frame = spark.sql(query, args=bind(query, spark_params(rule)))
+        frame = spark.sql(query, args=bind_markers(markers(query), spark_params(rule)))
         frames.append(frame.selectExpr(
             "contact_id", "account_id", "rule_id", "ts", "cast(local_ts as timestamp_ntz) as local_ts",
             "evidence", "explanation"))

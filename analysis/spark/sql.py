@@ -198,13 +198,30 @@ def inline_macros(text: str) -> str:
     return "".join(out) + text[at:]
 
 
+# Spark SQL's comments and string literals (single or double quoted, backslash escapes): not code.
+_COMMENT_OR_STRING = re.compile(r"--[^\n]*|'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_MARKER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
 def _code_mask(text: str) -> list[bool]:
     """Per character: True where it is SQL code, False inside a comment or a string literal."""
-    mask, i = [True] * len(text), 0
-    for found in re.finditer(r"--[^\n]*|'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", text):
-        for j in range(found.start(), found.end()):
-            mask[j] = False
+    mask = [True] * len(text)
+    for found in _COMMENT_OR_STRING.finditer(text):
+        mask[found.start():found.end()] = [False] * (found.end() - found.start())
     return mask
+
+
+def markers(text: str) -> frozenset[str]:
+    """The `:name` parameter markers of a Spark SQL text (comments and string literals are not read)."""
+    return frozenset(_MARKER.findall(_COMMENT_OR_STRING.sub(" ", text)))
+
+
+def bind_markers(used: frozenset[str], params: dict | None) -> dict:
+    """The values of the markers `used`, from `params` (bound, never pasted); a missing one is an error."""
+    missing = used - (params or {}).keys()
+    if missing:
+        raise KeyError(f"query parameters not given: {', '.join(sorted(missing))}")
+    return {k: params[k] for k in used}
 
 
 def _series_columns(tree) -> set[tuple[str, str]]:
@@ -322,11 +339,7 @@ def spark_sql(stem: str) -> str:
 
 def spark_args(stem: str, params: dict | None) -> dict:
     """The parameters query `stem` uses (`:name` markers), from `params` (bound, never pasted)."""
-    used = _compiled(stem)[1]
-    missing = used - (params or {}).keys()
-    if missing:
-        raise KeyError(f"query parameters not given: {', '.join(sorted(missing))}")
-    return {k: params[k] for k in used}
+    return bind_markers(_compiled(stem)[1], params)
 
 
 def run(spark, stem: str, params: dict | None = None):
