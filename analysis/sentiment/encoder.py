@@ -68,9 +68,11 @@ class Batcher:
         return out if out is not None else np.empty((0, 0), dtype=np.float32)
 
 
-def encoder_id(backend: str, quantize: bool, max_length: int) -> str:
+def encoder_id(backend: str, quantize: bool, max_length: int, windows: bool = False) -> str:
     """The encoder's part of the model id: what computes the embedding (torch fp32, torch int8,
-    onnxruntime fp32, onnxruntime int8) and the max length, so no backend reuses another's cached scores."""
+    onnxruntime fp32, onnxruntime int8), the max length and how longer texts are read ("-win": in
+    sentence windows, `analysis.sentiment.transformer.windows`; without it, their first max_length tokens), so
+    no backend and no reading reuses another's cached scores."""
     # onnx int8 scores each text alone ("b1", a batch of one: OnnxEncoder.embed), unlike its batched first version
     int8 = ("-int8-b1" if backend == "onnx" else "-int8") if quantize else ""
-    return f"all-MiniLM-L6-v2{'-onnx' if backend == 'onnx' else ''}{int8}-len{max_length}"
+    return f"all-MiniLM-L6-v2{'-onnx' if backend == 'onnx' else ''}{int8}-len{max_length}{'-win' if windows else ''}"

@@ -23,7 +23,9 @@ Nothing is ever downloaded: HF_HUB_OFFLINE is set and every load is local_files_
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -111,7 +113,113 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+# a sentence ends after . ! or ? (repeated, and any closing quote or bracket) before whitespace, or at a newline
+SENTENCE_END = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s)|\n")
+
+
+def windows(text: str, offsets: list[tuple[int, int]], budget: int) -> list[tuple[int, int, int, int]]:
+    """A long text's sentence windows: (first token, end token, first sentence, last sentence) each,
+    sentences numbered from 1, over `offsets` (the character span of each of the text's tokens, no
+    special tokens). Sentences end at SENTENCE_END; they are grouped greedily, in order, into
+    windows of at most `budget` tokens; a sentence longer than that is cut into pieces of at most
+    `budget` tokens, each cut at the last word start that fits (mid-word only in a word longer than
+    the budget). A window's text is text[offsets[first][0]:offsets[end - 1][1]]."""
+    starts = [0] + [m.end() for m in SENTENCE_END.finditer(text)]
+    sentence = [bisect.bisect_right(starts, a) - 1 for a, _ in offsets]
+    pieces, number, lo = [], 0, 0  # (first token, end token, sentence number), sentences with tokens only
+    while lo < len(offsets):
+        hi = lo
+        while hi < len(offsets) and sentence[hi] == sentence[lo]:
+            hi += 1
+        number += 1
+        while hi - lo > budget:
+            cut = next((j for j in range(lo + budget, lo, -1) if offsets[j][0] > offsets[j - 1][1]), lo + budget)
+            pieces.append((lo, cut, number))
+            lo = cut
+        pieces.append((lo, hi, number))
+        lo = hi
+    out: list[list[int]] = []
+    for a, b, k in pieces:
+        if out and b - out[-1][0] <= budget:
+            out[-1][1], out[-1][3] = b, k
+        else:
+            out.append([a, b, k, k])
+    return [tuple(w) for w in out]
+
+
+def window_weights(p: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """How much each window of one text counts in its combined score (summing to 1): see
+    _ScoringMixin.probabilities and DECISIONS.md, "Long texts in windows (issue 23)"."""
+    w = lengths * (1.0 - p[:, 1])
+    total = w.sum()
+    return w / total if total > 0 else lengths / lengths.sum()
+
+
+def combine(p: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """One text's probabilities from its windows': the softmax of the weighted mean of their log-probabilities."""
+    z = (weights[:, None] * np.log(np.clip(p, 1e-12, 1.0))).sum(axis=0)
+    return softmax(z[None, :])[0]
+
+
 class _ScoringMixin:
+    """score / explain / probabilities over `_probabilities(texts)`, the model's reading of texts
+    of at most max_length tokens. With `self.windowed`, a text longer than that is read in sentence
+    windows (`windows`), each scored alone, and their probabilities combined (`combine`)."""
+
+    windowed = False
+
+    def _token_offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        raise NotImplementedError
+
+    def _plan(self, texts: list[str]) -> list[list[tuple[int, int, int, int]] | None]:
+        """Per text: None when it fits max_length tokens (read as it is), else its windows."""
+        budget = self.max_length - 2  # [CLS] and [SEP]
+        plan: list = [None] * len(texts)
+        if not self.windowed:
+            return plan
+        # a token spans at least one character: a text of at most `budget` characters fits without tokenising
+        maybe = [i for i, t in enumerate(texts) if len(t) > budget]
+        for i, offsets in zip(maybe, self._token_offsets([texts[i] for i in maybe]) if maybe else []):
+            if len(offsets) > budget:
+                plan[i] = (offsets, windows(texts[i], offsets, budget))
+        return plan
+
+    def _windowed(self, texts: list[str]):
+        """(probabilities per text, plan, per long text its windows' texts, probabilities and weights)."""
+        texts = [str(t) for t in texts]
+        plan = self._plan(texts)
+        long = [i for i, w in enumerate(plan) if w is not None]
+        if not long:
+            return self._probabilities(texts), {}
+        flat = [t for t, w in zip(texts, plan) if w is None]
+        parts = {}
+        for i in long:
+            offsets, wins = plan[i]
+            parts[i] = [texts[i][offsets[a][0]:offsets[b - 1][1]] for a, b, _, _ in wins]
+            flat += parts[i]
+        p_flat = self._probabilities(flat)
+        out = np.empty((len(texts), 3), dtype=p_flat.dtype)
+        short = [i for i, w in enumerate(plan) if w is None]
+        out[short] = p_flat[:len(short)]
+        k, detail = len(short), {}
+        for i in long:
+            offsets, wins = plan[i]
+            p = p_flat[k:k + len(wins)]
+            k += len(wins)
+            lengths = np.array([b - a for a, b, _, _ in wins], dtype=np.float64)
+            weights = window_weights(p.astype(np.float64), lengths)
+            out[i] = combine(p.astype(np.float64), weights)
+            detail[i] = (wins, parts[i], p, weights)
+        return out, detail
+
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        """P(negative, neutral, positive) per text. A text of at most max_length tokens is read as
+        it is; a longer one (with `windowed`) in sentence windows of at most max_length tokens,
+        each scored alone, combined as the softmax of their log-probabilities' weighted mean, a
+        window's weight its token count times its P(not neutral): strongly polar windows carry the
+        score over neutral, factual ones (DECISIONS.md, "Long texts in windows (issue 23)")."""
+        return self._windowed(texts)[0]
+
     def score(self, texts) -> tuple[np.ndarray, list[str]]:
         texts = list(texts)
         scores = np.zeros(len(texts))
@@ -131,10 +239,20 @@ class _ScoringMixin:
         log-odds of positive over negative (log P(pos) - log P(neg)); positive weights pushed the
         text towards positive. Log-odds, not the score, because the score saturates near +-1 and a
         word's effect would vanish there. Returns the words with the largest |weight| (at least a
-        fifth of the largest), at most `top`, in text order; long texts (over 60 words) are not explained.
+        fifth of the largest), at most `top`, in text order; texts over 60 words are not explained
+        word by word.
+
+        A text read in windows (over max_length tokens) is explained by its windows instead: each
+        window's text (a substring of the text, so it can be found and highlighted in it) with its
+        share of the combined log-odds (its weight times its own log-odds), the windows with the
+        largest |share| (at least a fifth of the largest), at most `top`, in text order.
         """
         if is_blank(text):
             return []
+        if self.windowed:
+            _, detail = self._windowed([str(text)])
+            if detail:
+                return self._explain_windows(*detail[0], top)
         words = str(text).split()
         if len(words) > 60:
             return []
@@ -149,11 +267,22 @@ class _ScoringMixin:
         return [(words[i], round(float(deltas[i]), 3)) for i in keep if abs(deltas[i]) >= 0.2 * biggest]
 
 
+    @staticmethod
+    def _explain_windows(wins, texts, p, weights, top: int) -> list[tuple[str, float]]:
+        p = np.clip(p.astype(np.float64), 1e-12, 1.0)
+        share = weights * (np.log(p[:, 2]) - np.log(p[:, 0]))
+        biggest = float(np.abs(share).max())
+        if biggest < 1e-3:
+            return []
+        keep = sorted(np.argsort(-np.abs(share))[:top])
+        return [(texts[i], round(float(share[i]), 3)) for i in keep if abs(share[i]) >= 0.2 * biggest]
+
+
 class HeadModel(_ScoringMixin):
     name = "transformer"
 
     def __init__(self, head_path: Path, max_length: int, batch_size: int, threads: int, quantize: bool,
-                 backend: str = "onnx", cache_dir: Path | None = None):
+                 backend: str = "onnx", cache_dir: Path | None = None, windowed: bool = True):
         scripts = "scripts/train_sentiment_finetune.py (fine-tuned encoder + head) or scripts/train_sentiment_head.py (head only)"
         if not head_path.exists():
             raise UserError(f"sentiment head {head_path} not found: train it with {scripts}, or use --model vader")
@@ -173,7 +302,8 @@ class HeadModel(_ScoringMixin):
             raise UserError(f"sentiment head {head_path} has classes {classes}, expected {LABELS}: retrain it")
         self.fine_tuned = adapter is not None
         digest = hashlib.sha256(head_path.read_bytes()).hexdigest()[:10]
-        self.model_id = f"{encoder_id(backend, quantize, max_length)}{'+lora' if self.fine_tuned else ''}+head-{digest}"
+        self.max_length, self.windowed = max_length, windowed
+        self.model_id = f"{encoder_id(backend, quantize, max_length, windowed)}{'+lora' if self.fine_tuned else ''}+head-{digest}"
         try:
             if backend == "onnx":
                 from analysis.sentiment import onnx_backend
@@ -184,8 +314,18 @@ class HeadModel(_ScoringMixin):
                 self.encoder = MiniLMEncoder(max_length, batch_size, threads, quantize, adapter)
         except DeltasDoNotFit as exc:
             raise UserError(f"sentiment head {head_path} carries LoRA deltas that do not fit all-MiniLM-L6-v2 ({exc}): retrain it") from None
+        self.tokenizer = None  # for windows: loaded on the first text that might be long
 
-    def probabilities(self, texts: list[str]) -> np.ndarray:
+    def _token_offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        if self.tokenizer is None:  # the model's own tokenizer.json, untruncated (what both backends run)
+            from tokenizers import Tokenizer
+
+            self.tokenizer = Tokenizer.from_file(str(encoder_path() / "tokenizer.json"))
+            self.tokenizer.no_padding()
+            self.tokenizer.no_truncation()
+        return [e.offsets for e in self.tokenizer.encode_batch(texts, add_special_tokens=False)]
+
+    def _probabilities(self, texts: list[str]) -> np.ndarray:
         """Each row's logits as its own sums of products, not one matrix product: BLAS's sgemm
         rounds a row differently by how many rows it multiplies at once (up to 5e-7 here), which
         would make a text's score depend on the texts scored with it (the local path's chunks,
@@ -199,7 +339,7 @@ class SequenceClassifierModel(_ScoringMixin):
 
     name = "transformer"
 
-    def __init__(self, model_dir: Path, max_length: int, batch_size: int, threads: int):
+    def __init__(self, model_dir: Path, max_length: int, batch_size: int, threads: int, windowed: bool = True):
         if not (model_dir / "config.json").exists():
             raise UserError(f"sentiment model directory {model_dir} has no config.json: point [transformer].model_dir at a saved transformers model")
         offline()
@@ -220,13 +360,18 @@ class SequenceClassifierModel(_ScoringMixin):
             raise UserError(f"sentiment model {model_dir} labels {sorted(names.values())} do not name negative and positive: relabel id2label in its config.json")
         self.batcher = Batcher(_hf_encode(self.tokenizer, max_length), batch_size)
         stamp = hashlib.sha256((model_dir / "config.json").read_bytes()).hexdigest()[:10]
-        self.model_id = f"seqcls-{model_dir.name}-{stamp}"
+        # windows need the character offsets only a fast tokenizer gives
+        self.max_length, self.windowed = max_length, windowed and bool(getattr(self.tokenizer, "is_fast", False))
+        self.model_id = f"seqcls-{model_dir.name}-{stamp}{'-win' if self.windowed else ''}"
 
     def _forward(self, enc):
         with self.torch.inference_mode():
             return self.torch.softmax(self.model(**enc).logits, dim=-1).numpy()
 
-    def probabilities(self, texts: list[str]) -> np.ndarray:
+    def _token_offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        return [list(map(tuple, o)) for o in self.tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]]
+
+    def _probabilities(self, texts: list[str]) -> np.ndarray:
         raw = self.batcher.run(texts, self._forward)
         p = np.zeros((len(texts), 3), dtype=np.float32)
         for k, col in enumerate(self.columns):
@@ -240,13 +385,14 @@ def load_transformer(cfg: dict):
     batch_size = int(cfg.get("batch_size", 64))
     threads = int(cfg.get("threads", 2))
     backend = str(cfg.get("backend", "onnx"))
+    windowed = bool(cfg.get("windows", True))  # texts over max_length tokens in sentence windows (else their start)
     if backend not in BACKENDS:
         raise UserError(f"unknown [transformer].backend {backend!r} in config/sentiment.toml: use one of {', '.join(BACKENDS)}")
     if cfg.get("model_dir"):
         model_dir = _resolve(cfg["model_dir"])
         if not model_dir.is_dir():
             raise UserError(f"sentiment model directory {model_dir} not found: fix [transformer].model_dir in config/sentiment.toml")
-        return SequenceClassifierModel(model_dir, max_length, batch_size, threads)
+        return SequenceClassifierModel(model_dir, max_length, batch_size, threads, windowed)
     cache_dir = _resolve(cfg["onnx_cache"]) if cfg.get("onnx_cache") else None
     return HeadModel(_resolve(cfg.get("head", DEFAULT_HEAD)), max_length, batch_size, threads,
-                     bool(cfg.get("quantize", True)), backend, cache_dir)
+                     bool(cfg.get("quantize", True)), backend, cache_dir, windowed)
