@@ -2,8 +2,10 @@
 
 Every model has `model_id` (names the model *and its version*, so cached scores of another version
 are never reused), `score(texts) -> (scores, labels)` with scores in -1..1 and labels in LABELS, and
-`explain(text) -> [(word, weight), ...]` (the words that carried the score, weight signed).
-Empty or blank texts score 0, neutral, without reaching the model.
+`explain(text) -> [(part, weight), ...]` (the parts of the text that carried the score, weight
+signed: words; for a text the transformer reads in sentence windows, longer than its max_length
+tokens, the windows' texts, each a substring of the text). Empty or blank texts score 0, neutral,
+without reaching the model.
 
 Nothing is loaded at import time: `load_model` imports vaderSentiment or torch only when asked.
 """
