@@ -126,3 +126,12 @@ def test_a_header_only_file_gives_a_header_only_output_with_the_new_columns(tmp_
     done = run_cli("--in", src, "--text-column", "text", "--out", out)
     assert done.returncode == 0, done.stderr
     assert out.read_text(encoding="utf-8").splitlines() == ["id,text,sentiment_score,sentiment_label"]
+
+
+def test_without_model_the_command_scores_with_the_pipelines_configured_model_the_transformer(tmp_path):
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("comment\nThank you, that was really helpful.\nStop calling me, this is harassment.\n", encoding="utf-8")
+    done = run_cli("--in", src, "--text-column", "comment", "--out", out, "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert "with all-MiniLM-L6-v2" in done.stderr  # the transformer's model id, not vader's
+    assert [r["sentiment_label"] for r in read(out)] == ["positive", "negative"]

@@ -102,3 +102,25 @@ def test_a_new_model_version_does_not_reuse_another_versions_scores(db):
     refresh(db, model)
     assert model.scored == 2
     assert rows(db, "select distinct model_id from turn_sentiment") == [("vader-next",)]
+
+
+def test_switching_back_to_an_earlier_model_rescores_nothing_and_its_scores_return(db):
+    add_conversation(db, "C1", "A1", datetime(2026, 2, 1, 15, tzinfo=UTC),
+                     [("agent", "Hello."), ("customer", "This is awful, stop calling me.")])
+    first, second = CountingModel(), CountingModel()
+    second.model_id = "vader-retrained"
+    refresh(db, first)
+    refresh(db, second)
+    assert rows(db, "select distinct model_id from turn_sentiment") == [("vader-retrained",)]
+    stats = refresh(db, first)  # back to the first model: its cached scores serve
+    assert stats["texts_scored"] == 0 and first.scored == 2
+    assert rows(db, "select distinct model_id from turn_sentiment") == [(first.model_id,)]
+    assert rows(db, "select distinct model_id from conversation_sentiment") == [(first.model_id,)]
+
+
+def test_the_pipeline_scores_with_the_configured_model_the_transformer_unless_told_otherwise(db, tmp_path):
+    from analysis.sentiment import read_config
+
+    assert read_config()["pipeline"]["model"] == "transformer"  # the shipped configuration (issue 23)
+    assert load_model(config={}).name == "transformer"  # no configuration at all: the same default
+    assert load_model(config={"pipeline": {"model": "vader"}}).model_id.startswith("vader")

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 CONFIG = ROOT / "config" / "sentiment.toml"
 LABELS = ("negative", "neutral", "positive")
 MODELS = ("vader", "transformer")
+DEFAULT_MODEL = "transformer"  # the pipeline's model when config/sentiment.toml names none (issue 23)
 
 
 def read_config(path: str | Path | None = None) -> dict:
@@ -38,7 +39,7 @@ def read_config(path: str | Path | None = None) -> dict:
 def load_model(name: str | None = None, config: dict | None = None):
     """A model by name (`vader` or `transformer`); without a name, the pipeline's configured one."""
     config = read_config() if config is None else config
-    name = name or config.get("pipeline", {}).get("model", "vader")
+    name = name or config.get("pipeline", {}).get("model", DEFAULT_MODEL)
     if name == "vader":
         from analysis.sentiment.vader import VaderModel
 

@@ -28,8 +28,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--in", dest="inp", required=True, metavar="PATH",
                         help="input CSV with a header row (--engine spark: also a Parquet file or folder, any URI the cluster reads)")
     parser.add_argument("--text-column", required=True, metavar="COL", help="the column holding the text to score")
-    parser.add_argument("--model", default="vader", metavar="vader|transformer|PATH",
-                        help="vader (fast, default), transformer, or the path of a trained model "
+    parser.add_argument("--model", default=None, metavar="vader|transformer|PATH",
+                        help="transformer, vader (fast), or the path of a trained model; "
+                             "default: config/sentiment.toml's [pipeline] model (transformer) "
                              "(a weights .npz file like models/sentiment_minilm_lora.npz, or a transformers model folder)")
     parser.add_argument("--out", required=True, metavar="PATH",
                         help="output CSV (written whole or not at all); with --engine spark also a .parquet folder")
@@ -42,13 +43,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def resolve_model(choice: str) -> tuple[str, dict]:
+def resolve_model(choice: str | None) -> tuple[str, dict]:
     """(model name, configuration) for --model: vader, transformer (config/sentiment.toml's
-    [transformer] settings) or the path of a trained model (its weights .npz file, or a transformers
-    model folder), which replaces the configured weights. A one-line UserError when it is none of them."""
-    from analysis.sentiment import read_config
+    [transformer] settings), the path of a trained model (its weights .npz file, or a transformers
+    model folder), which replaces the configured weights, or None: the pipeline's configured model.
+    A one-line UserError when it is none of them."""
+    from analysis.sentiment import DEFAULT_MODEL, read_config
 
     config = read_config()
+    if choice is None:
+        choice = str(config.get("pipeline", {}).get("model", DEFAULT_MODEL))
     if choice in MODELS:
         return choice, config
     path = Path(choice).expanduser()
