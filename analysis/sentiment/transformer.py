@@ -171,8 +171,9 @@ class _ScoringMixin:
     def _token_offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
         raise NotImplementedError
 
-    def _plan(self, texts: list[str]) -> list[list[tuple[int, int, int, int]] | None]:
-        """Per text: None when it fits max_length tokens (read as it is), else its windows."""
+    def _plan(self, texts: list[str]) -> list[tuple[list, list] | None]:
+        """Per text: None when it fits max_length tokens (read as it is), else (its tokens'
+        character offsets, its `windows`)."""
         budget = self.max_length - 2  # [CLS] and [SEP]
         plan: list = [None] * len(texts)
         if not self.windowed:
@@ -185,7 +186,8 @@ class _ScoringMixin:
         return plan
 
     def _windowed(self, texts: list[str]):
-        """(probabilities per text, plan, per long text its windows' texts, probabilities and weights)."""
+        """(probabilities per text, {index of each long text: (its windows, their texts, their
+        probabilities, their weights)})."""
         texts = [str(t) for t in texts]
         plan = self._plan(texts)
         long = [i for i, w in enumerate(plan) if w is not None]
@@ -249,10 +251,8 @@ class _ScoringMixin:
         """
         if is_blank(text):
             return []
-        if self.windowed:
-            _, detail = self._windowed([str(text)])
-            if detail:
-                return self._explain_windows(*detail[0], top)
+        if self._plan([str(text)])[0] is not None:  # cheap: a short text is not scored twice
+            return self._explain_windows(*self._windowed([str(text)])[1][0], top)
         words = str(text).split()
         if len(words) > 60:
             return []
