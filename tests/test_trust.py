@@ -309,7 +309,7 @@ def test_the_data_page_shows_both_chains_and_flags_a_tampered_log(app_test, demo
     at = app_test("admin", "data")
     at.segmented_control[0].set_value("Access log").run()
     assert not at.exception
-    assert [s.value.split(" (")[0] for s in at.success] == ["The access log", "The review log"]
+    assert [s.value.split(" (")[0] for s in at.success] == ["The access log", "The review log", "The label log"]
     assert "page_view" in set(at.dataframe[-1].value["event"])
     tamper(tmp_path / "reviews.sqlite", "drop trigger reviews_no_update", "update reviews set state = 'dismissed'")
     at.run()

@@ -1,12 +1,17 @@
-"""Conversations: how customers feel and why, QA phrase checks and vulnerability cues."""
+"""Conversations: how customers feel and why, QA phrase checks and vulnerability cues, and people's
+sentiment labels of turns (compliance and admin label them in the transcript viewer)."""
 from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
 
 import plotly.express as px
 import streamlit as st
 
-from analysis.sentiment import report
+from analysis.errors import UserError
+from analysis.sentiment import labels, report
 from dashboard import ui
-from dashboard.data import load
+from dashboard.data import db_path, load
 
 ui.header("Conversations", "customer sentiment per conversation, QA phrase checks, vulnerability cues")
 f = ui.filters()
@@ -26,6 +31,37 @@ def fmt(value, pattern="{:.1f}"):
     return "–" if value is None or value != value else pattern.format(value)
 
 
+label_log = labels.default_path(db_path())
+
+
+def label_key(turn: int) -> str:
+    return f"conv_label_{turn}"
+
+
+def ask_to_label(conversation_id: str, turn: int, model_label: str | None, model_id: str | None) -> None:
+    """A label control changed: note what was asked. The page's run records it, after app.py has checked
+    the user and role again (a callback runs before that check)."""
+    value = st.session_state.get(label_key(turn))
+    if value is not None:  # a click on the chosen label only clears the control: a label is replaced, never withdrawn
+        st.session_state["conv_label_asked"] = (conversation_id, turn, value, model_label, model_id)
+
+
+def record_asked_label() -> None:
+    asked = st.session_state.pop("conv_label_asked", None)
+    if not asked:
+        return
+    conversation_id, turn, value, model_label, model_id = asked
+    user = st.session_state["user"]
+    try:
+        # The page reads the clock; analysis/ takes the time as an argument.
+        labels.record(label_log, conversation_id, turn, value, user["username"], datetime.now(timezone.utc),
+                      role=ui.role(), model_label=model_label, model_id=model_id)
+    except UserError as exc:
+        st.error(str(exc))
+    else:
+        st.toast(f"Turn {turn} labelled {value}" + (" (the model's label confirmed)" if value == model_label else ""))
+
+
 if view == "Sentiment":
     # One query (cached) gives the headline, the histogram, the trend and the breakdown; the breakdown's
     # grouping is read before its control is drawn, so changing it asks for one new query, not four.
@@ -37,6 +73,18 @@ if view == "Sentiment":
     c[1].metric("Negative (customer)", fmt(o["negative_pct"], "{:.1f}%"), help="Share of conversations where the customer spoke whose customer mean score is <= -0.05")
     c[2].metric("Mean customer score", fmt(o["mean_customer_score"], "{:+.2f}"), help="-1 (negative) .. +1 (positive)")
     c[3].metric("Accounts with vulnerability cues", f"{o['flagged_accounts']:,}")
+    # The label log's newest id is part of the cache key: a new label is counted at the next run.
+    ag = load(labels.agreement, str(label_log), labels.latest_id(label_log))
+    st.caption(f"Scores by model {ui.literal(ag['model_id'] or 'unknown')} · people's labels of turns, given in the "
+               "transcript viewer by compliance and admin users (all labels, whatever the filters):")
+    c = st.columns(4)
+    c[0].metric("Sentiment labels", f"{ag['labels']:,}", help=f"by {ag['labellers']:,} labellers, in {label_log.name}")
+    c[1].metric("Labelled turns", f"{ag['labelled_turns']:,}",
+                help=f"a turn labelled twice counts by its latest label; {ag['confirmed']:,} confirm the model's label")
+    c[2].metric("Model agrees with labels", fmt(None if ag["agreement"] is None else 100 * ag["agreement"], "{:.1f}%"),
+                help="share of labelled turns whose stored model label equals the person's label")
+    c[3].metric("Turns compared", f"{ag['agree']:,} of {ag['compared']:,}",
+                help="labelled turns the current model scored; of them, those it labels as the person did")
     hist = report.histogram_of(cells)
     if hist.empty:
         st.info("No scored conversations in the filters.")
@@ -89,16 +137,37 @@ elif view == "Lowest and transcripts":
                 st.caption("Transcript text is withheld for your role; scores, QA results and cue types are shown.")
             st.caption("Highlights: green/red = words that carried the score (VADER), amber = QA phrase hit, blue = vulnerability cue. "
                        "Turn influence = how much the turn moved the customer's mean.")
+            can_label = labels.can_label(ui.role())
+            if can_label:
+                record_asked_label()
+                st.caption("Label a turn's sentiment with the buttons beside it; the model's own label is marked "
+                           "(model): choosing it confirms the model. Labels train the model (`sentiment-train --db`).")
+            # Read on every run (a few rows, indexed): a label just given shows at once.
+            human = {int(r.turn): r for r in labels.current(label_log, chosen).itertuples()}
             for row in t["turns"].itertuples():
+                turn = int(row.turn)
                 colour = LABEL_COLOURS.get(row.label, "#bbbbbb")
                 influence = "" if row.influence is None or row.influence != row.influence else f" · influence {row.influence:+.2f}"
                 tags = " ".join(f"<span class='tag'>{report.html.escape(s['label'])}</span>" for s in row.spans if s["kind"] != "word")
-                st.markdown(
-                    f"<div class='turn' data-turn='{int(row.turn)}' style='border-left:6px solid {colour};padding:4px 10px;margin:4px 0'>"
-                    f"<small><b>{row.speaker}</b> · turn {int(row.turn)} · score {fmt(row.score, '{:+.2f}')}{influence} {tags}</small><br>"
-                    f"{report.highlight_html(row.text, row.spans)}</div>",
-                    unsafe_allow_html=True,
-                )
+                person = human.get(turn)
+                mark = "" if person is None else (
+                    f" · <span class='human-label'>human: <b>{person.label}</b>"
+                    + (f" ({html.escape(person.labeller)})" if ui.can_see_pii() else "") + "</span>")
+                turn_html = (
+                    f"<div class='turn' data-turn='{turn}' style='border-left:6px solid {colour};padding:4px 10px;margin:4px 0'>"
+                    f"<small><b>{row.speaker}</b> · turn {turn} · score {fmt(row.score, '{:+.2f}')}{influence}{mark} {tags}</small><br>"
+                    f"{report.highlight_html(row.text, row.spans)}</div>")
+                if not can_label:
+                    st.markdown(turn_html, unsafe_allow_html=True)
+                    continue
+                model_label = row.label if isinstance(row.label, str) else None
+                left, right = st.columns([3, 2], vertical_alignment="center")
+                left.markdown(turn_html, unsafe_allow_html=True)
+                st.session_state[label_key(turn)] = None if person is None else person.label
+                right.segmented_control(
+                    f"Sentiment of turn {turn}", labels.LABELS, key=label_key(turn), label_visibility="collapsed",
+                    format_func=lambda lab, m=model_label: f"{lab} (model)" if lab == m else lab,
+                    on_change=ask_to_label, args=(chosen, turn, model_label, h["model_id"]))
             st.dataframe(t["qa"], hide_index=True)
 
 elif view == "QA checks":
