@@ -18,6 +18,7 @@ COMMANDS = {
     "audit": ("analysis.compliance.cli", "write every contact-rule breach to CSV"),
     "scorecard": ("analysis.scorecard", "write a month's scorecard metrics (CSV or PDF)"),
     "sentiment": ("analysis.sentiment.cli", "score the sentiment of a CSV text column"),
+    "sentiment-train": ("analysis.sentiment.train", "fine-tune the sentiment model on a firm's labelled texts"),
     "import-cfpb": ("analysis.cfpb", "import a CFPB Consumer Complaint Database export"),
     "users": ("analysis.users", "manage dashboard users (hashed passwords)"),
     "verify-logs": ("analysis.verifylogs", "check that the access log and the review log are whole (hash chains)"),

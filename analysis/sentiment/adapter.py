@@ -104,3 +104,26 @@ def average(parts: list[dict]) -> dict:
             out[key] = np.concatenate([np.asarray(p[key], dtype=np.float32) for p in parts], axis=1) / np.float32(k)
     out.update(lora_rank=np.array(int(first["lora_rank"]) * k), lora_alpha=np.array(float(first["lora_alpha"]) * k))
     return out
+
+
+def combine(parts: list[dict]) -> dict:
+    """Several sets of deltas applied on top of each other (the shipped model's, then a firm's
+    fine-tuning over it: `analysis.sentiment.train`) as one set of factors. The sum of the deltas
+    s_i * B_i @ A_i (s_i = alpha_i / rank_i) is s * [s_1/s B_1 .. s_k/s B_k] @ [A_1; ..; A_k], with s the
+    first set's scale: factors of rank sum(rank_i) at alpha = s * that rank, which `merge` adds like
+    one run's (a B is rescaled only when its scale differs from the first's; equal scales concatenate
+    exactly). Returns the `lora.*` arrays (float32) with `lora_rank` and `lora_alpha`."""
+    scales = [float(p["lora_alpha"]) / float(p["lora_rank"]) for p in parts]
+    names = sorted(key for key in parts[0] if key.startswith("lora."))
+    if any(sorted(key for key in p if key.startswith("lora.")) != names for p in parts[1:]):
+        raise DeltasDoNotFit("the sets of deltas are on other layers")
+    out = {}
+    for key in names:
+        if key.endswith(".A"):
+            out[key] = np.concatenate([np.asarray(p[key], dtype=np.float32) for p in parts], axis=0)
+        else:
+            out[key] = np.concatenate([np.asarray(p[key], dtype=np.float32) * np.float32(s / scales[0])
+                                       for p, s in zip(parts, scales)], axis=1)
+    rank = sum(int(p["lora_rank"]) for p in parts)
+    out.update(lora_rank=np.array(rank), lora_alpha=np.array(scales[0] * rank))
+    return out

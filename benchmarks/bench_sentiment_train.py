@@ -1,0 +1,100 @@
+"""`sentiment-train`: training time, and accuracy before and after training on a firm's labels.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_sentiment_train.py [--sizes 2000 700] [--max-epochs 6]
+
+The shipped Amazon review snippets (data/sentiment/vader_gold/amazonReviewSnippets_GroundTruth.txt,
+3,708 texts, 20 raters' mean -> negative / neutral / positive through labelled.vader_label; held out
+of the shipped model's training) stand in for a firm's labels: a seeded sample of N of them is the
+firm's labelled set, the rest of the set is the test ("the rest of that domain"); UCI's Amazon
+sentences (1,000, positive / negative only, also never trained on) measure pos-vs-neg transfer.
+For each N: the shipped model, the baseline (a logistic head on the frozen MiniLM's embeddings,
+class-weighted, trained on the same N labels) and the model `sentiment-train` writes, all measured
+on the same texts; the trained model through the inference path (config/sentiment.toml's backend,
+onnx int8 by default). Prints training time with the load average.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from analysis.sentiment import LABELS, labelled, read_config  # noqa: E402
+from analysis.sentiment import train as st  # noqa: E402
+
+
+def figures(p, gold, has_neutral=None):
+    return labelled.validation_metrics(p, gold, np.ones(len(gold), bool) if has_neutral is None else has_neutral)
+
+
+def load(path: Path):
+    from analysis.sentiment.transformer import load_transformer
+
+    cfg = {k: v for k, v in read_config().get("transformer", {}).items() if k != "model_dir"}
+    cfg["head"] = str(path)
+    return load_transformer(cfg)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 700])
+    parser.add_argument("--max-epochs", type=int, default=st.MAX_EPOCHS)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    rows = labelled.load("vader_amazon")
+    texts = [t for t, _ in rows]
+    y = np.array([LABELS.index(label) for _, label in rows])
+    uci = labelled.load("uci_amazon")
+    uci_texts, uci_y = [t for t, _ in uci], np.array([LABELS.index(label) for _, label in uci])
+    order = np.random.default_rng(args.seed).permutation(len(texts))
+
+    from sklearn.linear_model import LogisticRegression
+
+    from analysis.sentiment.transformer import MiniLMEncoder
+
+    encoder = MiniLMEncoder(max_length=64, batch_size=32, threads=2, quantize=False)
+    emb = encoder.embed(texts)
+    uci_emb = encoder.embed(uci_texts)
+    shipped = load(ROOT / st.BASE)
+    ship_p, ship_uci = shipped.probabilities(texts), shipped.probabilities(uci_texts)
+
+    print(f"vader_amazon: {len(texts):,} texts ({', '.join(f'{int(c)} {n}' for c, n in zip(np.bincount(y), LABELS))}); "
+          f"uci_amazon: {len(uci_texts):,} (pos-vs-neg only)")
+    for n in args.sizes:
+        train_rows, test_rows = np.sort(order[:n]), np.sort(order[n:])
+        gold = y[test_rows]
+        base = LogisticRegression(max_iter=2000, class_weight="balanced", C=1.0).fit(emb[train_rows], y[train_rows])
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "firm.npz"
+            load1 = os.getloadavg()[0]
+            t0 = time.perf_counter()
+            result = st.train([texts[i] for i in train_rows], y[train_rows], out, max_epochs=args.max_epochs, quiet=True,
+                              source="vader_amazon sample")
+            seconds = time.perf_counter() - t0
+            load2 = os.getloadavg()[0]
+            model = load(out)
+            mine_p, mine_uci = model.probabilities([texts[i] for i in test_rows]), model.probabilities(uci_texts)
+        print(f"\n{n:,} labels (test: the other {len(test_rows):,} vader_amazon texts; uci_amazon 1,000): "
+              f"trained in {seconds:.0f} s (kept epoch {result['epoch']}; load average {load1:.1f} at start, {load2:.1f} at end, 2 cores)")
+        print(f"  {'model':<42} {'pos-vs-neg':>10} {'macro-F1':>9} {'uci pos-vs-neg':>15}")
+        for name, p, pu in (("shipped model", ship_p[test_rows], ship_uci),
+                            ("logistic head on frozen MiniLM (baseline)", base.predict_proba(emb[test_rows]), base.predict_proba(uci_emb)),
+                            ("sentiment-train", mine_p, mine_uci)):
+            acc, f1 = figures(p, gold)
+            uacc, _ = figures(pu, uci_y)
+            print(f"  {name:<42} {acc:>10.3f} {f1:>9.3f} {uacc:>15.3f}")
+        print(f"  validation as printed by the command: shipped {result['shipped'][0]:.3f} / {result['shipped'][1]:.3f}, "
+              f"trained {result['trained'][0]:.3f} / {result['trained'][1]:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
