@@ -135,8 +135,9 @@ elif view == "Lowest and transcripts":
             m[3].metric("Label", h["label"] or "–")
             if not ui.can_see_pii():
                 st.caption("Transcript text is withheld for your role; scores, QA results and cue types are shown.")
-            st.caption("Highlights: green/red = words that carried the score (VADER), amber = QA phrase hit, blue = vulnerability cue. "
-                       "Turn influence = how much the turn moved the customer's mean.")
+            words = "green/red = words that carried the score (VADER), " if str(h["model_id"] or "").startswith("vader") else ""
+            st.caption(f"Scores by model {ui.literal(h['model_id'] or 'unknown')}. Highlights: {words}amber = QA phrase hit, "
+                       "blue = vulnerability cue. Turn influence = how much the turn moved the customer's mean.")
             can_label = labels.can_label(ui.role())
             if can_label:
                 record_asked_label()
