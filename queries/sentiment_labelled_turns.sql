@@ -1,10 +1,11 @@
 -- One row per labelled turn: people's latest sentiment labels (the frame human_labels that
--- analysis.sentiment.labels registers: label_id, conversation_id, turn, label) with the turn's speaker
--- and text and the stored model's label and model id, empty where the turn is not in this database
--- or not scored. What sentiment-train --db trains on, and the page's agreement with the model.
+-- analysis.sentiment.labels registers: label_id, conversation_id, turn, text_md5, label) with the
+-- turn's speaker and text, whether the text is the one labelled (same_text: its MD5 equals text_md5,
+-- or the label kept none), and the stored model's label and model id, empty where the turn is not in
+-- this database or not scored. What sentiment-train --db trains on, and the page's agreement.
 -- Grain: one row per (conversation_id, turn) of human_labels, in label_id order.
 with human as (
-    select label_id, conversation_id, turn, label from human_labels
+    select label_id, conversation_id, turn, text_md5, label from human_labels
 ),
 
 turns as (
@@ -18,6 +19,7 @@ scores as (
 final as (
     select
         h.label_id, h.conversation_id, h.turn, h.label, t.speaker, t.text,
+        coalesce(h.text_md5 = md5(t.text), h.text_md5 is null) as same_text,
         s.label as stored_label, s.model_id as stored_model_id
     from human as h
     left join turns as t on t.conversation_id = h.conversation_id and t.turn = h.turn

@@ -3,6 +3,7 @@ what training reads from it, the model's agreement with it, and the Conversation
 counts it (AppTest on the demo database; the browser test is tests/test_browser_labels.py)."""
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import subprocess
 import sys
@@ -122,12 +123,13 @@ def test_verify_logs_checks_the_label_log_beside_the_database(tmp_path, monkeypa
 
 def test_training_reads_the_latest_label_of_each_turn_with_its_text_from_the_database(demo_db, tmp_path):
     log = tmp_path / "labels.sqlite"
-    (c1, t1, l1, m1, x1), (c2, t2, l2, m2, x2), (c3, t3, l3, m3, x3) = scored_turns(demo_db, 3)
-    labels.record(log, c1, t1, "negative", "amy", T0, role="compliance", model_label=l1, model_id=m1)
-    labels.record(log, c2, t2, "positive", "amy", T0, role="compliance", model_label=l2, model_id=m2)
-    labels.record(log, c1, t1, "neutral", "bob", T0, role="admin", model_label=l1, model_id=m1)  # replaces amy's
+    (c1, t1, l1, m1, x1), (c2, t2, l2, m2, x2), (c3, t3, l3, m3, x3), (c4, t4, _, _, x4) = scored_turns(demo_db, 4)
+    labels.record(log, c1, t1, "negative", "amy", T0, role="compliance", text=x1, model_label=l1, model_id=m1)
+    labels.record(log, c2, t2, "positive", "amy", T0, role="compliance", model_label=l2, model_id=m2)  # no text kept
+    labels.record(log, c1, t1, "neutral", "bob", T0, role="admin", text=x1, model_label=l1, model_id=m1)  # replaces amy's
     labels.record(log, "NOT-IN-DB", 1, "negative", "bob", T0, role="admin")  # a turn this database does not hold
-    labels.record(log, c3, t3, l3, "bob", T0, role="admin", model_label=l3, model_id=m3)  # confirms the model
+    labels.record(log, c3, t3, l3, "bob", T0, role="admin", text=x3, model_label=l3, model_id=m3)  # confirms the model
+    labels.record(log, c4, t4, "negative", "bob", T0, role="admin", text=x4 + " (an earlier wording)")  # text changed since
     frame = labels.training_frame(demo_db, log)
     assert list(frame.columns) == ["text", "label"]
     assert list(zip(frame["text"], frame["label"])) == [(x2, "positive"), (x1, "neutral"), (x3, l3)]
@@ -136,24 +138,27 @@ def test_training_reads_the_latest_label_of_each_turn_with_its_text_from_the_dat
 
 def test_agreement_counts_labels_and_compares_the_latest_with_the_stored_model(demo_db, tmp_path):
     log = tmp_path / "labels.sqlite"
-    (c1, t1, l1, m1, _), (c2, t2, l2, m2, _), (c3, t3, l3, m3, _) = scored_turns(demo_db, 3)
+    (c1, t1, l1, m1, _), (c2, t2, l2, m2, _), (c3, t3, l3, m3, x3), (c4, t4, l4, m4, x4) = scored_turns(demo_db, 4)
+    labels.record(log, c4, t4, l4, "amy", T0, role="compliance", text=x4[::-1] + "!", model_label=l4, model_id=m4)  # changed
     labels.record(log, c1, t1, OTHER[l1], "amy", T0, role="compliance", model_label=l1, model_id=m1)
     labels.record(log, c1, t1, l1, "bob", T0, role="admin", model_label=l1, model_id=m1)      # agrees (latest)
     labels.record(log, c2, t2, OTHER[l2], "amy", T0, role="compliance", model_label=l2, model_id=m2)  # disagrees
-    labels.record(log, c3, t3, l3, "carol", T0, role="compliance", model_label=l3, model_id=m3)  # agrees
+    labels.record(log, c3, t3, l3, "carol", T0, role="compliance", text=x3, model_label=l3, model_id=m3)  # agrees
     labels.record(log, "NOT-IN-DB", 1, "negative", "bob", T0, role="admin")  # counted, not compared
     con = connect(demo_db, read_only=True)
     try:
         got = labels.agreement(con, log)
         before = labels.agreement(con, log, upto=1)
+        upto_two = labels.agreement(con, log, upto=2)
         stored_model = get_meta(con, "sentiment_model")
     finally:
         con.close()
-    assert {k: got[k] for k in ("labels", "labelled_turns", "labellers", "confirmed", "compared", "agree")} == {
-        "labels": 5, "labelled_turns": 4, "labellers": 3, "confirmed": 2, "compared": 3, "agree": 2}
+    assert {k: got[k] for k in ("labels", "labelled_turns", "labellers", "confirmed", "changed", "compared", "agree")} == {
+        "labels": 6, "labelled_turns": 5, "labellers": 3, "confirmed": 3, "changed": 1, "compared": 3, "agree": 2}
     assert got["agreement"] == pytest.approx(2 / 3)
     assert got["model_id"] == stored_model == m1
-    assert (before["labels"], before["compared"], before["agree"], before["agreement"]) == (1, 1, 0, 0.0)
+    assert (before["labels"], before["changed"], before["compared"], before["agreement"]) == (1, 1, 0, None)
+    assert (upto_two["labels"], upto_two["compared"], upto_two["agree"], upto_two["agreement"]) == (2, 1, 0, 0.0)
 
 
 # --- the Conversations page (AppTest) -----------------------------------------------------------------
@@ -177,6 +182,7 @@ def test_a_compliance_user_labels_a_turn_in_the_transcript_and_it_reaches_traini
     done = labels.history(log)
     assert list(zip(done["conversation_id"], done["turn"], done["label"], done["model_label"], done["model_id"], done["labeller"])) == [
         (cid, turn, wanted, stored, model_id, "compliance")]
+    assert done["text_md5"][0] == hashlib.md5(text.encode("utf-8")).hexdigest()
     assert label_controls(at)[f"conv_label_{turn}"].value == wanted
     shown = "\n".join(m.value for m in at.markdown)
     assert f"human: <b>{wanted}</b> (compliance)" in shown

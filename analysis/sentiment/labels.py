@@ -15,6 +15,7 @@ argument: this module never reads the clock.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 from contextlib import closing
@@ -32,7 +33,7 @@ LABELS = ("negative", "neutral", "positive")
 # Who may label: the roles that read transcript text (a label of a turn one cannot read is a guess),
 # narrowed here rather than in access.PAGE_ROLES, which says who sees a page, not who writes to a log.
 LABELLER_ROLES = tuple(r for r in ("compliance", "admin") if access.can_see_pii(r))
-COLUMNS = ["label_id", "conversation_id", "turn", "label", "model_label", "model_id", "labeller", "labelled_at"]
+COLUMNS = ["label_id", "conversation_id", "turn", "text_md5", "label", "model_label", "model_id", "labeller", "labelled_at"]
 FIELDS = COLUMNS[1:]  # what the hash covers: every field but the id (the chain's order gives it)
 
 SCHEMA = """
@@ -40,6 +41,7 @@ create table if not exists labels (
     label_id integer primary key autoincrement,
     conversation_id text not null,
     turn integer not null,
+    text_md5 text,                      -- MD5 of the turn's text as labelled (UTF-8, hex): a changed text drops the label
     label text not null check (label in ('negative', 'neutral', 'positive')),
     model_label text,                   -- the model's label shown when the person labelled (null: unscored)
     model_id text,                      -- the model that gave it
@@ -81,11 +83,13 @@ def verify(path: str | Path) -> tuple[int, str, list[str]]:
 
 
 def record(path: str | Path, conversation_id: str, turn: int, label: str, labeller: str, at: datetime, *,
-           role: str, model_label: str | None = None, model_id: str | None = None) -> dict:
+           role: str, text: str | None = None, model_label: str | None = None, model_id: str | None = None) -> dict:
     """Append one label of turn `turn` of `conversation_id` by `labeller` (signed in with `role`) and return it.
 
-    `model_label` / `model_id`: the model's label of the turn as the labeller saw it (a confirmation of
-    the model is a label equal to it). Roles without the right to label are refused here, whatever the page shows.
+    `text`: the turn's text as the labeller read it; its MD5 is kept, so that if an import later changes
+    the turn's text the label is not applied to words nobody labelled. `model_label` / `model_id`: the
+    model's label of the turn as the labeller saw it (a confirmation of the model is a label equal to
+    it). Roles without the right to label are refused here, whatever the page shows.
     """
     if not can_label(role):
         raise UserError(f"role {role!r} may not label sentiment: labels are given by {' or '.join(LABELLER_ROLES)} users")
@@ -100,7 +104,8 @@ def record(path: str | Path, conversation_id: str, turn: int, label: str, labell
     if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
         raise UserError("the time of a label must be a time-zone-aware datetime: pass e.g. datetime.now(timezone.utc)")
     labelled_at = at.astimezone(timezone.utc).isoformat(timespec="seconds")
-    values = [str(conversation_id), int(turn), label, model_label, model_id, labeller.strip(), labelled_at]
+    text_md5 = None if text is None else hashlib.md5(str(text).encode("utf-8")).hexdigest()
+    values = [str(conversation_id), int(turn), text_md5, label, model_label, model_id, labeller.strip(), labelled_at]
     con = _open(Path(path), create=True)
     with closing(con):
         try:
@@ -145,21 +150,25 @@ def current(path: str | Path, conversation_id: str | None = None, upto: int | No
 
 
 def labelled_turns(con, latest: pd.DataFrame) -> pd.DataFrame:
-    """`latest` (current labels) with each turn's speaker and text and the stored model's label and id
-    (empty where the turn is not in this database or not scored), in the labels' order."""
-    cols = ["label_id", "conversation_id", "turn", "label", "speaker", "text", "stored_label", "stored_model_id"]
+    """`latest` (current labels) with each turn's speaker and text, whether that text is the one labelled
+    (`same_text`: true when the label kept no text hash), and the stored model's label and id (empty
+    where the turn is not in this database or not scored), in the labels' order."""
+    cols = ["label_id", "conversation_id", "turn", "label", "speaker", "text", "same_text", "stored_label", "stored_model_id"]
     if latest.empty:
         return pd.DataFrame(columns=cols)
     human = pd.DataFrame({"label_id": latest["label_id"].astype("int64"),
                           "conversation_id": latest["conversation_id"].astype(str),
-                          "turn": latest["turn"].astype("int64"), "label": latest["label"].astype(str)})
+                          "turn": latest["turn"].astype("int64"),
+                          "text_md5": latest["text_md5"].astype(object).where(latest["text_md5"].notna(), None),
+                          "label": latest["label"].astype(str)})
     return query_df(con, "sentiment_labelled_turns", frames={"human_labels": human})[cols]
 
 
 def training_frame(db_path: str | Path, labels_path: str | Path | None = None) -> pd.DataFrame:
     """DataFrame[text, label]: the latest label of each labelled turn with the turn's text from the
     database `db_path` (opened read-only), in the order the labels were given. Turns no longer in the
-    database are left out. What `sentiment-train --db FILE` trains on."""
+    database, or whose text has changed since it was labelled, are left out. What
+    `sentiment-train --db FILE` trains on."""
     labels_path = Path(labels_path) if labels_path else default_path(db_path)
     latest = current(labels_path)
     if latest.empty:
@@ -171,7 +180,7 @@ def training_frame(db_path: str | Path, labels_path: str | Path | None = None) -
         turns = labelled_turns(con, latest)
     finally:
         con.close()
-    found = turns[turns["text"].notna()]
+    found = turns[turns["text"].notna() & turns["same_text"].fillna(False).astype(bool)]
     return pd.DataFrame({"text": found["text"].astype(str).to_numpy(), "label": found["label"].astype(str).to_numpy()})
 
 
@@ -180,13 +189,15 @@ def agreement(con, labels_path: str | Path, upto: int | None = None) -> dict:
     dashboard passes `latest_id`, so its cache key changes with every new label):
 
     labels (rows in the log), labelled_turns, labellers, confirmed (latest labels equal to the model's
-    label shown at the time), compared (labelled turns with a stored model label), agree (of those,
+    label shown at the time), changed (labelled turns whose text has changed since: not compared),
+    compared (labelled turns, text unchanged, with a stored model label), agree (of those,
     stored label == human label), agreement (agree / compared, None when nothing to compare),
     model_id (the model that scored the data: meta 'sentiment_model', else the labelled turns' stored model id)."""
     every = history(labels_path, upto=upto)
     latest = current(labels_path, upto=upto)
     turns = labelled_turns(con, latest)
-    scored = turns[turns["stored_label"].notna()]
+    same = turns["same_text"].fillna(False).astype(bool) & turns["text"].notna()
+    scored = turns[same & turns["stored_label"].notna()]
     agree = int((scored["stored_label"] == scored["label"]).sum())
     model_id = get_meta(con, "sentiment_model")
     if not model_id and len(scored):
@@ -196,6 +207,7 @@ def agreement(con, labels_path: str | Path, upto: int | None = None) -> dict:
         "labelled_turns": len(latest),
         "labellers": int(every["labeller"].nunique()) if len(every) else 0,
         "confirmed": int((latest["label"] == latest["model_label"]).sum()) if len(latest) else 0,
+        "changed": int((turns["text"].notna() & ~same).sum()),
         "compared": len(scored),
         "agree": agree,
         "agreement": ratio(agree, len(scored)),

@@ -38,24 +38,24 @@ def label_key(turn: int) -> str:
     return f"conv_label_{turn}"
 
 
-def ask_to_label(conversation_id: str, turn: int, model_label: str | None, model_id: str | None) -> None:
+def ask_to_label(conversation_id: str, turn: int, text: str, model_label: str | None, model_id: str | None) -> None:
     """A label control changed: note what was asked. The page's run records it, after app.py has checked
     the user and role again (a callback runs before that check)."""
     value = st.session_state.get(label_key(turn))
     if value is not None:  # a click on the chosen label only clears the control: a label is replaced, never withdrawn
-        st.session_state["conv_label_asked"] = (conversation_id, turn, value, model_label, model_id)
+        st.session_state["conv_label_asked"] = (conversation_id, turn, text, value, model_label, model_id)
 
 
 def record_asked_label() -> None:
     asked = st.session_state.pop("conv_label_asked", None)
     if not asked:
         return
-    conversation_id, turn, value, model_label, model_id = asked
+    conversation_id, turn, text, value, model_label, model_id = asked
     user = st.session_state["user"]
     try:
         # The page reads the clock; analysis/ takes the time as an argument.
         labels.record(label_log, conversation_id, turn, value, user["username"], datetime.now(timezone.utc),
-                      role=ui.role(), model_label=model_label, model_id=model_id)
+                      role=ui.role(), text=text, model_label=model_label, model_id=model_id)
     except UserError as exc:
         st.error(str(exc))
     else:
@@ -84,7 +84,8 @@ if view == "Sentiment":
     c[2].metric("Model agrees with labels", fmt(None if ag["agreement"] is None else 100 * ag["agreement"], "{:.1f}%"),
                 help="share of labelled turns whose stored model label equals the person's label")
     c[3].metric("Turns compared", f"{ag['agree']:,} of {ag['compared']:,}",
-                help="labelled turns the current model scored; of them, those it labels as the person did")
+                help="labelled turns the current model scored; of them, those it labels as the person did"
+                     + (f"; {ag['changed']:,} labelled turns whose text has changed since are left out" if ag["changed"] else ""))
     hist = report.histogram_of(cells)
     if hist.empty:
         st.info("No scored conversations in the filters.")
@@ -168,7 +169,7 @@ elif view == "Lowest and transcripts":
                 right.segmented_control(
                     f"Sentiment of turn {turn}", labels.LABELS, key=label_key(turn), label_visibility="collapsed",
                     format_func=lambda lab, m=model_label: f"{lab} (model)" if lab == m else lab,
-                    on_change=ask_to_label, args=(chosen, turn, model_label, h["model_id"]))
+                    on_change=ask_to_label, args=(chosen, turn, row.text, model_label, h["model_id"]))
             st.dataframe(t["qa"], hide_index=True)
 
 elif view == "QA checks":
