@@ -31,3 +31,14 @@ def test_a_cue_and_the_word_inside_it_are_both_marked_and_the_text_is_escaped():
     assert out.count('class="hl-cue"') == 1 and out.count('class="hl-word"') == 2
     assert out.index('hl-cue') < out.index('hl-word')  # the word sits inside the cue's mark
     assert "&lt;" in out and "<bad>" not in out
+
+
+def test_a_transcript_is_explained_only_by_the_model_that_scored_it():
+    from analysis.sentiment import report
+
+    transformer = load_model("transformer")
+    assert report.explainer_for(transformer.model_id).model_id == transformer.model_id
+    assert report.explainer_for(load_model("vader").model_id).model_id.startswith("vader")
+    # scores from a model this configuration no longer loads (retrained, switched): no highlights
+    assert report.explainer_for(transformer.model_id.replace("+head-", "+head-0")) is None
+    assert report.explainer_for("") is None

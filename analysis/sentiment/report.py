@@ -160,6 +160,28 @@ def _word_spans(text: str, words: list[tuple[str, float]]) -> list[dict]:
     return spans
 
 
+_explainers: dict[str, object] = {}  # model id -> the model that explains its scores (or None), per process
+
+
+def explainer_for(model_id: str):
+    """The model that produced `model_id`'s scores, to explain them in the transcript: VADER, or the
+    configured transformer when its id is `model_id` (loaded once per process: seconds the first
+    time); None when this configuration no longer loads that model (switched or retrained since the
+    data was scored), so no highlight ever comes from a model other than the one that scored."""
+    if not model_id:
+        return None
+    if model_id not in _explainers:
+        from analysis.errors import UserError
+        from analysis.sentiment import load_model
+
+        try:
+            model = load_model("vader" if model_id.startswith("vader") else "transformer")
+        except UserError:
+            model = None
+        _explainers[model_id] = model if model is not None and model.model_id == model_id else None
+    return _explainers[model_id]
+
+
 def transcript(con, conversation_id: str, role: str) -> dict | None:
     """One conversation for the viewer, or None when it does not exist.
 
@@ -167,7 +189,8 @@ def transcript(con, conversation_id: str, role: str) -> dict | None:
     "qa": DataFrame(rule_id, kind, passed, title, source), "markers": DataFrame}. `influence` of a
     customer turn: the customer's mean minus the mean without that turn (how much it moved the
     conversation's score). `spans`: highlights [{start, end, kind word|qa|cue, label, weight}] —
-    for VADER the words that carried the turn's score. Text, spans and matched phrases are withheld,
+    the words (or a long text's windows) that carried the turn's score, by the model that scored it
+    (`explainer_for`). Text, spans and matched phrases are withheld,
     and the account id pseudonymised, for roles not entitled to personal data.
     """
     head = query_df(con, "conversation_header", {"conversation_id": conversation_id})
@@ -186,11 +209,8 @@ def transcript(con, conversation_id: str, role: str) -> dict | None:
         else:
             influence.append(None)
     turns["influence"] = influence
-    explainer = None
-    if str(header.get("model_id") or "").startswith("vader"):
-        from analysis.sentiment.vader import VaderModel
-
-        explainer = VaderModel()
+    # a role that may not read the text gets no word highlights: not computed at all
+    explainer = explainer_for(str(header.get("model_id") or "")) if access.can_see_pii(role) else None
     spans_col = []
     for turn, text in zip(turns["turn"], turns["text"]):
         spans = _word_spans(text, explainer.explain(text)) if explainer else []

@@ -136,7 +136,8 @@ elif view == "Lowest and transcripts":
             m[3].metric("Label", h["label"] or "–")
             if not ui.can_see_pii():
                 st.caption("Transcript text is withheld for your role; scores, QA results and cue types are shown.")
-            words = "green/red = words that carried the score (VADER), " if str(h["model_id"] or "").startswith("vader") else ""
+            explained = ui.can_see_pii() and report.explainer_for(str(h["model_id"] or "")) is not None
+            words = "green/red = words (or a long turn's sentences) that carried the score, " if explained else ""
             st.caption(f"Scores by model {ui.literal(h['model_id'] or 'unknown')}. Highlights: {words}amber = QA phrase hit, "
                        "blue = vulnerability cue. Turn influence = how much the turn moved the customer's mean.")
             can_label = labels.can_label(ui.role())
