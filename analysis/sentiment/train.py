@@ -43,8 +43,8 @@ MIN_PER_CLASS = 10
 VALIDATION_SHARE = 0.2
 MIN_VALIDATION_PER_CLASS = 3
 SEED = 20261206
-MAX_EPOCHS = 6
-PATIENCE = 2  # epochs without a better validation figure before stopping
+MAX_EPOCHS = 8
+PATIENCE = 4  # epochs without a better validation figure before stopping
 RANK, ALPHA = 8, 16.0  # the new deltas' scale (alpha / rank = 2) equals the shipped model's (48 / 24): combine concatenates exactly
 LR, HEAD_LR = 1e-3, 1e-3
 BATCH_SIZE = 16
