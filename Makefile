@@ -29,14 +29,19 @@ $(VENV)/.installed-spark: requirements-spark.txt $(VENV)/.installed
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-spark.txt
 	touch $@
 
-# Built only when missing (a progress bar shows on stderr); `make demo` rebuilds it.
+# Built only when missing (a progress bar shows on stderr); `make demo` rebuilds it. This first build
+# scores the texts with VADER (seconds), so the dashboard serves at once; `run` then rescores them with
+# the configured model (the transformer: minutes) in the background and publishes a new version of the
+# database when done (analysis/store.py), which the open pages show on their next run.
 $(DB): | $(VENV)/.installed
-	$(PY) -m analysis demo --db $(DB) $(if $(DEMO_ACCOUNTS),--accounts $(DEMO_ACCOUNTS))
+	$(PY) -m analysis demo --db $(DB) --sentiment-model vader $(if $(DEMO_ACCOUNTS),--accounts $(DEMO_ACCOUNTS))
 
 demo: $(VENV)/.installed
 	$(PY) -m analysis demo --db $(DB) $(if $(DEMO_ACCOUNTS),--accounts $(DEMO_ACCOUNTS))
 
 run: $(VENV)/.installed $(DB)
+	@# nothing to do (a second's check) when the stored scores are already the configured model's
+	$(PY) -m analysis refresh --db $(DB) --if-sentiment-model-changed > $(DB).rescore.log 2>&1 &
 	DASHBOARD_DB=$(abspath $(DB)) exec $(VENV)/bin/streamlit run dashboard/app.py \
 		--server.address 127.0.0.1 --server.port $(PORT) --server.headless true
 

@@ -5,7 +5,9 @@
 1. `git clone` the repository into a temporary directory;
 2. `make run PORT=<free port>` there in the background: it creates .venv, installs requirements.txt,
    builds the default demo database and starts Streamlit; the clock stops when /_stcore/health answers;
-3. stop it and `make run` again in the same clone: the second start (everything installed and built).
+3. the first build scores with VADER; `make run` rescores with the configured model (the transformer)
+   in the background while serving: the clock runs on until that version is published;
+4. stop it and `make run` again in the same clone: the second start (everything installed and built).
 
 pip's download cache is whatever this machine has (warm after the first install here), so the
 first figure is for a machine that has installed these wheels before; a machine that downloads them
@@ -94,8 +96,17 @@ def main() -> int:
         with open(log, "ab") as out:
             subprocess.run(["make", "install"], cwd=clone, stdout=out, stderr=subprocess.STDOUT, check=True)
         install_s = time.perf_counter() - t0
+        t_serve = time.perf_counter()
         serve_s, proc = start_and_time(clone, log, 20 * 60)
         fresh_s = clone_s + install_s + serve_s
+        # the first build scores with VADER; the configured model (the transformer) rescores in the
+        # background while the dashboard serves (Makefile): time until its version is published
+        rescore = clone / "data" / "demo.duckdb.rescore.log"
+        while "published" not in (rescore.read_text(errors="replace") if rescore.exists() else ""):
+            if time.perf_counter() - t_serve > 30 * 60:
+                raise SystemExit(f"the background rescoring did not publish within 30 min; see {rescore}")
+            time.sleep(1)
+        rescored_s = clone_s + install_s + time.perf_counter() - t_serve
         stop(proc)
         second_s, proc = start_and_time(clone, log, 120)
         stop(proc)
@@ -103,6 +114,7 @@ def main() -> int:
         print(f"install (venv + pip install -r requirements.txt): {install_s:.1f} s")
         print(f"demo build + first start (make run until /_stcore/health answers): {serve_s:.1f} s")
         print(f"fresh clone to serving: {fresh_s:.1f} s (target <= {FRESH_TARGET_S} s)")
+        print(f"fresh clone to the transformer's scores published (background rescoring while serving): {rescored_s:.1f} s")
         print(f"second start (make run, all installed and built): {second_s:.1f} s (target <= {SECOND_TARGET_S} s)")
         print(f"log: {log}" if args.keep else "(machine shared with other work: figures are noisy)")
     finally:

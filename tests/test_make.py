@@ -60,8 +60,26 @@ def test_make_run_builds_the_demo_database_when_missing_and_serves_it(tmp_path):
             con.close()
         with urllib.request.urlopen(url + "/", timeout=10) as resp:
             assert resp.status == 200 and b"<html" in resp.read(2000).lower()
+        # served first with VADER's scores; the configured model (the transformer) rescores in the
+        # background and publishes a new version while the dashboard keeps serving
+        from analysis.pipeline import scored_by
+        from analysis.sentiment import load_model
+
+        configured = load_model().model_id
+        t0 = time.monotonic()
+        while scored_by(db) != configured:
+            assert time.monotonic() - t0 < 600, f"not rescored with {configured}: {rescore_log(db)}"
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=10) as resp:
+                assert resp.status == 200
+            time.sleep(2)
+        assert "(stored: vader-" in rescore_log(db) and f"published sentiment scores by {configured}" in rescore_log(db)
     finally:
         stop(proc, log)
+
+
+def rescore_log(db) -> str:
+    path = db.parent / f"{db.name}.rescore.log"
+    return path.read_text(errors="replace") if path.exists() else "(no rescore log)"
 
 
 def test_make_run_serves_an_existing_database_without_rebuilding_it(tmp_path, demo_db_copy):
@@ -69,6 +87,11 @@ def test_make_run_serves_an_existing_database_without_rebuilding_it(tmp_path, de
     proc, url, log = make_run(tmp_path, DB=demo_db_copy)
     try:
         wait_health(proc, url, tmp_path / "make-run.log", timeout=120)
+        # already scored by the configured model: the background check finds nothing to do
+        deadline = time.monotonic() + 120
+        while "nothing to refresh" not in rescore_log(demo_db_copy) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert "nothing to refresh" in rescore_log(demo_db_copy)
     finally:
         stop(proc, log)
     assert demo_db_copy.stat().st_mtime_ns == before

@@ -77,8 +77,9 @@ def _generate(con, accounts: int, seed: int, progress: bool) -> Loader:
     return loader
 
 
-def build(path, accounts: int = 20000, seed: int = 42, progress: bool = True) -> dict:
-    """Build the demo database at `path` (replacing it). Returns row counts per table."""
+def build(path, accounts: int = 20000, seed: int = 42, progress: bool = True, sentiment_model: str | None = None) -> dict:
+    """Build the demo database at `path` (replacing it). Returns row counts per table.
+    `sentiment_model`: the model that scores its texts (None: the configured one)."""
     from analysis import store
     from analysis.db import query_rows, quote_ident, set_meta
     from analysis.pipeline import refresh
@@ -104,7 +105,7 @@ def build(path, accounts: int = 20000, seed: int = 42, progress: bool = True) ->
         if progress:
             print(f"  loaded {loader.counters['contact']:,} contacts for {accounts:,} accounts in {time.perf_counter() - t0:.1f}s",
                   file=sys.stderr)
-        refresh(con, progress=progress)
+        refresh(con, progress=progress, sentiment_model=sentiment_model)
         counts = {name: con.cursor().execute(f"select count(*) from {quote_ident(name)}").fetchall()[0][0] for name in TABLES}
     if progress:
         print(f"  demo database {path} built in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
@@ -128,12 +129,15 @@ def add_arguments(parser) -> None:
     parser.add_argument("--db", required=True, help="database file to write (replaced if it exists)")
     parser.add_argument("--accounts", type=int, default=20000, help="number of accounts (default 20000)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument("--sentiment-model", choices=("transformer", "vader"), default=None,
+                        help="the model that scores the texts (default: config/sentiment.toml's; `make run`'s "
+                             "first build uses vader, then rescores with the configured model in the background)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args) -> int:
     if args.seed < 0:
         raise UserError(f"--seed {args.seed} is negative: use a seed of 0 or more")
-    counts = build(args.db, accounts=args.accounts, seed=args.seed, progress=not args.quiet)
+    counts = build(args.db, accounts=args.accounts, seed=args.seed, progress=not args.quiet, sentiment_model=args.sentiment_model)
     print(", ".join(f"{name} {n:,}" for name, n in counts.items()))
     return 0
