@@ -21,7 +21,7 @@ COMMANDS = {
     "sentiment-train": ("analysis.sentiment.train", "fine-tune the sentiment model on a firm's labelled texts"),
     "import-cfpb": ("analysis.cfpb", "import a CFPB Consumer Complaint Database export"),
     "users": ("analysis.users", "manage dashboard users (hashed passwords)"),
-    "verify-logs": ("analysis.verifylogs", "check that the access log and the review log are whole (hash chains)"),
+    "verify-logs": ("analysis.verifylogs", "check that the access log, the review log and the label log are whole (hash chains)"),
     "export": ("analysis.export", "write the contract's tables to Parquet files (the layout --input reads)"),
     "data-dictionary": ("analysis.datadict", "print the data dictionary of the import contract"),
 }

@@ -102,7 +102,7 @@ def main() -> int:
         # the first build scores with VADER; the configured model (the transformer) rescores in the
         # background while the dashboard serves (Makefile): time until its version is published
         rescore = clone / "data" / "demo.duckdb.rescore.log"
-        while "published" not in (rescore.read_text(errors="replace") if rescore.exists() else ""):
+        while "published sentiment scores by" not in (rescore.read_text(errors="replace") if rescore.exists() else ""):
             if time.perf_counter() - t_serve > 30 * 60:
                 raise SystemExit(f"the background rescoring did not publish within 30 min; see {rescore}")
             time.sleep(1)

@@ -47,13 +47,9 @@ SEEDS = 3  # the shipped model is the soup of three runs (DECISIONS.md, "Seed so
 
 def batches(rng, rows: np.ndarray, lengths: np.ndarray, size: int) -> list[np.ndarray]:
     """Shuffled order, cut in chunks of 64 batches sorted by token length (little padding), batches shuffled."""
-    order = rows[rng.permutation(len(rows))]
-    out = []
-    for i in range(0, len(order), size * 64):
-        chunk = order[i:i + size * 64]
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        out += [chunk[j:j + size] for j in range(0, len(chunk), size)]
-    return [out[k] for k in rng.permutation(len(out))]
+    from analysis.sentiment.train import batches as chunked
+
+    return chunked(rng, rows, lengths, size, chunk_batches=64)
 
 
 def train(args, seed: int, texts, y, val, cfg) -> dict:

@@ -171,9 +171,19 @@ def _export(tmp: Path, out: Path, adapter, quantize: bool, threads: int, onnx, o
         # int8 weights per output channel, activations per batch; the embeddings and the
         # feed-forward output layers (whose inputs, after GELU, have the widest range) stay fp32
         keep = [n.name for n in fused.model.graph.node if n.op_type == "MatMul" and "/output/dense/" in n.name and "/attention/" not in n.name]
-        quantize_dynamic(fused.model, tmp, weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul", "Attention"], nodes_to_exclude=keep,
-                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})  # fused ops have no inferred types
+        import logging
+
+        # quantize_dynamic logs "Please consider to run pre-processing before quantization" on the root
+        # logger at every build: advice for graphs it has not seen optimised, which this one is
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)
+        try:
+            quantize_dynamic(fused.model, tmp, weight_type=QuantType.QInt8, per_channel=True,
+                             op_types_to_quantize=["MatMul", "Attention"], nodes_to_exclude=keep,
+                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})  # fused ops have no inferred types
+        finally:
+            root.setLevel(level)
     else:
         fused.save_model_to_file(str(tmp))
     os.replace(tmp, out)  # atomic: a concurrent load sees the whole file or none

@@ -194,12 +194,13 @@ def split(y: np.ndarray, seed: int) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------- training
 
-def _batches(rng, rows: np.ndarray, lengths: np.ndarray, size: int) -> list[np.ndarray]:
-    """Shuffled rows in chunks of 16 batches, each chunk sorted by token length (little padding), then the batches shuffled."""
+def batches(rng, rows: np.ndarray, lengths: np.ndarray, size: int, chunk_batches: int = 16) -> list[np.ndarray]:
+    """Shuffled rows in chunks of `chunk_batches` batches, each chunk sorted by token length (little
+    padding), then the batches shuffled (scripts/train_sentiment_finetune.py uses it with 64)."""
     order = rows[rng.permutation(len(rows))]
     out = []
-    for i in range(0, len(order), size * 16):
-        chunk = order[i:i + size * 16]
+    for i in range(0, len(order), size * chunk_batches):
+        chunk = order[i:i + size * chunk_batches]
         chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
         out += [chunk[j:j + size] for j in range(0, len(chunk), size)]
     return [out[k] for k in rng.permutation(len(out))]
@@ -246,7 +247,7 @@ def fit(texts: list[str], y: np.ndarray, val: np.ndarray, base: dict, cfg: dict,
         model.eval()
         z = np.empty((len(texts), 3), dtype=np.float32)
         with torch.no_grad():
-            for idx in _batches(np.random.default_rng(0), val_rows, lengths, 64):
+            for idx in batches(np.random.default_rng(0), val_rows, lengths, 64):
                 z[idx] = logits(idx).numpy()
         acc, f1 = labelled.validation_metrics(softmax(z[val_rows]), gold, has_neutral)
         return acc, f1, z[val_rows]
@@ -261,7 +262,7 @@ def fit(texts: list[str], y: np.ndarray, val: np.ndarray, base: dict, cfg: dict,
     opt = torch.optim.AdamW([{"params": lora_params, "lr": LR}, {"params": head.parameters(), "lr": HEAD_LR}], weight_decay=0.01)
     counts = np.bincount(y[train_rows], minlength=3)
     weight = torch.tensor(len(train_rows) / (3 * counts), dtype=torch.float32)
-    plans = [_batches(np.random.default_rng(seed + e), train_rows, lengths, BATCH_SIZE) for e in range(max_epochs)]
+    plans = [batches(np.random.default_rng(seed + e), train_rows, lengths, BATCH_SIZE) for e in range(max_epochs)]
     total = sum(map(len, plans))
     warmup = max(1, total // 20)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup))))
