@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analysis.sentiment import LABELS, adapter, labelled, read_config  # noqa: E402
-from analysis.sentiment.encoder import encoder_path, load_torch, offline  # noqa: E402
+from analysis.sentiment.encoder import frozen_minilm, load_torch  # noqa: E402
 from analysis.sentiment.transformer import HeadModel, softmax, embedding, vader_features  # noqa: E402
 
 SEED = 20261201
@@ -55,14 +55,8 @@ def batches(rng, rows: np.ndarray, lengths: np.ndarray, size: int) -> list[np.nd
 def train(args, seed: int, texts, y, val, cfg) -> dict:
     torch = load_torch(args.threads)
     torch.manual_seed(seed)
-    offline()
-    from transformers import AutoModel, AutoTokenizer
-
     max_length = int(cfg.get("max_length", 64))
-    tokenizer = AutoTokenizer.from_pretrained(str(encoder_path()), local_files_only=True)
-    model = AutoModel.from_pretrained(str(encoder_path()), local_files_only=True)
-    for p in model.parameters():
-        p.requires_grad_(False)
+    tokenizer, model = frozen_minilm()
 
     def encode(idx):
         return tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=max_length, return_tensors="pt")

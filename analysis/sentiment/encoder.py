@@ -38,6 +38,20 @@ def encoder_path() -> Path:
     return path
 
 
+def frozen_minilm():
+    """all-MiniLM-L6-v2's tokenizer and model from the package's files, every weight frozen: where
+    both trainers start (scripts/train_sentiment_finetune.py, analysis.sentiment.train)."""
+    offline()
+    from transformers import AutoModel, AutoTokenizer
+
+    path = str(encoder_path())
+    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    model = AutoModel.from_pretrained(path, local_files_only=True)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return tokenizer, model
+
+
 def load_torch(threads: int):
     """torch, set to `threads` intra-op threads (0: left as it is)."""
     import torch

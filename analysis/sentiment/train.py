@@ -212,19 +212,13 @@ def fit(texts: list[str], y: np.ndarray, val: np.ndarray, base: dict, cfg: dict,
     from tqdm import tqdm
 
     from analysis.sentiment import adapter, labelled
-    from analysis.sentiment.encoder import encoder_path, load_torch, offline
+    from analysis.sentiment.encoder import frozen_minilm, load_torch
     from analysis.sentiment.transformer import embedding, softmax, vader_features
 
     torch = load_torch(1)  # one thread: the same bytes on every run of one machine
     torch.manual_seed(seed)
-    offline()
-    from transformers import AutoModel, AutoTokenizer
-
     max_length = int(cfg.get("max_length", 64))
-    tokenizer = AutoTokenizer.from_pretrained(str(encoder_path()), local_files_only=True)
-    model = AutoModel.from_pretrained(str(encoder_path()), local_files_only=True)
-    for p in model.parameters():
-        p.requires_grad_(False)
+    tokenizer, model = frozen_minilm()
     adapter.merge(model, torch, base)  # the shipped deltas, as inference merges them
     wrapped = adapter.wrap(model, torch, RANK, ALPHA, seed)
     head = torch.nn.Linear(388, 3)
