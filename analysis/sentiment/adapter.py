@@ -87,32 +87,23 @@ def merge(model, torch, weights) -> int:
 def average(parts: list[dict]) -> dict:
     """The mean of several runs' deltas as one set of factors (a "model soup" of runs that differ only
     by seed). The mean of k deltas (alpha / rank) B_i @ A_i is [B_1 .. B_k] / k @ [A_1; ..; A_k] at the
-    same alpha / rank: factors of rank k * rank, which `merge` adds into the encoder like one run's,
-    so the soup costs nothing more at inference. Returns the `lora.*` arrays with `lora_rank` and
-    `lora_alpha`."""
-    k, first = len(parts), parts[0]
-    names = sorted(key for key in first if key.startswith("lora."))
-    for p in parts[1:]:
-        if sorted(key for key in p if key.startswith("lora.")) != names or \
-                (int(p["lora_rank"]), float(p["lora_alpha"])) != (int(first["lora_rank"]), float(first["lora_alpha"])):
-            raise DeltasDoNotFit("the runs have deltas on other layers, or another rank or alpha")
-    out = {}
-    for key in names:
-        if key.endswith(".A"):
-            out[key] = np.concatenate([np.asarray(p[key], dtype=np.float32) for p in parts], axis=0)
-        else:
-            out[key] = np.concatenate([np.asarray(p[key], dtype=np.float32) for p in parts], axis=1) / np.float32(k)
-    out.update(lora_rank=np.array(int(first["lora_rank"]) * k), lora_alpha=np.array(float(first["lora_alpha"]) * k))
-    return out
+    same alpha / rank: factors of rank k * rank (`combine` with each B divided by k), which `merge`
+    adds into the encoder like one run's, so the soup costs nothing more at inference. Returns the
+    `lora.*` arrays with `lora_rank` and `lora_alpha`."""
+    first = parts[0]
+    if any((int(p["lora_rank"]), float(p["lora_alpha"])) != (int(first["lora_rank"]), float(first["lora_alpha"])) for p in parts[1:]):
+        raise DeltasDoNotFit("the runs have deltas on other layers, or another rank or alpha")
+    return combine(parts, divisor=len(parts))
 
 
-def combine(parts: list[dict]) -> dict:
+def combine(parts: list[dict], divisor: int = 1) -> dict:
     """Several sets of deltas applied on top of each other (the shipped model's, then a firm's
     fine-tuning over it: `analysis.sentiment.train`) as one set of factors. The sum of the deltas
     s_i * B_i @ A_i (s_i = alpha_i / rank_i) is s * [s_1/s B_1 .. s_k/s B_k] @ [A_1; ..; A_k], with s the
     first set's scale: factors of rank sum(rank_i) at alpha = s * that rank, which `merge` adds like
     one run's (a B is rescaled only when its scale differs from the first's; equal scales concatenate
-    exactly). Returns the `lora.*` arrays (float32) with `lora_rank` and `lora_alpha`."""
+    exactly). Every B is divided by `divisor` (`average`: the mean instead of the sum). Returns the
+    `lora.*` arrays (float32) with `lora_rank` and `lora_alpha`."""
     scales = [float(p["lora_alpha"]) / float(p["lora_rank"]) for p in parts]
     names = sorted(key for key in parts[0] if key.startswith("lora."))
     if any(sorted(key for key in p if key.startswith("lora.")) != names for p in parts[1:]):
@@ -122,8 +113,10 @@ def combine(parts: list[dict]) -> dict:
         if key.endswith(".A"):
             out[key] = np.concatenate([np.asarray(p[key], dtype=np.float32) for p in parts], axis=0)
         else:
-            out[key] = np.concatenate([np.asarray(p[key], dtype=np.float32) * np.float32(s / scales[0])
-                                       for p, s in zip(parts, scales)], axis=1)
+            b = np.concatenate([np.asarray(p[key], dtype=np.float32) * np.float32(s / scales[0])
+                                for p, s in zip(parts, scales)], axis=1)
+            out[key] = b / np.float32(divisor) if divisor != 1 else b
     rank = sum(int(p["lora_rank"]) for p in parts)
-    out.update(lora_rank=np.array(rank), lora_alpha=np.array(scales[0] * rank))
+    # alpha = s * rank, written as alpha_1 * (rank / rank_1): exact when the ranks are multiples
+    out.update(lora_rank=np.array(rank), lora_alpha=np.array(float(parts[0]["lora_alpha"]) * (rank / int(parts[0]["lora_rank"]))))
     return out

@@ -143,7 +143,11 @@ def history(path: str | Path, conversation_id: str | None = None, upto: int | No
 def current(path: str | Path, conversation_id: str | None = None, upto: int | None = None) -> pd.DataFrame:
     """The latest label of every labelled turn (of one conversation when given), one row per
     (conversation_id, turn), in the order those latest labels were given."""
-    every = history(path, conversation_id, upto)
+    return _latest(history(path, conversation_id, upto))
+
+
+def _latest(every: pd.DataFrame) -> pd.DataFrame:
+    """The last row per (conversation_id, turn) of a `history` frame, in the order of those rows."""
     if every.empty:
         return every
     return every.drop_duplicates(["conversation_id", "turn"], keep="last").reset_index(drop=True)
@@ -194,7 +198,7 @@ def agreement(con, labels_path: str | Path, upto: int | None = None) -> dict:
     stored label == human label), agreement (agree / compared, None when nothing to compare),
     model_id (the model that scored the data: meta 'sentiment_model', else the labelled turns' stored model id)."""
     every = history(labels_path, upto=upto)
-    latest = current(labels_path, upto=upto)
+    latest = _latest(every)  # the log read once
     turns = labelled_turns(con, latest)
     same = turns["same_text"].fillna(False).astype(bool) & turns["text"].notna()
     scored = turns[same & turns["stored_label"].notna()]
