@@ -130,8 +130,10 @@ def plan(rules: RuleSet) -> list[tuple[dict | None, str, dict]]:
     return steps
 
 
-def union_query(queries: list[tuple[str, dict, str | None]]) -> tuple[str, dict]:
-    """One statement for all rule queries: their breaches, union all, in output order.
+def union_query(queries: list[tuple[str, dict, str | None]], columns: list[str] = COLUMNS,
+                ordered: bool = True) -> tuple[str, dict]:
+    """One statement for all rule queries: their breaches (or other `columns`: the contact plan's
+    bounds, analysis.plan.headroom), union all, in output order (unless not `ordered`).
 
     `queries` holds (query stem, its parameters, the temp table of its counted contacts or None).
     Each rule query file is a table macro (`-- Macro: rule_<kind>(p_...)`, installed on the cursor by
@@ -144,8 +146,9 @@ def union_query(queries: list[tuple[str, dict, str | None]]) -> tuple[str, dict]
         args = {**({"counted": counted} if counted is not None else {}), **params}
         call = ", ".join(f"{quote_ident('p_' + name)} := $q{i}_{name}" for name in args)
         bound.update({f"q{i}_{name}": value for name, value in args.items()})
-        parts.append(f"select {', '.join(map(quote_ident, COLUMNS))} from {quote_ident(stem)}({call})")
-    return "select * from (\n" + "\nunion all\n".join(parts) + "\n)\norder by ts, contact_id, rule_id", bound
+        parts.append(f"select {', '.join(map(quote_ident, columns))} from {quote_ident(stem)}({call})")
+    union = "select * from (\n" + "\nunion all\n".join(parts) + "\n)"
+    return (union + "\norder by ts, contact_id, rule_id" if ordered else union), bound
 
 
 def empty_breaches() -> pd.DataFrame:

@@ -92,3 +92,13 @@ create or replace temp macro is_placed_call(channel, direction) as (
 create or replace temp macro is_right_party(channel, outcome) as (
     channel = 'call' and outcome = 'conversation'
 );
+
+-- The whole second at or before an instant, and the one at or after it (the plan's contact windows are
+-- whole seconds: ISO 8601 without fractions).
+create or replace temp macro floor_second(ts) as (
+    to_timestamp(epoch_us(ts) // 1000000)
+);
+
+create or replace temp macro ceil_second(ts) as (
+    to_timestamp((epoch_us(ts) + 999999) // 1000000)
+);
