@@ -19,6 +19,7 @@ COMMANDS = {
     "scorecard": ("analysis.scorecard", "write a month's scorecard metrics (CSV or PDF)"),
     "sentiment": ("analysis.sentiment.cli", "score the sentiment of a CSV text column"),
     "sentiment-train": ("analysis.sentiment.train", "fine-tune the sentiment model on a firm's labelled texts"),
+    "plan": ("analysis.plan.cli", "write the contact plan for a date: accounts ranked, with each channel's contact window"),
     "import-cfpb": ("analysis.cfpb", "import a CFPB Consumer Complaint Database export"),
     "users": ("analysis.users", "manage dashboard users (hashed passwords)"),
     "verify-logs": ("analysis.verifylogs", "check that the access log, the review log and the label log are whole (hash chains)"),

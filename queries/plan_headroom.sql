@@ -5,14 +5,15 @@
 -- Reads: temp tables plan_accounts (queries/plan_accounts.sql) and plan_bounds (the rules' bounds:
 --   account_id, channel, rule_id, lo, hi, left_at_start, cooldown_ends; queries/plan_bound_*.sql).
 -- Parameters: $channels (varchar list).
--- Columns: contact_from / contact_until (whole seconds, both allowed; offered when from <= until);
+-- Columns: team, portfolio, strategy, state (trimmed, upper-cased) of the account;
+--   contact_from / contact_until (whole seconds, both allowed; offered when from <= until);
 --   calls_left: the smallest cap headroom at the start of the date; caps: each cap rule's headroom;
 --   cooldown_ends: when the latest cooldown ends; from_rule / until_rule: the rules that set the window's
 --   start and end (null: the date's own); blocked_by: the rules that leave no window (when not offered).
 with
 
 accounts as (
-    select account_id, timezone, day_start, day_last from plan_accounts
+    select account_id, timezone, day_start, day_last, team, portfolio, strategy, state_code from plan_accounts
 ),
 
 channels as (
@@ -44,6 +45,10 @@ windows as (
         a.account_id,
         c.channel,
         a.timezone,
+        a.team,
+        a.portfolio,
+        a.strategy,
+        a.state_code,
         greatest(a.day_start, coalesce(b.lo, a.day_start)) as contact_from,
         least(a.day_last, coalesce(b.hi, a.day_last)) as contact_until,
         case when b.lo > a.day_start then b.from_rule end as from_rule,
@@ -76,6 +81,10 @@ final as (
         w.contact_from,
         w.contact_until,
         w.timezone,
+        w.team,
+        w.portfolio,
+        w.strategy,
+        w.state_code as state,
         w.calls_left,
         w.caps,
         w.cooldown_ends,

@@ -1,0 +1,53 @@
+"""The contact plan for a date (issue 24): open accounts ranked by what contacting them is expected
+to collect, each with the channels it may be contacted on that day and when.
+
+`make_plan(con, day)` joins four parts, each computed on its own and all as of the plan's date:
+the propensity to pay of every open account (`analysis.propensity.score`), the contact headroom of
+each account and channel under every active rule (`analysis.plan.headroom`), the best hour and
+channel to reach it (`analysis.plan.reach`), and the reasons to route it to a specialist instead of
+the dialer (`queries/plan_specialist.sql`). The ranking and the rows are one query
+(`queries/plan_rows.sql`). A channel without headroom is never a row.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from analysis.compliance.rules import RuleSet, load_rules
+from analysis.db import query_df, sql_df, sql_text
+from analysis.errors import UserError
+from analysis.plan import PLAN_CHANNELS
+from analysis.plan.headroom import headroom
+from analysis.plan.reach import reach
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RANKINGS = ("expected", "propensity", "balance")
+# SPEC section 4's columns first (binding), then what a reviewer or a dialer needs beside them.
+SPEC_COLUMNS = ["rank", "account_id", "channel", "propensity", "contact_from", "contact_until", "best_local_hour"]
+
+
+def make_plan(con, day: date, rules: RuleSet | None = None, ranking: str = "expected", model=None,
+              scores: pd.DataFrame | None = None, channels: tuple[str, ...] = PLAN_CHANNELS) -> pd.DataFrame:
+    """The plan for local date `day`: one row per (open account, channel with headroom), ranked
+    (columns: queries/plan_rows.sql). `scores`: the propensity scores as of `day` when the caller has
+    them (the stored ones), else `model` (None: the latest stored) scores the open accounts now.
+    Works on a read-only connection."""
+    from analysis import propensity
+
+    if ranking not in RANKINGS:
+        raise UserError(f"unknown ranking {ranking!r}: use one of {', '.join(RANKINGS)}")
+    rules = load_rules() if rules is None else rules
+    if scores is None:
+        scores = propensity.score(con, day, model)
+    frames = {
+        "plan_scores": scores[["account_id", "propensity", "balance", "expected_collection"]],
+        "plan_room": headroom(con, day, rules, channels),
+        "plan_reach": reach(con, day, channels),
+        "plan_specialists": query_df(con, "plan_specialist", {"date": day}),
+    }
+    out = sql_df(con, sql_text("plan_rows"), {"ranking": ranking, "channels": list(channels)}, frames)
+    for col in ("contact_from", "contact_until", "cooldown_ends"):
+        out[col] = out[col].dt.tz_convert("UTC")
+    return out
