@@ -34,13 +34,13 @@ def make_plan(con, day: date, rules: RuleSet | None = None, ranking: str = "expe
     (columns: queries/plan_rows.sql). `scores`: the propensity scores as of `day` when the caller has
     them (the stored ones), else `model` (None: the latest stored) scores the open accounts now.
     Works on a read-only connection."""
-    from analysis import propensity
+    from analysis.propensity.model import score
 
     if ranking not in RANKINGS:
         raise UserError(f"unknown ranking {ranking!r}: use one of {', '.join(RANKINGS)}")
     rules = load_rules() if rules is None else rules
     if scores is None:
-        scores = propensity.score(con, day, model)
+        scores = score(con, day, model)
     frames = {
         "plan_scores": scores[["account_id", "propensity", "balance", "expected_collection"]],
         "plan_room": headroom(con, day, rules, channels),

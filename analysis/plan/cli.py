@@ -33,6 +33,9 @@ def add_arguments(parser) -> None:
                         help="expected (propensity x balance, default), propensity or balance")
     parser.add_argument("--queue", choices=QUEUES, default="all",
                         help="all rows (default), only the dialer's, or only the specialist queue's")
+    parser.add_argument("--replay", action="store_true",
+                        help="for a past date: also train a model as of it, and print how the plan's accounts paid "
+                             "against the firm's actual contacts that day, and the audit of the plan's contacts")
 
 
 def parse_date(text: str, option: str = "--date") -> date:
@@ -66,6 +69,20 @@ def csv_frame(plan):
     return out
 
 
+def print_replay(r: dict) -> None:
+    """The replay's figures, one line each (stdout)."""
+    def line(name, f):
+        share = "-" if f["paid_share"] is None else f"{100 * f['paid_share']:.1f}%"
+        return f"  {name:<34} {f['accounts']:>8,} accounts  {share:>6} paid in 30 days  {f['collected']:>14,.2f} collected"
+
+    print(f"replay of the plan for {r['date']} (model {r['model_id']}, trained as of that date):")
+    print(line("the plan's first N accounts", r["plan"]))
+    print(line("the accounts the firm contacted", r["actual"]))
+    print(line("every open account", r["all_open"]))
+    print(f"  the plan's {r['plan_rows']:,} contacts added to the history before the date: "
+          f"{r['planned_contacts_breaching']:,} breach a rule {r['breaches_by_rule'] or ''}".rstrip())
+
+
 def run(args) -> int:
     from analysis.compliance.cli import check_out_path
     from analysis.compliance.rules import load_rules
@@ -80,6 +97,10 @@ def run(args) -> int:
     try:
         day = parse_date(args.date) if args.date else data_end(con)
         plan = make_plan(con, day, rules=rules, ranking=args.ranking)
+        if args.replay:
+            from analysis.plan.replay import replay
+
+            print_replay(replay(con, day, rules=rules))
     finally:
         con.close()
     if args.queue != "all":
