@@ -8,7 +8,9 @@ turned into instants with Python's zoneinfo, independently of DuckDB's time-zone
 """
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -238,3 +240,61 @@ def test_accounts_placed_after_the_day_have_no_row(fresh_db):
     add_account(fresh_db)
     fresh_db.execute("update accounts set placed_date = date '2026-02-01'")
     assert headroom(fresh_db, DAY).empty
+
+
+# --- every window of a synthetic book, checked by the audit ----------------------------------------
+
+def _as_contacts(frame: pd.DataFrame, when: pd.Series, tag: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "contact_id": [f"~{tag}-{i}" for i in range(len(frame))], "account_id": frame.account_id.to_numpy(),
+        "ts": when.to_numpy(), "channel": frame.channel.to_numpy(), "direction": "outbound",
+        "outcome": ["no_answer" if c == "call" else "sent" for c in frame.channel]})
+
+
+def _audit_added(con, added: pd.DataFrame) -> pd.Series:
+    """The rules each added contact breaches by the audit (contact_id -> set); the contacts are removed again."""
+    con.register("added", added)
+    try:
+        con.execute("insert into contacts (contact_id, account_id, ts, channel, direction, outcome) "
+                    "select contact_id, account_id, ts, channel, direction, outcome from added")
+        found = find_breaches(con)
+    finally:
+        con.execute("delete from contacts where contact_id like '~%'")
+        con.unregister("added")
+    return found[found.contact_id.str.startswith("~")].groupby("contact_id").rule_id.agg(set)
+
+
+@pytest.mark.parametrize("per_account, day", [(125, date(2026, 2, 20)), (125, date(2026, 3, 29)), (10, date(2026, 3, 8))])
+def test_every_window_of_a_synthetic_book_is_exact_by_the_audit(fresh_db, per_account, day):
+    """bench_audit's synthetic book (skewed volumes, ties at whole minutes, phones in other zones,
+    consents, opt-outs, cease requests; dense: over half its contacts breach), planned mid-history (its
+    later contacts in place: they come after the new contact, so they cannot change its breaches), and
+    on a DST change. One more contact at every window's start, and at every end, breaches nothing (each
+    set added at once: with the default rules one account's rows on different channels cannot meet).
+    Then, without the exceptions the plan never claims (inbound messages a contact could reply to,
+    consent windows), one a second outside an end that a rule set breaches that rule: the window is
+    not narrower than it must be."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks.bench_audit import generate
+
+    generate(fresh_db, 40_000 if per_account > 10 else 8_000, seed=5, per_account=per_account)
+    room = headroom(fresh_db, day)
+    offered = room[room.offered]
+    assert 0 < len(offered) < len(room), "the book should leave some windows empty and others not"
+    for edge in ("contact_from", "contact_until"):
+        breached = _audit_added(fresh_db, _as_contacts(offered, offered[edge], edge))
+        assert breached.empty, breached.head()
+
+    fresh_db.execute("delete from contacts where direction = 'inbound'")
+    fresh_db.execute("delete from consents")
+    room = headroom(fresh_db, day)
+    offered = room[room.offered]
+    if per_account > 10:  # the dense book ends windows mid-day by caps and cooldowns, not only by the hours
+        assert {"regf_7in7", "regf_post_conversation", "inconvenient_time"} <= set(offered["until_rule"].dropna())
+    for edge, rule_col, step in (("contact_until", "until_rule", 1), ("contact_from", "from_rule", -1)):
+        bound = offered[offered[rule_col].notna()]
+        assert len(bound) > 0
+        breached = _audit_added(fresh_db, _as_contacts(bound, bound[edge] + pd.Timedelta(seconds=step), edge))
+        ids = [f"~{edge}-{i}" for i in range(len(bound))]
+        missed = [(cid, rule) for cid, rule in zip(ids, bound[rule_col]) if rule not in breached.get(cid, set())]
+        assert not missed, (len(missed), missed[:5])
