@@ -25,6 +25,7 @@ COMMANDS = {
     "verify-logs": ("analysis.verifylogs", "check that the access log, the review log and the label log are whole (hash chains)"),
     "export": ("analysis.export", "write the contract's tables to Parquet files (the layout --input reads)"),
     "data-dictionary": ("analysis.datadict", "print the data dictionary of the import contract"),
+    "propensity": ("analysis.propensity", "train the propensity-to-pay model, or score open accounts with it"),
 }
 
 

@@ -20,6 +20,7 @@ STEPS: list[tuple[str, str]] = [
     ("risk_signals", "analysis.compliance.signals:refresh"),
     ("conversations", "analysis.sentiment.conversations:refresh"),
     ("aggregates", "analysis.aggregates:refresh"),  # after breaches: contact_daily and breach_facts read them
+    ("propensity", "analysis.propensity:rescore"),  # after conversations (sentiment, cues); no model: nothing
 ]
 # The meta key each step writes when it has run. Its tables (analysis.schema.DERIVED) exist from the
 # start, empty, so "has the step run?" is a question for meta, not for the catalog.
@@ -28,6 +29,7 @@ RAN = {
     "risk_signals": "risk_signals_consumer_max_calls",
     "conversations": "sentiment_model",
     "aggregates": "aggregates",
+    "propensity": "propensity_scored",
 }
 
 

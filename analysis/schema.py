@@ -314,6 +314,15 @@ DERIVED: dict[str, Derived] = {d.name: d for d in [
                                     "reached BOOLEAN, breached BOOLEAN"),
             "one row per outbound contact with its account's attributes, local weekday and hour, reached, breached",
             "aggregates"),
+    # Propensity to pay (analysis.propensity): models stored by `propensity train` (kept, not rebuilt), and
+    # the latest scoring, which the "propensity" step redoes with the latest model after each import.
+    Derived("propensity_models", _cols("model_id VARCHAR, as_of DATE, created_at TIMESTAMP WITH TIME ZONE, "
+                                       "features VARCHAR, evaluation VARCHAR, model BLOB, sha256 VARCHAR"),
+            "one row per stored propensity model (features and evaluation as JSON, the model serialized)",
+            "propensity"),
+    Derived("propensity_scores", _cols("model_id VARCHAR, as_of DATE, account_id VARCHAR, propensity DOUBLE, "
+                                       "balance DOUBLE, expected_collection DOUBLE"),
+            "one row per account open at as_of, scored by model_id (the latest scoring run)", "propensity"),
 ]}
 
 

@@ -106,10 +106,28 @@ def build(path, accounts: int = 20000, seed: int = 42, progress: bool = True, se
             print(f"  loaded {loader.counters['contact']:,} contacts for {accounts:,} accounts in {time.perf_counter() - t0:.1f}s",
                   file=sys.stderr)
         refresh(con, progress=progress, sentiment_model=sentiment_model)
+        _propensity(con, progress)
         counts = {name: con.cursor().execute(f"select count(*) from {quote_ident(name)}").fetchall()[0][0] for name in TABLES}
     if progress:
         print(f"  demo database {path} built in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
     return counts
+
+
+def _propensity(con, progress: bool) -> None:
+    """Train the propensity-to-pay model on the demo and score its open accounts (the Contact plan page
+    needs them); a demo too small to learn from is left without a model."""
+    from analysis.propensity.cli import train_and_store
+
+    t0 = time.perf_counter()
+    try:
+        model, scores = train_and_store(con, score_too=True)
+    except UserError as exc:
+        if progress:
+            print(f"  no propensity model: {exc}", file=sys.stderr)
+        return
+    if progress:
+        print(f"  propensity model {model.model_id} (out-of-time AUC {model.evaluation['auc']:.3f}) trained, "
+              f"{len(scores):,} accounts scored in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
 
 
 def _half_memory_mb() -> int:
