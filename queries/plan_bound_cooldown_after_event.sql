@@ -12,7 +12,7 @@
 with
 
 accounts as (
-    select account_id, timezone, day_number
+    select account_key, timezone, day_number
     from plan_accounts
     where rule_selects(
             p_vulnerable, cast(p_states as varchar[]), cast(p_portfolios as varchar[]),
@@ -27,21 +27,21 @@ new_channels as (
 
 events as (
     select
-        c.account_id,
+        c.account_key,
         min(c.ts) as first_ts,
         max(c.day_number) as last_day
     from plan_contacts as c
-    inner join accounts as a on c.account_id = a.account_id
+    inner join accounts as a on c.account_key = a.account_key
     where list_contains(cast(p_event_channels as varchar[]), c.channel)
         and list_contains(cast(p_event_directions as varchar[]), c.direction)
         and list_contains(cast(p_event_outcomes as varchar[]), c.outcome)
         and c.day_number between a.day_number - p_window_days + 1 and a.day_number
-    group by c.account_id
+    group by c.account_key
 ),
 
 final as (
     select
-        e.account_id,
+        e.account_key,
         n.channel,
         p_rule_id as rule_id,
         cast(null as timestamptz) as lo,
@@ -49,7 +49,7 @@ final as (
         cast(null as bigint) as left_at_start,
         timezone(a.timezone, cast(date '1970-01-01' + e.last_day + p_window_days as timestamp)) as cooldown_ends
     from events as e
-    inner join accounts as a on e.account_id = a.account_id
+    inner join accounts as a on e.account_key = a.account_key
     cross join new_channels as n
 )
 

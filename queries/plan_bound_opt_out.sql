@@ -10,7 +10,7 @@
 with
 
 accounts as (
-    select account_id
+    select account_key, account_id
     from plan_accounts
     where rule_selects(
             p_vulnerable, cast(p_states as varchar[]), cast(p_portfolios as varchar[]),
@@ -25,18 +25,18 @@ new_channels as (
 
 opt_outs as (
     select
-        p.account_id,
+        a.account_key,
         p.channel,
         min(p.opted_out_at) as opted_out_at
     from preferences as p
-    semi join accounts as a on p.account_id = a.account_id
+    inner join accounts as a on p.account_id = a.account_id
     where (p_scope = 'all' and p.channel = 'all') or (p_scope = 'channel' and p.channel <> 'all')
-    group by p.account_id, p.channel
+    group by a.account_key, p.channel
 ),
 
 final as (
     select
-        o.account_id,
+        o.account_key,
         n.channel,
         p_rule_id as rule_id,
         cast(null as timestamptz) as lo,

@@ -6,7 +6,8 @@
 -- is the window (the other rules only ever end a window, so the earliest piece is the one that
 -- survives them whenever any does). No piece left: an empty window (lo after hi).
 -- The reply exemption is not used: a planned contact is not a reply.
--- Grain: one row per (selected account, channel in p_new_channels).
+-- Grain: one row per (selected account, channel in p_new_channels). The spans are computed once per
+--   pair of zones (a few), not per account.
 -- Reads: temp table plan_accounts (queries/plan_accounts.sql).
 -- Parameters: as rule_quiet_hours's (p_channels, p_directions and p_reply_exemption_hours are not used
 --   here); p_new_channels: the plan's channels the rule covers for an outbound contact.
@@ -15,7 +16,7 @@
 with
 
 accounts as (
-    select account_id, timezone, phone_timezone, day_number, day_start, day_last
+    select account_key, timezone, phone_timezone, day_number, day_start, day_last
     from plan_accounts
     where rule_selects(
             p_vulnerable, cast(p_states as varchar[]), cast(p_portfolios as varchar[]),
@@ -32,9 +33,14 @@ shifts as (
     select unnest([-1, 0, 1]) as shift
 ),
 
+zone_pairs as (
+    select distinct timezone, phone_timezone, day_number, day_start, day_last
+    from accounts
+),
+
 own_zone as (
     select
-        account_id,
+        timezone,
         phone_timezone,
         day_number,
         case
@@ -47,12 +53,13 @@ own_zone as (
                 then timezone(timezone, (date '1970-01-01' + day_number) + cast(p_end as time)) - interval 1 second
             else day_last
         end as hi
-    from accounts
+    from zone_pairs
 ),
 
 phone_pieces as (
     select
-        o.account_id,
+        o.timezone,
+        o.phone_timezone,
         greatest(o.lo, timezone(o.phone_timezone, (date '1970-01-01' + o.day_number + k.shift) + cast(p_start as time)))
             as lo,
         least(
@@ -67,16 +74,18 @@ phone_pieces as (
 
 phone_window as (
     select
-        account_id,
+        timezone,
+        phone_timezone,
         min(lo) filter (where lo <= hi) as lo,
         arg_min(hi, lo) filter (where lo <= hi) as hi
     from phone_pieces
-    group by account_id
+    group by timezone, phone_timezone
 ),
 
 windows as (
     select
-        o.account_id,
+        o.timezone,
+        o.phone_timezone,
         case
             when not list_contains(cast(p_zones as varchar[]), 'phone_timezone') or o.phone_timezone is null then o.lo
             else coalesce(p.lo, o.lo)
@@ -86,19 +95,20 @@ windows as (
             else coalesce(p.hi, o.lo - interval 1 second)
         end as hi
     from own_zone as o
-    left join phone_window as p on o.account_id = p.account_id
+    left join phone_window as p on o.timezone = p.timezone and o.phone_timezone = p.phone_timezone
 ),
 
 final as (
     select
-        w.account_id,
+        a.account_key,
         n.channel,
         p_rule_id as rule_id,
         w.lo,
         w.hi,
         cast(null as bigint) as left_at_start,
         cast(null as timestamptz) as cooldown_ends
-    from windows as w
+    from accounts as a
+    inner join windows as w on a.timezone = w.timezone and a.phone_timezone is not distinct from w.phone_timezone
     cross join new_channels as n
 )
 

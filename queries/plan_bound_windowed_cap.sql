@@ -13,7 +13,7 @@
 with
 
 accounts as (
-    select account_id, day_number, day_start
+    select account_key, day_number, day_start
     from plan_accounts
     where rule_selects(
             p_vulnerable, cast(p_states as varchar[]), cast(p_portfolios as varchar[]),
@@ -29,12 +29,12 @@ new_channels as (
 candidates as (
     select
         c.contact_id,
-        c.account_id,
+        c.account_key,
         c.ts,
         c.day_number,
         a.day_start
     from plan_contacts as c
-    inner join accounts as a on c.account_id = a.account_id
+    inner join accounts as a on c.account_key = a.account_key
     where list_contains(cast(p_channels as varchar[]), c.channel)
         and list_contains(cast(p_directions as varchar[]), c.direction)
         and (c.outcome is null or not list_contains(cast(p_outcomes_excluded as varchar[]), c.outcome))
@@ -46,23 +46,23 @@ candidates as (
 covered as (
     select distinct p.contact_id
     from candidates as p
-    inner join plan_consents as g on p.account_id = g.account_id and p.ts >= g.given_at
+    inner join plan_consents as g on p.account_key = g.account_key and p.ts >= g.given_at
     where p_consent_exclusion and p.day_number <= g.day_number + p_consent_window_days - 1
 ),
 
 windows as (
     select
-        p.account_id,
+        p.account_key,
         list(p.ts order by p.ts) as times,
         count(*) filter (where p.ts < p.day_start) as before_start
     from candidates as p
     anti join covered as c on p.contact_id = c.contact_id
-    group by p.account_id
+    group by p.account_key
 ),
 
 final as (
     select
-        a.account_id,
+        a.account_key,
         n.channel,
         p_rule_id as rule_id,
         cast(null as timestamptz) as lo,
@@ -74,7 +74,7 @@ final as (
         cast(null as timestamptz) as cooldown_ends
     from accounts as a
     cross join new_channels as n
-    left join windows as w on a.account_id = w.account_id
+    left join windows as w on a.account_key = w.account_key
 )
 
 select * from final

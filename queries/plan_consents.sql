@@ -2,11 +2,11 @@
 -- Grain: one row per consent.
 -- Reads: temp table plan_accounts (queries/plan_accounts.sql), consents.
 -- Parameters: $date (date): the plan's date.
--- Units: day_number = the local date of given_at in the account's timezone - 1970-01-01.
+-- Units: account_key as in plan_accounts; day_number = the local date of given_at in the account's timezone - 1970-01-01.
 with
 
 accounts as (
-    select account_id, timezone from plan_accounts
+    select account_key, account_id, timezone from plan_accounts
 ),
 
 consents as (
@@ -17,7 +17,7 @@ consents as (
 
 final as (
     select
-        g.account_id,
+        a.account_key,
         g.given_at,
         cast(local_date(g.given_at, a.timezone) - date '1970-01-01' as integer) as day_number
     from consents as g

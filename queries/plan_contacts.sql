@@ -4,11 +4,11 @@
 -- Grain: one row per contact (contact_id unique).
 -- Reads: temp table plan_accounts (queries/plan_accounts.sql), contacts.
 -- Parameters: $date (date): the plan's date; $days_back (int): the longest rule window plus two days.
--- Units: ts an instant; day_number = its local date in the account's timezone - 1970-01-01.
+-- Units: account_key as in plan_accounts; ts an instant; day_number = its local date in the account's timezone - 1970-01-01.
 with
 
 accounts as (
-    select account_id, timezone from plan_accounts
+    select account_key, account_id, timezone from plan_accounts
 ),
 
 contacts as (
@@ -21,7 +21,7 @@ contacts as (
 final as (
     select
         c.contact_id,
-        c.account_id,
+        a.account_key,
         c.ts,
         c.channel,
         c.direction,

@@ -1,7 +1,8 @@
 -- The contact plan for a date: open accounts ranked, one row per account and channel offered.
 -- Grain: one row per (account, channel) with headroom on the date (rank unique, 1..N).
--- Reads: frames registered by analysis.plan.build: plan_scores (analysis.propensity.score: account_id,
---   propensity, balance, expected_collection; the open accounts), plan_room (analysis.plan.headroom),
+-- Reads: accounts; frames registered by analysis.plan.build: plan_scores (analysis.propensity.score: account_id,
+--   propensity, balance, expected_collection; the open accounts), plan_room (analysis.plan.headroom's
+--   temporary table on the same cursor),
 --   plan_reach (analysis.plan.reach: reach_rate, hours ranked), plan_specialists
 --   (queries/plan_specialist.sql).
 -- Parameters: $ranking ('expected' = propensity x balance, 'propensity' or 'balance'; ties by
@@ -19,9 +20,13 @@ scores as (
 room as (
     select
         account_id, channel, contact_from, contact_until, timezone, calls_left, caps, cooldown_ends, from_rule,
-        until_rule, team, portfolio, strategy, state
+        until_rule
     from plan_room
     where offered
+),
+
+accounts as (
+    select account_id, team, portfolio, strategy, state from accounts
 ),
 
 reach as (
@@ -74,10 +79,10 @@ offered as (
         r.cooldown_ends,
         r.from_rule,
         r.until_rule,
-        r.team,
-        r.portfolio,
-        r.strategy,
-        r.state,
+        ac.team,
+        ac.portfolio,
+        ac.strategy,
+        upper(trim(ac.state)) as state,
         sp.account_id is not null as is_specialist,
         concat_ws(
             '; ',
@@ -89,6 +94,7 @@ offered as (
     inner join room as r on a.account_id = r.account_id
     left join reach as h on r.account_id = h.account_id and r.channel = h.channel
     left join specialists as sp on a.account_id = sp.account_id
+    inner join accounts as ac on a.account_id = ac.account_id
 ),
 
 final as (

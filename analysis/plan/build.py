@@ -14,10 +14,10 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from analysis.compliance.rules import RuleSet, load_rules
-from analysis.db import query_df, sql_df, sql_text
+from analysis.db import bind, install_layer, query_df, sql_text
 from analysis.errors import UserError
 from analysis.plan import PLAN_CHANNELS
-from analysis.plan.headroom import headroom
+from analysis.plan.headroom import headroom_table
 from analysis.plan.reach import reach
 
 if TYPE_CHECKING:
@@ -43,11 +43,19 @@ def make_plan(con, day: date, rules: RuleSet | None = None, ranking: str = "expe
         scores = score(con, day, model)
     frames = {
         "plan_scores": scores[["account_id", "propensity", "balance", "expected_collection"]],
-        "plan_room": headroom(con, day, rules, channels),
         "plan_reach": reach(con, day, channels),
         "plan_specialists": query_df(con, "plan_specialist", {"date": day}),
     }
-    out = sql_df(con, sql_text("plan_rows"), {"ranking": ranking, "channels": list(channels)}, frames)
+    cur = con.cursor()
+    try:
+        headroom_table(cur, day, rules, channels)  # plan_room, read by plan_rows on this cursor
+        for name, frame in frames.items():
+            cur.register(name, frame)
+        sql = sql_text("plan_rows")
+        install_layer(cur, sql)
+        out = cur.execute(sql, bind(sql, {"ranking": ranking, "channels": list(channels)})).df()
+    finally:
+        cur.close()
     for col in ("contact_from", "contact_until", "cooldown_ends"):
         out[col] = out[col].dt.tz_convert("UTC")
     return out

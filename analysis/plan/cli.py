@@ -63,6 +63,7 @@ def csv_frame(plan):
     out = plan.copy()
     for col in ("contact_from", "contact_until", "cooldown_ends"):
         out[col] = out[col].dt.strftime(ISO_Z)
+    out["local_date"] = out["local_date"].dt.strftime("%Y-%m-%d")
     out["propensity"] = out["propensity"].round(6)
     out["expected_collection"] = out["expected_collection"].round(2)
     out["reach_rate"] = out["reach_rate"].round(4)

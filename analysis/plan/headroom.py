@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING
 
 from analysis.compliance.engine import counting_params, rule_params, union_query
 from analysis.compliance.rules import CooldownAfterEvent, OptOut, QuietHours, Rule, RuleSet, WindowedCap, load_rules
-from analysis.db import create_table, install_layer, install_macro, sql_text
+from analysis.db import create_table, install_macro
 from analysis.plan import PLAN_CHANNELS
 
 if TYPE_CHECKING:
     import pandas as pd
 
-BOUND_COLUMNS = ["account_id", "channel", "rule_id", "lo", "hi", "left_at_start", "cooldown_ends"]
+BOUND_COLUMNS = ["account_key", "channel", "rule_id", "lo", "hi", "left_at_start", "cooldown_ends"]
 # The outcome a planned contact on a channel other than a call is recorded with (SPEC section 1's default).
 NEW_OUTCOME = "sent"
 
@@ -78,33 +78,39 @@ def longest_window(rules: RuleSet) -> int:
 
 def headroom(con, day: date, rules: RuleSet | None = None, channels: tuple[str, ...] = PLAN_CHANNELS) -> pd.DataFrame:
     """One row per (account placed on or before `day`, channel): `account_id, channel, offered,
-    contact_from, contact_until` (UTC, whole seconds, both allowed; NaT-free, compare `offered`),
+    contact_from, contact_until` (UTC, whole seconds, both allowed; meaningful where `offered`),
     `timezone, calls_left, caps, cooldown_ends, from_rule, until_rule, blocked_by`
     (queries/plan_headroom.sql). Works on a read-only connection (temporary tables of its own cursor)."""
-    rules = load_rules() if rules is None else rules
     cur = con.cursor()
     try:
-        cur.execute("set TimeZone = 'UTC'")
-        params = {"date": day, "days_back": longest_window(rules) + 2}
-        for stem in ("plan_accounts", "plan_contacts", "plan_consents"):
-            create_table(cur, stem, stem, params, temp=True)
-        queries = bound_queries(rules, channels)
-        if queries:
-            for stem in dict.fromkeys(stem for stem, _, _ in queries):
-                install_macro(cur, stem)
-            union, bound = union_query(queries, columns=BOUND_COLUMNS, ordered=False)
-            cur.execute("create or replace temp table plan_bounds as " + union, bound)
-        else:
-            cur.execute("create or replace temp table plan_bounds (account_id varchar, channel varchar, rule_id varchar, "
-                        "lo timestamptz, hi timestamptz, left_at_start bigint, cooldown_ends timestamptz)")
-        sql = sql_text("plan_headroom")
-        install_layer(cur, sql)
-        out = cur.execute(sql, {"channels": list(channels)}).df()
+        headroom_table(cur, day, rules, channels)
+        out = cur.execute("select * from plan_room").df()
     finally:
         cur.close()
     for col in ("contact_from", "contact_until", "cooldown_ends"):
         out[col] = out[col].dt.tz_convert("UTC")
     return out.sort_values(["account_id", "channel"], kind="stable").reset_index(drop=True)
+
+
+def headroom_table(cur, day: date, rules: RuleSet | None = None, channels: tuple[str, ...] = PLAN_CHANNELS) -> None:
+    """The headroom as the temporary table `plan_room` on the cursor `cur` (with `plan_accounts`,
+    `plan_contacts`, `plan_consents` and `plan_bounds`, the steps before it), for a caller that goes on
+    in SQL on the same cursor (analysis.plan.build)."""
+    rules = load_rules() if rules is None else rules
+    cur.execute("set TimeZone = 'UTC'")
+    params = {"date": day, "days_back": longest_window(rules) + 2}
+    for stem in ("plan_accounts", "plan_contacts", "plan_consents"):
+        create_table(cur, stem, stem, params, temp=True)
+    queries = bound_queries(rules, channels)
+    if queries:
+        for stem in dict.fromkeys(stem for stem, _, _ in queries):
+            install_macro(cur, stem)
+        union, bound = union_query(queries, columns=BOUND_COLUMNS, ordered=False)
+        cur.execute("create or replace temp table plan_bounds as " + union, bound)
+    else:
+        cur.execute("create or replace temp table plan_bounds (account_key integer, channel varchar, rule_id varchar, "
+                    "lo timestamptz, hi timestamptz, left_at_start bigint, cooldown_ends timestamptz)")
+    create_table(cur, "plan_room", "plan_headroom", {"channels": list(channels)}, temp=True)
 
 
 def next_day(d: date) -> date:
