@@ -59,3 +59,22 @@ def make_plan(con, day: date, rules: RuleSet | None = None, ranking: str = "expe
     for col in ("contact_from", "contact_until", "cooldown_ends"):
         out[col] = out[col].dt.tz_convert("UTC")
     return out
+
+
+def store_plan(con, day: date, model_id: str, scores: pd.DataFrame) -> int:
+    """Replace the table `contact_plan` with the plan for `day` from these scores (ranked by expected
+    collection, the default rules), on a writable connection: the page reads it. Returns its rows."""
+    from analysis.schema import DERIVED, derived_ddl
+
+    plan = make_plan(con, day, scores=scores)
+    columns = [name for name, _ in DERIVED["contact_plan"].columns]
+    cur = con.cursor()
+    try:
+        cur.execute(derived_ddl("contact_plan"))  # a database made before the table was declared
+        cur.register("plan_df", plan.assign(as_of=day, model_id=model_id)[columns])
+        cur.execute("delete from contact_plan")
+        cur.execute("insert into contact_plan by name select * from plan_df")
+        cur.unregister("plan_df")
+    finally:
+        cur.close()
+    return len(plan)
