@@ -105,18 +105,22 @@ attempts as (
     from answered as w
 ),
 
-cells as (
+hourly as (
     select
         t.account_id,
         t.channel,
-        a.portfolio,
-        a.state,
         hour(timezone(a.timezone, t.ts)) as local_hour,
         count(*) as attempts,
         count(*) filter (where t.reached) as reached
     from attempts as t
     inner join accounts_in as a on t.account_id = a.account_id
-    group by t.account_id, t.channel, a.portfolio, a.state, local_hour
+    group by t.account_id, t.channel, local_hour
+),
+
+cells as (
+    select h.account_id, h.channel, a.portfolio, a.state, h.local_hour, h.attempts, h.reached
+    from hourly as h
+    inner join accounts_in as a on h.account_id = a.account_id
 ),
 
 firm as (
