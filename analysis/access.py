@@ -29,6 +29,7 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "complaints": ("executive", "manager", "compliance", "admin"),
     "benchmark": ("executive", "manager", "compliance", "admin"),
     "conversations": ("manager", "compliance", "admin"),
+    "contact_plan": ("manager", "compliance", "admin"),
     "compliance": ("compliance", "admin"),
     "data": ("admin",),
 }
@@ -57,6 +58,10 @@ NON_PERSONAL_COLUMNS = frozenset({
     # rules, signals, reviews and the quarantine's bookkeeping (what the system wrote, not what a person said)
     "rule_id", "signal", "detail", "explanation", "evidence", "state", "review_state",
     "table_name", "file", "line", "reason",
+    # the contact plan (analysis.plan): a manager works the list by these; the account stays a pseudonym
+    "rank", "account_rank", "queue", "propensity", "balance", "expected_collection", "contact_from", "contact_until",
+    "window_local", "window_utc", "local_window", "best_local_hour", "reach_rate", "local_date", "calls_left", "caps",
+    "cooldown_ends", "reasons",
 })
 WITHHELD = "[withheld]"
 

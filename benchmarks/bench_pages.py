@@ -39,6 +39,9 @@ PAGES = {
     "compliance": ["workspace.trend_totals(con, ALL)", "workspace.breaches_by(con, ALL, 'rule')", "workspace.trend(con, ALL)",
                    "workspace.worst_offenders(con, ALL, 'agent')", "workspace.worst_offenders(con, ALL, 'team')"],
     "conversations": ["report.sentiment_cells(con, ALL, 'team')", "report.vulnerable_accounts(con, ALL)"],
+    "contact_plan": ["summary.model_card(con)", "summary.default_date(con)",
+                     "summary.plan_for(con, summary.default_date(con), 'expected')",
+                     "summary.open_accounts(con, summary.default_date(con))"],
 }
 
 # Every analysis call of every view (dashboard/app_pages/*.py), "page: view" -> calls; F is the filter.
@@ -72,6 +75,7 @@ VIEWS = {
     "conversations: lowest": ["report.lowest(con, F, 25)"],
     "conversations: qa": ["report.qa_rows(con, F)"],
     "conversations: vulnerable": ["report.vulnerable_accounts(con, F)"],
+    "contact_plan": PAGES["contact_plan"],
     "sidebar": ["catalog.filter_options(con)", "catalog.data_as_of(con)"],
 }
 
@@ -84,6 +88,10 @@ from datetime import date
 from analysis import balance, catalog, complaints, experience, repayments, scorecard
 from analysis.compliance import workspace
 from analysis.sentiment import report
+try:
+    from analysis.plan import summary  # the Contact plan page (issue 24); absent from older trees
+except ImportError:
+    summary = None
 from analysis.db import connect
 import analysis.db as dbm
 from analysis.filters import ALL, Filters

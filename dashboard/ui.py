@@ -18,6 +18,7 @@ TITLES = {
     "complaints": ("Complaints", ":material/report:"),
     "benchmark": ("CFPB benchmark", ":material/public:"),
     "conversations": ("Conversations", ":material/forum:"),
+    "contact_plan": ("Contact plan", ":material/phone_forwarded:"),
     "compliance": ("Compliance", ":material/gavel:"),
     "data": ("Data", ":material/database:"),
 }
@@ -89,11 +90,12 @@ def shown_rows_note(total: int) -> str:
 
 def masked_csv(df):
     """A download button's callable: the frame as this role may see it, as CSV bytes, made on click.
+    `df` may itself be a callable that makes the frame (then it too is made on click only).
 
     The role is read now: the callable runs outside the page's run, where session state is not at hand.
     """
     who = role()
-    return lambda: access.mask_frame(df, who).to_csv(index=False).encode("utf-8")
+    return lambda: access.mask_frame(df() if callable(df) else df, who).to_csv(index=False).encode("utf-8")
 
 
 def mask_value(value, column: str):

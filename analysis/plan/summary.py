@@ -1,0 +1,157 @@
+"""What the dashboard's Contact plan page shows, computed here so the page only renders.
+
+- `model_card(con)`: the latest stored propensity model's id, as-of date, out-of-time evaluation and
+  the date its stored scores are for (plain values, cacheable), or None when no model is stored. Read
+  from the tables, without unpickling the model (which imports scikit-learn: seconds, cold).
+- `default_date(con, scores_as_of)`: the plan date the page opens on.
+- `plan_for(con, day, ranking, model_id)`: the plan for a date (analysis.plan.build.make_plan) and the
+  expected collection of every open account at that date (the random baseline), cacheable. On the
+  date the stored scores are for, the stored scores are used rather than scoring every account again.
+- `select`, `headline`, `table`, `dialer_rows`: the page's filters, headline figures, the list as
+  shown (contact window in local time and UTC) and the dialer's file, on the cached plan.
+
+The random baseline: contacting N accounts drawn at random from the open accounts of the selection
+is expected to collect N x their mean expected collection (propensity x balance); the plan's figure
+is the sum over its first N accounts. Both use the same model, so the comparison says what ranking
+adds, not whether the model is right (its evaluation, out of time, says that).
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+
+from analysis import propensity
+from analysis.db import query_df, query_rows, table_exists
+from analysis.filters import Filters
+from analysis.plan.build import RANKINGS as RANKING_KEYS
+from analysis.plan.build import make_plan
+from analysis.plan.cli import csv_frame
+
+RANKINGS = dict(zip(RANKING_KEYS, ("Expected collection", "Propensity to pay", "Balance")))
+DEFAULT_RANKING = "expected"
+QUEUES = ("dialer", "specialist")
+NO_MODEL = propensity.NO_MODEL
+
+
+def model_card(con) -> dict | None:
+    """{model_id, as_of, evaluation, scores_as_of} of the latest stored model, or None when there is none."""
+    if not table_exists(con, "propensity_models"):
+        return None
+    found = query_rows(con, "plan_model_card")
+    if not found:
+        return None
+    model_id, as_of, evaluation, scores_as_of = found[0]
+    return {"model_id": model_id, "as_of": as_of, "evaluation": json.loads(evaluation), "scores_as_of": scores_as_of}
+
+
+def calibration_frame(card: dict) -> pd.DataFrame:
+    """The calibration table: one row per bin, mean predicted probability against the observed rate."""
+    cols = ["bin", "n", "mean_predicted", "observed_rate"]
+    return pd.DataFrame(card["evaluation"].get("calibration") or [], columns=cols)[cols]
+
+
+def default_date(con, scores_as_of: date | None) -> date:
+    """The date the latest model's stored scores are for (`scores_as_of` of its card: what `propensity
+    score` and the pipeline write, the day after the data's last event), else that day itself."""
+    return scores_as_of or propensity.data_end(con)
+
+
+def scores_for(con, day: date, model_id: str) -> pd.DataFrame:
+    """`account_id, propensity, balance, expected_collection` of every open account at `day` by the
+    model `model_id`: the stored scores when that model scored that date, else scored now."""
+    stored = query_df(con, "plan_stored_scores", {"model_id": model_id, "as_of": day})
+    if len(stored):
+        return stored
+    return propensity.score(con, day, propensity.load_model(con, model_id))
+
+
+def plan_for(con, day: date, ranking: str, model_id: str) -> dict:
+    """{"plan": make_plan's rows for `day` ranked by `ranking`, "accounts": every open account at `day`
+    with its expected collection and its portfolio, team and strategy}."""
+    scores = scores_for(con, day, model_id)
+    plan = make_plan(con, day, ranking=ranking, scores=scores)
+    accounts = query_df(con, "plan_baseline_accounts", frames={"scores": scores})
+    return {"plan": plan, "accounts": accounts}
+
+
+def _chosen(frame: pd.DataFrame, pairs) -> pd.Series:
+    keep = pd.Series(True, index=frame.index)
+    for column, chosen in pairs:
+        if chosen:
+            keep &= frame[column].isin(chosen)
+    return keep
+
+
+def _account_filters(filters: Filters) -> list[tuple[str, tuple]]:
+    return [("portfolio", filters.portfolios), ("team", filters.teams), ("strategy", filters.strategies)]
+
+
+def select(plan: pd.DataFrame, filters: Filters, queues: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The plan's rows in the sidebar's portfolio, team, strategy and channel choices and the queues
+    chosen (empty = all). The sidebar's date range does not apply: the plan is for one date."""
+    return plan[_chosen(plan, [*_account_filters(filters), ("channel", filters.channels), ("queue", queues)])]
+
+
+def headline(plan: pd.DataFrame, accounts: pd.DataFrame, filters: Filters, queues: tuple[str, ...], n: int) -> dict:
+    """The page's headline figures for the selection (see the module's doc for the random baseline).
+
+    accounts_offered: accounts with at least one row in the selection; dialer/specialist: of those,
+    accounts in each queue; no_headroom: open accounts of the sidebar's account filters offered on no
+    channel at all; top_n: N, at most the accounts offered; plan_expected: the expected collection of
+    the selection's first top_n accounts (by account_rank); random_expected: top_n x the mean
+    expected collection of the open accounts of the account filters (None when there are none)."""
+    in_accounts = plan[_chosen(plan, _account_filters(filters))]
+    chosen = select(plan, filters, queues)
+    first = chosen.sort_values("account_rank", kind="stable").drop_duplicates("account_id")
+    pool = accounts[_chosen(accounts, _account_filters(filters))]
+    top_n = min(int(n), len(first))
+    mean = float(pool["expected_collection"].mean()) if len(pool) else None
+    return {
+        "accounts_offered": len(first),
+        "dialer": int(chosen.loc[chosen["queue"] == "dialer", "account_id"].nunique()),
+        "specialist": int(chosen.loc[chosen["queue"] == "specialist", "account_id"].nunique()),
+        "open_accounts": len(pool),
+        "no_headroom": int(len(pool) - in_accounts["account_id"].nunique()),
+        "top_n": top_n,
+        "plan_expected": float(first["expected_collection"].head(top_n).sum()),
+        "random_expected": None if mean is None else top_n * mean,
+    }
+
+
+def _clock(ts: pd.Series, tz: str) -> pd.Series:
+    return ts.dt.tz_convert(tz).dt.strftime("%H:%M")
+
+
+def windows(plan: pd.DataFrame) -> pd.DataFrame:
+    """`window_local` ("08:00–21:00 CST", the account's zone) and `window_utc` ("14:00–03:00 UTC +1d"
+    when it ends on the next UTC day) of each row's [contact_from, contact_until)."""
+    start, end = plan["contact_from"], plan["contact_until"]
+    local = pd.Series("", index=plan.index, dtype=object)
+    for tz, idx in plan.groupby("timezone", dropna=True).groups.items():
+        zone_start = start.loc[idx].dt.tz_convert(tz)
+        local.loc[idx] = (zone_start.dt.strftime("%H:%M") + "–" + _clock(end.loc[idx], tz) + " "
+                          + zone_start.dt.strftime("%Z")).to_numpy()
+    next_day = end.dt.tz_convert("UTC").dt.date > start.dt.tz_convert("UTC").dt.date
+    utc = _clock(start, "UTC") + "–" + _clock(end, "UTC") + " UTC" + next_day.map({True: " +1d", False: ""})
+    return pd.DataFrame({"window_local": local.where(start.notna(), ""), "window_utc": utc.where(start.notna(), "")},
+                        index=plan.index)
+
+
+TABLE_COLUMNS = ["rank", "account_id", "channel", "queue", "propensity", "balance", "expected_collection",
+                 "window_local", "window_utc", "best_local_hour", "calls_left", "cooldown_ends", "reasons",
+                 "team", "strategy"]
+
+
+def table(plan: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
+    """The list as the page shows it (the first `limit` rows): TABLE_COLUMNS, windows as text."""
+    head = plan if limit is None else plan.head(limit)
+    shown = pd.concat([head, windows(head)], axis=1)
+    return shown[TABLE_COLUMNS].reset_index(drop=True)
+
+
+def dialer_rows(plan: pd.DataFrame) -> pd.DataFrame:
+    """The dialer's file: the selection's dialer-queue rows, written as `python -m analysis plan
+    --queue dialer` writes them (instants as ISO 8601 UTC with `Z`)."""
+    return csv_frame(plan[plan["queue"] == "dialer"]).reset_index(drop=True)
