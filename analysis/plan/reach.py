@@ -46,5 +46,5 @@ def reach(con, as_of: date, channels: tuple[str, ...] | None = None) -> pd.DataF
     })
     df["reach_rate"] = df["reach_rate"].astype("float64")
     df["best_local_hour"] = df["best_local_hour"].astype("int64")
-    df["hours"] = [[int(h) for h in hs] for hs in df["hours"]]
+    df["hours"] = [hs.tolist() for hs in df["hours"]]  # numpy arrays of int32 -> lists of Python ints
     return df[COLUMNS].reset_index(drop=True)
