@@ -140,10 +140,10 @@ def _warm(con, version: str) -> None:
 
 
 def _warm_plan(con, version: str) -> None:
-    """The Contact plan's default view (the stored scores' date, ranked by expected collection): its
-    headroom and ranking take seconds (3.4 s at the 20,000-account demo), the page's own target is about
-    one. After the landing figures, so a first sign-in never waits for it; the page asks for these with
-    `load_kept`, so it finds them."""
+    """The Contact plan's default view (the stored scores' date, ranked by expected collection: the plan
+    stored with the scores, 0.5 s to read at the 20,000-account demo, seconds to plan anew when it is not
+    stored). After the landing figures, so a first sign-in never waits for it; the page asks for these
+    with `load_kept`, so it finds them."""
     from analysis.plan import summary
 
     card = _cached(con, version, summary.model_card, keep=True)

@@ -143,6 +143,24 @@ def test_select_applies_the_sidebar_channel_and_account_filters_and_the_queue(sm
     assert summary.select(plan, ALL, ("specialist",))["account_id"].tolist() == ["A2"]
 
 
+def test_the_plan_stored_with_the_scores_is_the_plan_make_plan_gives_for_that_date(demo_db):
+    from analysis.db import connect
+    from analysis.plan.build import make_plan
+
+    con = connect(demo_db, read_only=True)
+    try:
+        card = summary.model_card(con)
+        day = summary.default_date(con, card["scores_as_of"])
+        stored = summary.stored_plan(con, day, card["model_id"])
+        assert stored is not None and len(stored) > 0
+        planned = make_plan(con, day, scores=summary.scores_for(con, day, card["model_id"]))
+        pd.testing.assert_frame_equal(stored.reset_index(drop=True), planned.reset_index(drop=True))
+        # Another model's plan, or another date's, is not stored: the page plans it anew.
+        assert summary.stored_plan(con, day, "another-model") is None
+    finally:
+        con.close()
+
+
 # --- the page --------------------------------------------------------------------------------
 
 
@@ -182,6 +200,15 @@ def test_a_compliance_officer_sees_real_account_ids(app_test, account_ids):
     assert not at.exception, [e.message for e in at.exception]
     listed = table_of(at)
     assert set(listed["account_id"]) <= account_ids and len(listed) > 0
+
+
+def test_ranking_by_balance_plans_anew_and_lists_the_largest_balances_first(app_test):
+    at = app_test("admin", "contact_plan")
+    at.selectbox(key="cp_rank").set_value("balance").run()
+    assert not at.exception, [e.message for e in at.exception]
+    firsts = table_of(at).drop_duplicates("account_id")["balance"].tolist()
+    assert firsts == sorted(firsts, reverse=True)
+    assert at.query_params["rank"] == ["balance"] or at.query_params["rank"] == "balance"
 
 
 def test_the_queue_choice_narrows_the_list_to_that_queue(app_test):

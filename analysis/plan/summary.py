@@ -4,9 +4,10 @@
   the date its stored scores are for (plain values, cacheable), or None when no model is stored. Read
   from the tables, without unpickling the model (which imports scikit-learn: seconds, cold).
 - `default_date(con, scores_as_of)`: the plan date the page opens on.
-- `plan_for(con, day, ranking, model_id)`: the plan for a date (analysis.plan.build.make_plan) and the
-  expected collection of every open account at that date (the random baseline), cacheable. On the
-  date the stored scores are for, the stored scores are used rather than scoring every account again.
+- `plan_for(con, day, ranking, model_id)`: the plan for a date and the expected collection of every
+  open account at that date (the random baseline), cacheable. On the date the stored scores are for,
+  the stored scores (and, ranked by expected collection, the plan stored with them) are read rather
+  than scoring every account and planning again (analysis.plan.build.make_plan: seconds).
 - `select`, `headline`, `table`, `dialer_rows`: the page's filters, headline figures, the list as
   shown (contact window in local time and UTC) and the dialer's file, on the cached plan.
 
@@ -67,11 +68,27 @@ def scores_for(con, day: date, model_id: str) -> pd.DataFrame:
     return propensity.score(con, day, propensity.load_model(con, model_id))
 
 
+def stored_plan(con, day: date, model_id: str) -> pd.DataFrame | None:
+    """The plan stored with the scoring run (ranked by expected collection) for `day` by `model_id`,
+    or None when it is not stored."""
+    if not table_exists(con, "contact_plan"):
+        return None
+    plan = query_df(con, "plan_stored", {"as_of": day, "model_id": model_id})
+    if plan.empty:
+        return None
+    for col in ("contact_from", "contact_until", "cooldown_ends"):
+        plan[col] = plan[col].dt.tz_convert("UTC")
+    return plan
+
+
 def plan_for(con, day: date, ranking: str, model_id: str) -> dict:
-    """{"plan": make_plan's rows for `day` ranked by `ranking`, "accounts": every open account at `day`
-    with its expected collection and its portfolio, team and strategy}."""
+    """{"plan": the plan for `day` ranked by `ranking` (make_plan's rows: the stored plan when it is
+    the one asked for, else planned now), "accounts": every open account at `day` with its expected
+    collection and its portfolio, team and strategy}."""
     scores = scores_for(con, day, model_id)
-    plan = make_plan(con, day, ranking=ranking, scores=scores)
+    plan = stored_plan(con, day, model_id) if ranking == DEFAULT_RANKING else None
+    if plan is None:
+        plan = make_plan(con, day, ranking=ranking, scores=scores)
     accounts = query_df(con, "plan_baseline_accounts", frames={"scores": scores})
     return {"plan": plan, "accounts": accounts}
 
