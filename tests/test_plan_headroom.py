@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -19,6 +18,7 @@ import pytest
 from analysis.compliance.engine import find_breaches
 from analysis.compliance.rules import load_rules
 from analysis.plan.headroom import headroom
+from tests.test_rules_engine import add_account, add_contact, at
 
 NY = "America/New_York"
 LA = "America/Los_Angeles"
@@ -26,27 +26,6 @@ HNL = "Pacific/Honolulu"
 DAY = date(2026, 1, 12)  # a Monday, no DST change near it
 RULES = load_rules()
 NEW = "~new"  # sorts after every other id: at the same instant it comes last in contact order
-
-
-def at(local: str, tz: str = NY) -> datetime:
-    return datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
-
-
-def add_account(con, account_id="A", tz=NY, phone_tz=None, state=None, vulnerable=None):
-    con.execute(
-        "insert into accounts (account_id, consumer_id, placed_date, placed_balance, timezone, phone_timezone, state, vulnerable)"
-        " values (?, ?, date '2025-06-01', 100, ?, ?, ?, ?)",
-        [account_id, "P-" + account_id, tz, phone_tz, state, vulnerable],
-    )
-
-
-def add_contact(con, contact_id, ts, channel="call", direction="outbound", outcome=None, account_id="A"):
-    if outcome is None:
-        outcome = "no_answer" if channel == "call" else ("sent" if direction == "outbound" else "received")
-    con.execute(
-        "insert into contacts (contact_id, account_id, ts, channel, direction, outcome) values (?, ?, ?, ?, ?, ?)",
-        [contact_id, account_id, ts, channel, direction, outcome],
-    )
 
 
 def calls_before(con, days: int, day: date = DAY, tz=NY, account_id="A", outcome=None):
