@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pandas as pd
 
-from analysis.db import query_df
+from analysis.db import bind, cursor, sql_text
 from analysis.errors import UserError
 
 LOOKBACK_DAYS = 180  # contacts older than this say little about today's habits, and cost time at 50M rows
@@ -29,8 +29,9 @@ COLUMNS = ["account_id", "channel", "reach_rate", "best_local_hour", "hours"]
 
 def reach(con, as_of: date, channels: tuple[str, ...] | None = None) -> pd.DataFrame:
     """One row per (open account at `as_of`, channel of `channels`, default analysis.plan.PLAN_CHANNELS):
-    `account_id, channel, reach_rate (0..1), best_local_hour (int, the account's zone), hours (list of
-    ints, PLAN_HOURS best first)`, from contacts and payments with timestamps before `as_of` 00:00 UTC.
+    `account_id, channel, reach_rate (0..1; null when the firm has no attempt on the channel),
+    best_local_hour (int, the account's zone), hours (PLAN_HOURS best first: an Arrow list column, each
+    value a list of ints)`, from contacts and payments with timestamps before `as_of` 00:00 UTC.
     Works on a read-only connection."""
     if isinstance(as_of, datetime) or not isinstance(as_of, date):
         raise UserError(f"reach: as_of must be a date (YYYY-MM-DD), not {as_of!r}")
@@ -39,12 +40,23 @@ def reach(con, as_of: date, channels: tuple[str, ...] | None = None) -> pd.DataF
 
         channels = plan.PLAN_CHANNELS
     until = datetime.combine(as_of, time(0), tzinfo=timezone.utc)  # known at as_of: before its 00:00 UTC
-    df = query_df(con, "plan_reach", {
+    params = {
         "as_of": as_of, "until": until, "since": until - timedelta(days=LOOKBACK_DAYS),
         "sent_before": until - timedelta(hours=RESPONSE_HOURS), "response_hours": RESPONSE_HOURS,
         "channels": list(channels), "hours": list(PLAN_HOURS), "k_min": K_MIN, "k_max": K_MAX,
-    })
+    }
+    sql = sql_text("plan_reach")
+    cur = cursor(con, sql)
+    try:
+        # Through Arrow, `hours` an Arrow list column (each value a list of ints): ~1.5 s per million rows,
+        # against ~3 s for query_df's numpy arrays made into lists, which DuckDB also scans 5x slower
+        # when the plan registers the frame.
+        table = cur.sql(sql, params=bind(sql, params)).to_arrow_table()
+    finally:
+        cur.close()
+    import pyarrow as pa  # pandas' Arrow dtypes need it; imported where used, like the query's frame
+
+    df = table.to_pandas(types_mapper=lambda t: pd.ArrowDtype(t) if pa.types.is_list(t) else None)
     df["reach_rate"] = df["reach_rate"].astype("float64")
     df["best_local_hour"] = df["best_local_hour"].astype("int64")
-    df["hours"] = [hs.tolist() for hs in df["hours"]]  # numpy arrays of int32 -> lists of Python ints
     return df[COLUMNS].reset_index(drop=True)
