@@ -39,9 +39,9 @@ PAGES = {
     "compliance": ["workspace.trend_totals(con, ALL)", "workspace.breaches_by(con, ALL, 'rule')", "workspace.trend(con, ALL)",
                    "workspace.worst_offenders(con, ALL, 'agent')", "workspace.worst_offenders(con, ALL, 'team')"],
     "conversations": ["report.sentiment_cells(con, ALL, 'team')", "report.vulnerable_accounts(con, ALL)"],
-    "contact_plan": ["summary.model_card(con)", "summary.default_date(con)",
-                     "summary.plan_for(con, summary.default_date(con), 'expected')",
-                     "summary.open_accounts(con, summary.default_date(con))"],
+    "contact_plan": ["summary.model_card(con)", "summary.default_date(con, summary.model_card(con)['scores_as_of'])",
+                     "summary.plan_for(con, summary.model_card(con)['scores_as_of'], 'expected', "
+                     "summary.model_card(con)['model_id'])"],
 }
 
 # Every analysis call of every view (dashboard/app_pages/*.py), "page: view" -> calls; F is the filter.
