@@ -225,3 +225,30 @@ def test_the_demo_favours_evening_calls_and_runs_on_a_read_only_connection(demo_
     calls = df[df.channel == "call"]
     assert calls.best_local_hour.between(17, 20).mean() > 0.5
     assert (calls.best_local_hour >= 10).all()
+
+
+def test_hours_are_the_accounts_local_hours_across_midnight_utc_and_a_dst_change(tmp_path):
+    # Honolulu's 19:00 is 05:00 UTC the next day; New York's 19:00 is 23:00 UTC in summer, 00:00 UTC in
+    # winter: a UTC hour, or one fixed offset, would split or move each.
+    w = World(tmp_path / "zones.duckdb")
+    w.account("HNL", "Pacific/Honolulu", "Cards", "HI")
+    w.account("NYC", NY, "Cards", "NY")
+    for month, days in (("2026-02", range(1, 9)), ("2026-04", range(1, 9))):
+        for d in days:
+            for a, tz in (("HNL", "Pacific/Honolulu"), ("NYC", NY)):
+                w.contact(a, at(f"{month}-{d:02d} 19:10:00", tz), outcome="conversation")
+                w.contact(a, at(f"{month}-{d:02d} 11:10:00", tz), outcome="no_answer")
+    df = reach(w.con, AS_OF)
+    for a in ("HNL", "NYC"):
+        assert row(df, a).best_local_hour == 19
+        assert row(df, a).hours[-1] == 11  # never answered there: below the hours nobody was called at
+    w.con.close()
+
+
+def test_an_as_of_that_is_not_a_date_is_a_user_error(world):
+    from analysis.errors import UserError
+
+    with pytest.raises(UserError, match="as_of must be a date"):
+        reach(world.con, datetime(2026, 6, 1))
+    with pytest.raises(UserError, match="as_of must be a date"):
+        reach(world.con, "2026-06-01")
