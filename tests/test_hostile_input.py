@@ -36,7 +36,7 @@ HOSTILE = [
 ]
 ROLE_PAGES = [(role, key) for key, roles in access.PAGE_ROLES.items() for role in roles]
 # Every query parameter a page or the shared filters read (a test below checks the list against the code).
-PARAMS = ("month", "tz", "view", "conversation", "breach", *FILTER_PARAMS)
+PARAMS = ("month", "tz", "view", "conversation", "breach", "date", "rank", *FILTER_PARAMS)
 # Fields of element protos that Streamlit renders as Markdown (st.text and st.code bodies are plain).
 MARKDOWN_FIELDS = ("body", "label", "help")
 PLAIN_ELEMENTS = {"Text", "Code", "Json", "Exception", "Dataframe", "PlotlyChart", "BidiComponent"}
