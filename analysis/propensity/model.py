@@ -84,10 +84,19 @@ def _next_month(d: date) -> date:
 
 # --- features and labels -------------------------------------------------------------------------
 
+# Account-snapshots one features query computes at most: the snapshots go in batches, so that a large
+# book's training stays within DuckDB's memory limit (the demo build's 3 GB: 14 snapshots of 200k
+# accounts in one query ran out of it) while a small one's takes one query.
+BATCH_ROWS = 500_000
+
+
 def snapshot_features(con, snapshots: list[date]) -> pd.DataFrame:
-    """Features of every open account at each snapshot (one query for all of them): `as_of, account_id,
-    balance, <features>`."""
-    return query_df(con, "propensity_features", {"snapshots": [d.isoformat() for d in snapshots]})
+    """Features of every open account at each snapshot: `as_of, account_id, balance, <features>`."""
+    accounts = max(1, rows(con, "select count(*) from accounts")[0][0])
+    size = max(1, BATCH_ROWS // accounts)
+    parts = [query_df(con, "propensity_features", {"snapshots": [d.isoformat() for d in snapshots[i:i + size]]})
+             for i in range(0, len(snapshots), size)]
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 def features(con, as_of: date) -> pd.DataFrame:
@@ -127,9 +136,8 @@ class Model:
             if name in self.categories:
                 codes = {v: i for i, v in enumerate(self.categories[name])}
                 cols.append(col.map(codes).astype("float64").to_numpy())
-            else:
-                cols.append(pd.to_numeric(col.astype("object").where(col.notna()), errors="coerce")
-                            .astype("float64").to_numpy())
+            else:  # float, int, nullable Int64 and bool columns of the features query
+                cols.append(col.to_numpy(dtype="float64", na_value=np.nan))
         return np.column_stack(cols) if cols else np.empty((len(frame), 0))
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
@@ -144,8 +152,10 @@ class Model:
     def blob(self) -> bytes:
         """The serialized model (what its id and checksum are of)."""
         buf = io.BytesIO()
+        import sklearn
+
         pickle.dump({"estimator": self.estimator, "feature_names": self.feature_names,
-                     "categories": self.categories}, buf, protocol=5)
+                     "categories": self.categories, "sklearn": sklearn.__version__}, buf, protocol=5)
         return buf.getvalue()
 
 
@@ -274,7 +284,16 @@ def load_model(con, model_id: str) -> Model:
     if hashlib.sha256(blob).hexdigest() != sha:
         raise UserError(f"the stored propensity model {model_id} fails its checksum: train a new one with "
                         "`python -m analysis propensity train --db FILE`")
-    parts = pickle.loads(blob)  # noqa: S301 - our own blob, its sha256 checked above
+    import sklearn
+
+    try:
+        parts = pickle.loads(blob)  # noqa: S301 - our own blob, its sha256 checked above
+    except Exception as exc:  # noqa: BLE001 - a blob from another version of the code or its libraries
+        raise UserError(f"the stored propensity model {model_id} cannot be read by this version ({type(exc).__name__}): "
+                        "train a new one with `python -m analysis propensity train --db FILE`") from None
+    if parts.get("sklearn") != sklearn.__version__:  # a pickled estimator is only good in its own version
+        raise UserError(f"the stored propensity model {model_id} was trained with scikit-learn {parts.get('sklearn')}, "
+                        f"this is {sklearn.__version__}: train a new one with `python -m analysis propensity train --db FILE`")
     return Model(parts["estimator"], parts["feature_names"], parts["categories"], model_id, as_of,
                  json.loads(evaluation), created_at)
 
