@@ -50,6 +50,7 @@ TOUR = {
     "benchmark": [("Benchmark", (None, None))],
     "conversations": [(v, ("click", v)) for v in ("Sentiment", "Lowest and transcripts", "QA checks", "Vulnerability")],
     "compliance": [(v, ("click", v)) for v in ("Overview", "Breaches", "Review log", "Risk signals", "Policy what-if")],
+    "contact_plan": [("Plan", (None, None))],
     "data": [("Data", (None, None))],
 }
 
