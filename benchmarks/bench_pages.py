@@ -40,8 +40,9 @@ PAGES = {
                    "workspace.worst_offenders(con, ALL, 'agent')", "workspace.worst_offenders(con, ALL, 'team')"],
     "conversations": ["report.sentiment_cells(con, ALL, 'team')", "report.vulnerable_accounts(con, ALL)"],
     "contact_plan": ["summary.model_card(con)", "summary.default_date(con, summary.model_card(con)['scores_as_of'])",
-                     "summary.plan_for(con, summary.model_card(con)['scores_as_of'], 'expected', "
-                     "summary.model_card(con)['model_id'])"],
+                     "summary.has_stored_plan(con, summary.model_card(con)['scores_as_of'], summary.model_card(con)['model_id'])",
+                     "summary.stored_view(con, summary.model_card(con)['scores_as_of'], summary.model_card(con)['model_id'], "
+                     "F, (), 500, 2000)"],
 }
 
 # Every analysis call of every view (dashboard/app_pages/*.py), "page: view" -> calls; F is the filter.
@@ -76,6 +77,8 @@ VIEWS = {
     "conversations: qa": ["report.qa_rows(con, F)"],
     "conversations: vulnerable": ["report.vulnerable_accounts(con, F)"],
     "contact_plan": PAGES["contact_plan"],
+    "contact_plan: another ranking": ["summary.plan_for(con, summary.model_card(con)['scores_as_of'], 'balance', "
+                                      "summary.model_card(con)['model_id'])"],
     "sidebar": ["catalog.filter_options(con)", "catalog.data_as_of(con)"],
 }
 

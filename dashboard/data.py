@@ -132,24 +132,10 @@ def _warm(con, version: str) -> None:
         if _cached(con, version, scorecard.month_choices, "UTC", keep=True):
             month = _cached(con, version, scorecard.default_month, "UTC", keep=True)
             _cached(con, version, scorecard.scorecard, month, "UTC", keep=True, breaches=scorecard.STORED_AUDIT)
-        _warm_plan(con, version)
     except Exception as exc:  # noqa: BLE001 - a page run computes it again and shows the problem
         print(f"dashboard: warming {store.version_file(version).name} failed: {exc}", file=sys.stderr, flush=True)
         return
     print(f"dashboard: warmed {store.version_file(version).name} in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
-
-
-def _warm_plan(con, version: str) -> None:
-    """The Contact plan's default view (the stored scores' date, ranked by expected collection: the plan
-    stored with the scores, 0.5 s to read at the 20,000-account demo, seconds to plan anew when it is not
-    stored). After the landing figures, so a first sign-in never waits for it; the page asks for these
-    with `load_kept`, so it finds them."""
-    from analysis.plan import summary
-
-    card = _cached(con, version, summary.model_card, keep=True)
-    if card:
-        day = _cached(con, version, summary.default_date, card["scores_as_of"], keep=True)
-        _cached(con, version, summary.plan_for, day, summary.DEFAULT_RANKING, card["model_id"], keep=True)
 
 
 def _run(con, module: str, name: str, args: tuple, kwargs: tuple):
@@ -185,3 +171,12 @@ def load_kept(func, *args, **kwargs):
     """As `load`, for the landing figures (`_call_kept`): kept for the data version's life."""
     version = data_version()
     return _cached(_connection(version), version, func, *args, keep=True, **kwargs)
+
+
+def load_later(func, *args, **kwargs):
+    """A callable that runs `func(conn, *args, **kwargs)` when called, uncached, on this run's data
+    version: a download's file, made on click (outside the page's run, where the session's version is
+    not at hand)."""
+    version = data_version()
+    con = _connection(version)
+    return lambda: _run(con, func.__module__, func.__name__, args, tuple(sorted(kwargs.items())))

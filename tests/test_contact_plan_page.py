@@ -161,6 +161,56 @@ def test_the_plan_stored_with_the_scores_is_the_plan_make_plan_gives_for_that_da
         con.close()
 
 
+@pytest.fixture(scope="module")
+def demo_plan(demo_db):
+    """(connection, date, model id, the plan made now, open accounts) of the small demo's scored date."""
+    from analysis.db import connect
+
+    con = connect(demo_db, read_only=True)
+    card = summary.model_card(con)
+    day = summary.default_date(con, card["scores_as_of"])
+    got = summary.plan_for(con, day, "expected", card["model_id"])
+    yield con, day, card["model_id"], got["plan"], got["accounts"]
+    con.close()
+
+
+def choices(con) -> list[tuple[Filters, tuple[str, ...], int]]:
+    from analysis import catalog
+
+    opts = catalog.filter_options(con)
+    return [
+        (ALL, (), 500), (ALL, (), 7), (ALL, ("specialist",), 3), (ALL, ("dialer",), 100_000),
+        (Filters(teams=tuple(opts["teams"][:1])), (), 20),
+        (Filters(channels=("sms",), strategies=tuple(opts["strategies"][:1])), ("dialer",), 50),
+        (Filters(portfolios=tuple(opts["portfolios"][:1]), channels=("email", "call")), (), 1),
+        (Filters(teams=("no such team",)), (), 10),
+    ]
+
+
+def as_text(df: pd.DataFrame) -> str:
+    return df.round({c: 9 for c in df.select_dtypes("number").columns}).to_csv(index=False)
+
+
+def test_the_queries_over_the_stored_plan_give_the_figures_and_rows_of_the_plan_made_now(demo_plan):
+    # The default view never loads the stored plan: its queries must agree with the frame path exactly.
+    con, day, model_id, plan, accounts = demo_plan
+    for filters, queues, n in choices(con):
+        stored = summary.stored_view(con, day, model_id, filters, queues, n, 40)
+        framed = summary.frame_view(plan, accounts, filters, queues, n, 40)
+        where = (filters, queues, n)
+        assert stored["head"].keys() == framed["head"].keys(), where
+        for key, value in framed["head"].items():
+            assert stored["head"][key] == (pytest.approx(value) if isinstance(value, float) else value), (where, key)
+        assert (stored["selected_rows"], stored["dialer_rows"]) == (framed["selected_rows"], framed["dialer_rows"]), where
+        # Compared as text: a column all null in a selection reads back as None from the table, NaN from the
+        # frame; rounded, as the reach rates summed in parallel may differ in their last bit between two runs.
+        assert as_text(stored["rows"]) == as_text(framed["rows"]), where
+        # The dialer's file, as the CSV it becomes.
+        assert as_text(summary.stored_dialer_rows(con, day, model_id, filters, queues)) == \
+            as_text(summary.dialer_rows(summary.select(plan, filters, queues))), where
+    assert summary.has_stored_plan(con, day, model_id) and not summary.has_stored_plan(con, day, "another-model")
+
+
 # --- the page --------------------------------------------------------------------------------
 
 

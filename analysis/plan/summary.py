@@ -4,12 +4,15 @@
   the date its stored scores are for (plain values, cacheable), or None when no model is stored. Read
   from the tables, without unpickling the model (which imports scikit-learn: seconds, cold).
 - `default_date(con, scores_as_of)`: the plan date the page opens on.
-- `plan_for(con, day, ranking, model_id)`: the plan for a date and the expected collection of every
-  open account at that date (the random baseline), cacheable. On the date the stored scores are for,
-  the stored scores (and, ranked by expected collection, the plan stored with them) are read rather
-  than scoring every account and planning again (analysis.plan.build.make_plan: seconds).
-- `select`, `headline`, `table`, `dialer_rows`: the page's filters, headline figures, the list as
-  shown (contact window in local time and UTC) and the dialer's file, on the cached plan.
+- `stored_view(con, day, model_id, filters, queues, n, limit)`: the page's default view (the scored date,
+  ranked by expected collection) by queries over the plan stored with the scores (table contact_plan)
+  and the stored scores: the headline and the first `limit` rows of the selection; the plan itself
+  never leaves the database, so a filter costs one query at any size of book.
+  `stored_dialer_rows` makes the dialer's file from it (on click).
+- `plan_for(con, day, ranking, model_id)`: another date or ranking, planned now (make_plan: seconds),
+  with the expected collection of every open account at that date, cacheable; `frame_view` gives the
+  same figures as `stored_view` on it (`select`, `headline`), `dialer_rows` its dialer file.
+- `table`: the list as shown (contact window in local time and UTC).
 
 The random baseline: contacting N accounts drawn at random from the open accounts of the selection
 is expected to collect N x their mean expected collection (propensity x balance); the plan's figure
@@ -32,6 +35,7 @@ from analysis.plan.cli import csv_frame
 
 RANKINGS = dict(zip(RANKING_KEYS, ("Expected collection", "Propensity to pay", "Balance")))
 DEFAULT_RANKING = "expected"
+DEFAULT_N = 500  # accounts the plan is measured on, until the user says otherwise
 QUEUES = ("dialer", "specialist")
 NO_MODEL = propensity.NO_MODEL
 
@@ -68,29 +72,90 @@ def scores_for(con, day: date, model_id: str) -> pd.DataFrame:
     return propensity.score(con, day, propensity.load_model(con, model_id))
 
 
-def stored_plan(con, day: date, model_id: str) -> pd.DataFrame | None:
-    """The plan stored with the scoring run (ranked by expected collection) for `day` by `model_id`,
-    or None when it is not stored."""
-    if not table_exists(con, "contact_plan"):
-        return None
-    plan = query_df(con, "plan_stored", {"as_of": day, "model_id": model_id})
-    if plan.empty:
-        return None
+ALL_ROWS = 2**62  # no row limit
+
+
+def _stored_params(day: date, model_id: str, filters: Filters, queues: tuple[str, ...]) -> dict:
+    return {**filters.params(), "as_of": day, "model_id": model_id, "queues": list(queues)}
+
+
+def _utc(plan: pd.DataFrame) -> pd.DataFrame:
     for col in ("contact_from", "contact_until", "cooldown_ends"):
         plan[col] = plan[col].dt.tz_convert("UTC")
     return plan
 
 
+def stored_rows(con, day: date, model_id: str, filters: Filters = Filters(), queues: tuple[str, ...] = (),
+                limit: int = ALL_ROWS) -> pd.DataFrame:
+    """The first `limit` rows of the plan stored with the scoring run for `day` by `model_id` (ranked by
+    expected collection), in the sidebar's account and channel filters and `queues`: make_plan's columns."""
+    return _utc(query_df(con, "plan_stored_rows", {**_stored_params(day, model_id, filters, queues), "row_limit": limit}))
+
+
+def has_stored_plan(con, day: date, model_id: str) -> bool:
+    """Whether the plan for `day` by `model_id` is stored (table contact_plan, written with the scores)."""
+    return table_exists(con, "contact_plan") and len(stored_rows(con, day, model_id, limit=1)) > 0
+
+
+def stored_plan(con, day: date, model_id: str) -> pd.DataFrame | None:
+    """The whole stored plan for `day` by `model_id`, or None when it is not stored."""
+    plan = stored_rows(con, day, model_id) if table_exists(con, "contact_plan") else None
+    return None if plan is None or plan.empty else plan
+
+
+def plan_filters(filters: Filters) -> Filters:
+    """The sidebar filters a plan reads: portfolio, team, strategy and channel (its date range does not
+    apply: the plan is for one date), so that a change of dates is not a new question."""
+    return Filters(portfolios=filters.portfolios, teams=filters.teams, channels=filters.channels,
+                   strategies=filters.strategies)
+
+
+def _headline(accounts_offered, dialer, specialist, top_n, plan_expected, offered_accounts, open_accounts,
+              open_expected_sum) -> dict:
+    return {
+        "accounts_offered": int(accounts_offered), "dialer": int(dialer), "specialist": int(specialist),
+        "open_accounts": int(open_accounts), "no_headroom": int(open_accounts - offered_accounts), "top_n": int(top_n),
+        "plan_expected": float(plan_expected),
+        "random_expected": top_n * float(open_expected_sum) / open_accounts if open_accounts else None,
+    }
+
+
+def stored_view(con, day: date, model_id: str, filters: Filters, queues: tuple[str, ...], n: int, limit: int) -> dict:
+    """What the page shows of the stored plan, by queries (the plan itself never leaves the database):
+    {"head": the headline (as `headline`), "rows": the selection's first `limit` rows, "selected_rows",
+    "dialer_rows": the selection's row counts}."""
+    params = _stored_params(day, model_id, filters, queues)
+    found = query_df(con, "plan_stored_headline", {**params, "n": int(n)}).iloc[0]
+    head = _headline(found["accounts_offered"], found["dialer_accounts"], found["specialist_accounts"], found["top_n"],
+                     found["plan_expected"], found["offered_accounts"], found["open_accounts"],
+                     found["open_expected_sum"] if pd.notna(found["open_expected_sum"]) else 0.0)
+    return {"head": head, "rows": stored_rows(con, day, model_id, filters, queues, limit),
+            "selected_rows": int(found["selected_rows"]), "dialer_rows": int(found["dialer_rows"])}
+
+
+def stored_dialer_rows(con, day: date, model_id: str, filters: Filters, queues: tuple[str, ...]) -> pd.DataFrame:
+    """The dialer's file from the stored plan (see `dialer_rows`)."""
+    if queues and "dialer" not in queues:
+        return dialer_rows(stored_rows(con, day, model_id, filters, queues, 0))
+    return dialer_rows(stored_rows(con, day, model_id, filters, ("dialer",)))
+
+
 def plan_for(con, day: date, ranking: str, model_id: str) -> dict:
-    """{"plan": the plan for `day` ranked by `ranking` (make_plan's rows: the stored plan when it is
-    the one asked for, else planned now), "accounts": every open account at `day` with its expected
-    collection and its portfolio, team and strategy}."""
+    """{"plan": the plan for `day` ranked by `ranking`, planned now (make_plan), "accounts": every open
+    account at `day` with its expected collection and its portfolio, team and strategy}: the views the
+    stored plan is not (another date or ranking)."""
     scores = scores_for(con, day, model_id)
-    plan = stored_plan(con, day, model_id) if ranking == DEFAULT_RANKING else None
-    if plan is None:
-        plan = make_plan(con, day, ranking=ranking, scores=scores)
+    plan = make_plan(con, day, ranking=ranking, scores=scores)
     accounts = query_df(con, "plan_baseline_accounts", frames={"scores": scores})
     return {"plan": plan, "accounts": accounts}
+
+
+def frame_view(plan: pd.DataFrame, accounts: pd.DataFrame, filters: Filters, queues: tuple[str, ...], n: int,
+               limit: int) -> dict:
+    """As `stored_view`, on a plan made now (a frame)."""
+    chosen = select(plan, filters, queues)
+    return {"head": headline(plan, accounts, filters, queues, n), "rows": chosen.head(limit),
+            "selected_rows": len(chosen), "dialer_rows": int((chosen["queue"] == "dialer").sum())}
 
 
 def _chosen(frame: pd.DataFrame, pairs) -> pd.Series:
@@ -124,17 +189,10 @@ def headline(plan: pd.DataFrame, accounts: pd.DataFrame, filters: Filters, queue
     first = chosen.sort_values("account_rank", kind="stable").drop_duplicates("account_id")
     pool = accounts[_chosen(accounts, _account_filters(filters))]
     top_n = min(int(n), len(first))
-    mean = float(pool["expected_collection"].mean()) if len(pool) else None
-    return {
-        "accounts_offered": len(first),
-        "dialer": int(chosen.loc[chosen["queue"] == "dialer", "account_id"].nunique()),
-        "specialist": int(chosen.loc[chosen["queue"] == "specialist", "account_id"].nunique()),
-        "open_accounts": len(pool),
-        "no_headroom": int(len(pool) - in_accounts["account_id"].nunique()),
-        "top_n": top_n,
-        "plan_expected": float(first["expected_collection"].head(top_n).sum()),
-        "random_expected": None if mean is None else top_n * mean,
-    }
+    return _headline(len(first), chosen.loc[chosen["queue"] == "dialer", "account_id"].nunique(),
+                     chosen.loc[chosen["queue"] == "specialist", "account_id"].nunique(), top_n,
+                     first["expected_collection"].head(top_n).sum(), in_accounts["account_id"].nunique(), len(pool),
+                     pool["expected_collection"].sum())
 
 
 def _clock(ts: pd.Series, tz: str) -> pd.Series:

@@ -11,15 +11,13 @@ import streamlit as st
 from analysis import catalog
 from analysis.plan import summary
 from dashboard import audit, ui
-from dashboard.data import load, load_kept
+from dashboard.data import load, load_kept, load_later
 
 QUEUES = {"all": "All queues", "dialer": "Dialer", "specialist": "Specialist"}
 LATER_DAYS = 14  # how far past the data's end a plan may be made (the history it reads stops there)
 
 ui.header("Contact plan", "one date's plan; the sidebar's portfolio, team, strategy and channel apply, its date range does not")
-# The default view's figures are warmed in the background when a data version is published
-# (dashboard.data._warm_plan) and kept for its life: asked for with load_kept, they are found there.
-card = load_kept(summary.model_card)
+card = load(summary.model_card)
 if card is None:
     st.info(summary.NO_MODEL[:1].upper() + summary.NO_MODEL[1:] + ".")
     st.stop()
@@ -33,7 +31,7 @@ def url_date(lo: date, hi: date, default: date) -> date:
     return min(max(wanted, lo), hi)
 
 
-latest = load_kept(summary.default_date, card["scores_as_of"])
+latest = load(summary.default_date, card["scores_as_of"])
 first_day = load_kept(catalog.filter_options)["min_date"] + timedelta(days=1)
 last_day = latest + timedelta(days=LATER_DAYS)
 # Seeded from the URL once (a link or a reload), then the widgets own their values.
@@ -49,17 +47,22 @@ day = c1.date_input("Plan date", key="cp_date", min_value=first_day, max_value=l
 ranking = c2.selectbox("Rank by", list(summary.RANKINGS), format_func=summary.RANKINGS.get, key="cp_rank",
                        help="Expected collection is the propensity to pay in 30 days × the balance.")
 queue = c3.segmented_control("Queue", list(QUEUES), format_func=QUEUES.get, default="all", key="cp_queue") or "all"
-n = int(c4.number_input("Accounts to contact (N)", min_value=1, value=500, step=100, key="cp_n"))
+n = int(c4.number_input("Accounts to contact (N)", min_value=1, value=summary.DEFAULT_N, step=100, key="cp_n"))
 st.query_params["date"] = day.isoformat()
 st.query_params["rank"] = ranking
 
-fetch = load_kept if (day, ranking) == (latest, summary.DEFAULT_RANKING) else load
-got = fetch(summary.plan_for, day, ranking, card["model_id"])
-plan, accounts = got["plan"], got["accounts"]
 queues = () if queue == "all" else (queue,)
-f = ui.filters()
-chosen = summary.select(plan, f, queues)
-head = summary.headline(plan, accounts, f, queues, n)
+f = summary.plan_filters(ui.filters())
+model_id = card["model_id"]
+if ranking == summary.DEFAULT_RANKING and load(summary.has_stored_plan, day, model_id):
+    # The plan stored with the scores: only the figures and the first rows leave the database.
+    shown = load(summary.stored_view, day, model_id, f, queues, n, ui.SHOWN_ROWS)
+    dialer_file = load_later(summary.stored_dialer_rows, day, model_id, f, queues)
+else:
+    got = load(summary.plan_for, day, ranking, model_id)
+    shown = summary.frame_view(got["plan"], got["accounts"], f, queues, n, ui.SHOWN_ROWS)
+    dialer_file = lambda: summary.dialer_rows(summary.select(got["plan"], f, queues))  # noqa: E731
+head, listed, total = shown["head"], shown["rows"], shown["selected_rows"]
 
 
 def money(x: float | None) -> str:
@@ -83,14 +86,14 @@ r2.metric(f"{head['top_n']:,} accounts at random", money(random_expected),
 r3.metric("Gain over random", money(None if random_expected is None else head["plan_expected"] - random_expected))
 
 st.subheader("Ranked list")
-more = f" · the first {ui.SHOWN_ROWS:,} are listed here, the dialer file has every dialer row" if len(chosen) > ui.SHOWN_ROWS else ""
-st.caption(f"{len(chosen):,} rows (an account once per channel offered), best first by "
+more = f" · the first {ui.SHOWN_ROWS:,} are listed here, the dialer file has every dialer row" if total > ui.SHOWN_ROWS else ""
+st.caption(f"{total:,} rows (an account once per channel offered), best first by "
            f"{summary.RANKINGS[ranking].lower()} · window: when one more contact breaches no active rule (both ends "
            f"allowed), in the account's local time and in UTC · cooldown ends in UTC{more}")
-if chosen.empty:
+if listed.empty:
     st.info("No account has contact headroom on this date in this selection.")
 else:
-    st.dataframe(ui.masked(summary.table(chosen, ui.SHOWN_ROWS)), hide_index=True, height=420, key="cp_table", column_config={
+    st.dataframe(ui.masked(summary.table(listed)), hide_index=True, height=420, key="cp_table", column_config={
         "rank": st.column_config.NumberColumn("rank"),
         "account_id": "account",
         "propensity": st.column_config.NumberColumn("propensity", format="%.3f"),
@@ -101,9 +104,9 @@ else:
         "calls_left": st.column_config.NumberColumn("calls left", format="%d"),
         "cooldown_ends": st.column_config.DatetimeColumn("cooldown ends (UTC)", format="YYYY-MM-DD HH:mm:ss"),
     })
-dialer_count = int((chosen["queue"] == "dialer").sum())
+dialer_count = shown["dialer_rows"]
 # The file is made when the button is clicked, not on every run.
-audit.download_button("Dialer file (CSV)", ui.masked_csv(lambda: summary.dialer_rows(chosen)), what="contact plan dialer file",
+audit.download_button("Dialer file (CSV)", ui.masked_csv(dialer_file), what="contact plan dialer file",
                       rows=dialer_count, file_name=f"dialer-plan-{day.isoformat()}.csv", mime="text/csv",
                       key="cp_dialer_csv", disabled=dialer_count == 0)
 
