@@ -5,6 +5,9 @@
 -- Reads: accounts, contacts, payments, promises, complaints, preferences, consents, conversations,
 --   conversation_sentiment, vulnerability_flags (the last three: conversations started before as_of).
 -- Parameters: $snapshots (date[]): the as-of dates D; "before D" is a timestamp < D 00:00 UTC.
+-- Deterministic to the bit (the model's id is a hash of it): the mean sentiment is summed as decimals (a
+--   parallel sum of doubles varies in its last bits with the threads' order), ties of the last
+--   conversation broken by its id.
 -- Units: amounts in currency; *_days whole days from the event's UTC date to D (null: never);
 --   c7/c30/c90 counts of the 7, 30, 90 UTC days before D; promise kept as SPEC section 3 defines it,
 --   known only once due_date + 3 days is before D (until then the promise is open).
@@ -149,9 +152,10 @@ sentiment_features as (
     select
         s.as_of,
         cs.account_id,
-        arg_max(cs.customer_mean, cs.started_at) as last_sentiment,
-        arg_max(cs.customer_min, cs.started_at) as last_sentiment_min,
-        avg(cs.customer_mean) filter (where cs.started_at >= s.as_of_ts - interval 90 day) as sentiment_c90
+        arg_max(cs.customer_mean, {'at': cs.started_at, 'id': cs.conversation_id}) as last_sentiment,
+        arg_max(cs.customer_min, {'at': cs.started_at, 'id': cs.conversation_id}) as last_sentiment_min,
+        avg(cast(cs.customer_mean as decimal(18, 12)))
+        filter (where cs.started_at >= s.as_of_ts - interval 90 day) as sentiment_c90_exact
     from snapshots as s
     inner join conversation_sentiment as cs on cs.started_at < s.as_of_ts
     group by s.as_of, cs.account_id
@@ -220,7 +224,7 @@ final as (
         cu.last_cue_days,
         se.last_sentiment,
         se.last_sentiment_min,
-        se.sentiment_c90,
+        cast(se.sentiment_c90_exact as double) as sentiment_c90,
         coalesce(pr.opted_out_call, false) as opted_out_call,
         coalesce(pr.opted_out_sms, false) as opted_out_sms,
         coalesce(pr.opted_out_email, false) as opted_out_email,
