@@ -14,10 +14,7 @@
 with
 
 snapshots as (
-    select
-        s.as_of,
-        timezone('utc', cast(s.as_of as timestamp)) as as_of_ts
-    from (select unnest(cast($snapshots as date[])) as as_of) as s
+    select s.as_of, s.as_of_ts from snapshot_instants($snapshots) as s
 ),
 
 accounts as (
