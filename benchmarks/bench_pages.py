@@ -40,7 +40,8 @@ PAGES = {
                    "workspace.worst_offenders(con, ALL, 'agent')", "workspace.worst_offenders(con, ALL, 'team')"],
     "conversations": ["report.sentiment_cells(con, ALL, 'team')", "report.vulnerable_accounts(con, ALL)"],
     "contact_plan": ["summary.model_card(con)", "summary.default_date(con, summary.model_card(con)['scores_as_of'])",
-                     "summary.has_stored_plan(con, summary.model_card(con)['scores_as_of'], summary.model_card(con)['model_id'])",
+                     "summary.has_stored_plan(con, summary.model_card(con)['scores_as_of'], summary.model_card(con)['model_id'], "
+                     "load_rules())",
                      "summary.stored_view(con, summary.model_card(con)['scores_as_of'], summary.model_card(con)['model_id'], "
                      "F, (), 500, 2000)"],
 }
@@ -90,6 +91,7 @@ sys.path.insert(0, tree)
 from datetime import date
 from analysis import balance, catalog, complaints, experience, repayments, scorecard
 from analysis.compliance import workspace
+from analysis.compliance.rules import load_rules
 from analysis.sentiment import report
 try:
     from analysis.plan import summary  # the Contact plan page (issue 24); absent from older trees

@@ -15,6 +15,7 @@ import pytest
 
 from analysis import access
 from analysis.filters import ALL, Filters
+from analysis.compliance.rules import load_rules
 from analysis.plan import summary
 from tests.test_app_shell import demo_values, leaked
 
@@ -208,7 +209,14 @@ def test_the_queries_over_the_stored_plan_give_the_figures_and_rows_of_the_plan_
         # The dialer's file, as the CSV it becomes.
         assert as_text(summary.stored_dialer_rows(con, day, model_id, filters, queues)) == \
             as_text(summary.dialer_rows(summary.select(plan, filters, queues))), where
-    assert summary.has_stored_plan(con, day, model_id) and not summary.has_stored_plan(con, day, "another-model")
+    rules = load_rules()
+    assert summary.has_stored_plan(con, day, model_id, rules) and not summary.has_stored_plan(con, day, "another-model", rules)
+    # a rules file edited since the plan was stored: the page plans anew under the rules in force
+    stricter = rules.with_rule("regf_7in7", cap=1)
+    assert not summary.has_stored_plan(con, day, model_id, stricter)
+    strict = summary.plan_for(con, day, "expected", model_id, stricter)["plan"]
+    calls = strict[strict["channel"] == "call"]
+    assert len(calls) < len(plan[plan["channel"] == "call"]) and (calls["calls_left"] == 1).all()
 
 
 # --- the page --------------------------------------------------------------------------------

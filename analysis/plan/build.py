@@ -61,12 +61,19 @@ def make_plan(con, day: date, rules: RuleSet | None = None, ranking: str = "expe
     return out
 
 
-def store_plan(con, day: date, model_id: str, scores: pd.DataFrame) -> int:
+# meta key: the hash of the rule set the stored plan was made with (the page plans anew when it differs)
+PLAN_RULES_META = "contact_plan_rule_set_sha256"
+
+
+def store_plan(con, day: date, model_id: str, scores: pd.DataFrame, rules: RuleSet | None = None) -> int:
     """Replace the table `contact_plan` with the plan for `day` from these scores (ranked by expected
-    collection, the default rules), on a writable connection: the page reads it. Returns its rows."""
+    collection, under `rules`, default the configured ones), on a writable connection: the page reads it.
+    Returns its rows."""
+    from analysis.db import set_meta
     from analysis.schema import DERIVED, derived_ddl
 
-    plan = make_plan(con, day, scores=scores)
+    rules = load_rules() if rules is None else rules
+    plan = make_plan(con, day, rules=rules, scores=scores)
     columns = [name for name, _ in DERIVED["contact_plan"].columns]
     cur = con.cursor()
     try:
@@ -77,4 +84,5 @@ def store_plan(con, day: date, model_id: str, scores: pd.DataFrame) -> int:
         cur.unregister("plan_df")
     finally:
         cur.close()
+    set_meta(con, PLAN_RULES_META, rules.sha256)
     return len(plan)

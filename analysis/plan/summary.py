@@ -27,10 +27,11 @@ from datetime import date
 import pandas as pd
 
 from analysis import propensity
-from analysis.db import query_df, query_rows, table_exists
+from analysis.compliance.rules import RuleSet
+from analysis.db import get_meta, query_df, query_rows, table_exists
 from analysis.filters import Filters
+from analysis.plan.build import PLAN_RULES_META, make_plan
 from analysis.plan.build import RANKINGS as RANKING_KEYS
-from analysis.plan.build import make_plan
 from analysis.plan.cli import csv_frame
 
 RANKINGS = dict(zip(RANKING_KEYS, ("Expected collection", "Propensity to pay", "Balance")))
@@ -92,9 +93,11 @@ def stored_rows(con, day: date, model_id: str, filters: Filters = Filters(), que
     return _utc(query_df(con, "plan_stored_rows", {**_stored_params(day, model_id, filters, queues), "row_limit": limit}))
 
 
-def has_stored_plan(con, day: date, model_id: str) -> bool:
-    """Whether the plan for `day` by `model_id` is stored (table contact_plan, written with the scores)."""
-    return table_exists(con, "contact_plan") and len(stored_rows(con, day, model_id, limit=1)) > 0
+def has_stored_plan(con, day: date, model_id: str, rules: RuleSet) -> bool:
+    """Whether the plan for `day` by `model_id` under `rules` is stored (table contact_plan, written with
+    the scores): a plan stored under another rule set (config/rules.toml edited since) is not used."""
+    return (table_exists(con, "contact_plan") and get_meta(con, PLAN_RULES_META) == rules.sha256
+            and len(stored_rows(con, day, model_id, limit=1)) > 0)
 
 
 def stored_plan(con, day: date, model_id: str) -> pd.DataFrame | None:
@@ -140,12 +143,12 @@ def stored_dialer_rows(con, day: date, model_id: str, filters: Filters, queues: 
     return dialer_rows(stored_rows(con, day, model_id, filters, ("dialer",)))
 
 
-def plan_for(con, day: date, ranking: str, model_id: str) -> dict:
+def plan_for(con, day: date, ranking: str, model_id: str, rules: RuleSet | None = None) -> dict:
     """{"plan": the plan for `day` ranked by `ranking`, planned now (make_plan), "accounts": every open
     account at `day` with its expected collection and its portfolio, team and strategy}: the views the
     stored plan is not (another date or ranking)."""
     scores = scores_for(con, day, model_id)
-    plan = make_plan(con, day, ranking=ranking, scores=scores)
+    plan = make_plan(con, day, rules=rules, ranking=ranking, scores=scores)
     accounts = query_df(con, "plan_baseline_accounts", frames={"scores": scores})
     return {"plan": plan, "accounts": accounts}
 

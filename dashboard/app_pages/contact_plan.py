@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis import catalog
+from analysis.compliance.rules import load_rules
 from analysis.plan import summary
 from dashboard import audit, ui
 from dashboard.data import load, load_kept, load_later
@@ -54,12 +55,13 @@ st.query_params["rank"] = ranking
 queues = () if queue == "all" else (queue,)
 f = summary.plan_filters(ui.filters())
 model_id = card["model_id"]
-if ranking == summary.DEFAULT_RANKING and load(summary.has_stored_plan, day, model_id):
+rules = load_rules()  # read on every run: an edited rules file is planned with at once (the stored plan is not used)
+if ranking == summary.DEFAULT_RANKING and load(summary.has_stored_plan, day, model_id, rules):
     # The plan stored with the scores: only the figures and the first rows leave the database.
     shown = load(summary.stored_view, day, model_id, f, queues, n, ui.SHOWN_ROWS)
     dialer_file = load_later(summary.stored_dialer_rows, day, model_id, f, queues)
 else:
-    got = load(summary.plan_for, day, ranking, model_id)
+    got = load(summary.plan_for, day, ranking, model_id, rules)
     shown = summary.frame_view(got["plan"], got["accounts"], f, queues, n, ui.SHOWN_ROWS)
     dialer_file = lambda: summary.dialer_rows(summary.select(got["plan"], f, queues))  # noqa: E731
 head, listed, total = shown["head"], shown["rows"], shown["selected_rows"]
