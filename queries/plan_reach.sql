@@ -48,8 +48,7 @@ open_accounts as (
     select a.account_id, a.portfolio, a.state
     from accounts_in as a
     left join paid as p on a.account_id = p.account_id
-    where a.placed_date < $as_of
-        and a.placed_balance - coalesce(p.paid_amount, 0) > 0
+    where is_open_account(a.placed_date, a.placed_balance, p.paid_amount, $as_of)
 ),
 
 recent as (

@@ -182,7 +182,7 @@ final as (
     select
         s.as_of,
         a.account_id,
-        cast(a.placed_balance - coalesce(pf.paid_sum, 0) as double) as balance,
+        cast(balance_at(a.placed_balance, pf.paid_sum) as double) as balance,
         cast(a.placed_balance as double) as placed_balance,
         s.as_of - a.placed_date as age_days,
         cast(coalesce(pf.paid_sum, 0) / nullif(a.placed_balance, 0) as double) as paid_share,
@@ -240,7 +240,7 @@ final as (
     left join consent_features as cn on cn.as_of = s.as_of and cn.account_id = a.account_id
     left join sentiment_features as se on se.as_of = s.as_of and se.account_id = a.account_id
     left join cue_features as cu on cu.as_of = s.as_of and cu.account_id = a.account_id
-    where a.placed_balance - coalesce(pf.paid_sum, 0) > 0
+    where is_open_account(a.placed_date, a.placed_balance, pf.paid_sum, s.as_of)
 )
 
 select * from final

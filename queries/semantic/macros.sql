@@ -102,3 +102,15 @@ create or replace temp macro floor_second(ts) as (
 create or replace temp macro ceil_second(ts) as (
     to_timestamp((epoch_us(ts) + 999999) // 1000000)
 );
+
+-- An account's balance at a date (issue 24): its placed balance less every payment before the date
+-- (reversals included); `paid_before` is that sum, null when there is none.
+create or replace temp macro balance_at(placed_balance, paid_before) as (
+    placed_balance - coalesce(paid_before, 0)
+);
+
+-- An open account at date D (issue 24: the accounts the propensity model scores and the plan ranks):
+-- placed before D, with a balance left at D.
+create or replace temp macro is_open_account(placed_date, placed_balance, paid_before, as_of) as (
+    placed_date < as_of and balance_at(placed_balance, paid_before) > 0
+);
