@@ -154,7 +154,7 @@ def test_the_plan_stored_with_the_scores_is_the_plan_make_plan_gives_for_that_da
         day = summary.default_date(con, card["scores_as_of"])
         stored = summary.stored_plan(con, day, card["model_id"])
         assert stored is not None and len(stored) > 0
-        planned = make_plan(con, day, scores=summary.scores_for(con, day, card["model_id"]))
+        planned = make_plan(con, day, summary.scores_for(con, day, card["model_id"]))
         pd.testing.assert_frame_equal(stored.reset_index(drop=True), planned.reset_index(drop=True))
         # Another model's plan, or another date's, is not stored: the page plans it anew.
         assert summary.stored_plan(con, day, "another-model") is None

@@ -22,7 +22,7 @@ from analysis.compliance.engine import find_breaches
 from analysis.db import connect
 from analysis.plan.build import SPEC_COLUMNS, make_plan
 from analysis.plan.headroom import headroom
-from analysis.propensity.model import data_end
+from analysis.propensity.model import data_end, score
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,7 +69,7 @@ def test_no_account_is_offered_on_a_channel_without_headroom(demo_db):
     con = connect(demo_db, read_only=True)
     try:
         day = data_end(con)
-        plan = make_plan(con, day)
+        plan = make_plan(con, day, score(con, day))
         room = headroom(con, day)
     finally:
         con.close()
@@ -101,7 +101,7 @@ def test_one_more_contact_at_each_rows_window_edge_breaches_nothing_by_the_audit
     con = connect(demo_db, read_only=True)
     try:
         day = data_end(con)
-        plan = make_plan(con, day)
+        plan = make_plan(con, day, score(con, day))
     finally:
         con.close()
     shutil.copyfile(store.current(demo_db), copy)
@@ -123,7 +123,7 @@ def test_a_contact_a_second_past_each_window_breaches_the_rule_that_ended_it(dem
     copy = tmp_path / "past.duckdb"
     con = connect(demo_db, read_only=True)
     try:
-        plan = make_plan(con, data_end(con))
+        plan = make_plan(con, data_end(con), score(con, data_end(con)))
     finally:
         con.close()
     ended = plan[plan["reasons"].str.contains("until ")].copy()

@@ -1,9 +1,10 @@
 """The contact plan for a date (issue 24): open accounts ranked by what contacting them is expected
 to collect, each with the channels it may be contacted on that day and when.
 
-`make_plan(con, day)` joins four parts, each computed on its own and all as of the plan's date:
-the propensity to pay of every open account (`analysis.propensity.score`), the contact headroom of
-each account and channel under every active rule (`analysis.plan.headroom`), the best hour and
+`make_plan(con, day, scores)` joins four parts, each computed on its own and all as of the plan's date:
+the propensity to pay of every open account (`analysis.propensity.score`, given by the caller: the
+propensity package stores a plan with every scoring run, so this module does not call back into it), the
+contact headroom of each account and channel under every active rule (`analysis.plan.headroom`), the best hour and
 channel to reach it (`analysis.plan.reach`), and the reasons to route it to a specialist instead of
 the dialer (`queries/plan_specialist.sql`). The ranking and the rows are one query
 (`queries/plan_rows.sql`). A channel without headroom is never a row.
@@ -28,19 +29,14 @@ RANKINGS = ("expected", "propensity", "balance")
 SPEC_COLUMNS = ["rank", "account_id", "channel", "propensity", "contact_from", "contact_until", "best_local_hour"]
 
 
-def make_plan(con, day: date, rules: RuleSet | None = None, ranking: str = "expected", model=None,
-              scores: pd.DataFrame | None = None, channels: tuple[str, ...] = PLAN_CHANNELS) -> pd.DataFrame:
+def make_plan(con, day: date, scores: pd.DataFrame, rules: RuleSet | None = None, ranking: str = "expected",
+              channels: tuple[str, ...] = PLAN_CHANNELS) -> pd.DataFrame:
     """The plan for local date `day`: one row per (open account, channel with headroom), ranked
-    (columns: queries/plan_rows.sql). `scores`: the propensity scores as of `day` when the caller has
-    them (the stored ones), else `model` (None: the latest stored) scores the open accounts now.
-    Works on a read-only connection."""
-    from analysis.propensity.model import score
-
+    (columns: queries/plan_rows.sql). `scores`: the propensity scores of the open accounts as of `day`
+    (`analysis.propensity.score`, or the stored ones). Works on a read-only connection."""
     if ranking not in RANKINGS:
         raise UserError(f"unknown ranking {ranking!r}: use one of {', '.join(RANKINGS)}")
     rules = load_rules() if rules is None else rules
-    if scores is None:
-        scores = score(con, day, model)
     frames = {
         "plan_scores": scores[["account_id", "propensity", "balance", "expected_collection"]],
         "plan_reach": reach(con, day, channels),
@@ -73,7 +69,7 @@ def store_plan(con, day: date, model_id: str, scores: pd.DataFrame, rules: RuleS
     from analysis.schema import DERIVED, derived_ddl
 
     rules = load_rules() if rules is None else rules
-    plan = make_plan(con, day, rules=rules, scores=scores)
+    plan = make_plan(con, day, scores, rules=rules)
     columns = [name for name, _ in DERIVED["contact_plan"].columns]
     cur = con.cursor()
     try:

@@ -89,7 +89,7 @@ def run(args) -> int:
     from analysis.compliance.rules import load_rules
     from analysis.db import connect
     from analysis.plan.build import make_plan
-    from analysis.propensity.model import data_end
+    from analysis.propensity.model import data_end, score
 
     out = Path(args.out)
     check_out_path(out)
@@ -97,7 +97,7 @@ def run(args) -> int:
     con = connect(args.db, read_only=True)
     try:
         day = parse_date(args.date) if args.date else data_end(con)
-        plan = make_plan(con, day, rules=rules, ranking=args.ranking)
+        plan = make_plan(con, day, score(con, day), rules=rules, ranking=args.ranking)
         if args.replay:
             from analysis.plan.replay import replay
 

@@ -55,7 +55,7 @@ def replay(con, day: date, rules: RuleSet | None = None, model=None) -> dict:
     rules = load_rules() if rules is None else rules
     model = train(con, day) if model is None else model
     scores = score(con, day, model)
-    plan = make_plan(con, day, rules=rules, scores=scores)
+    plan = make_plan(con, day, scores, rules=rules)
     outcomes = sql_df(con, sql_text("plan_replay_outcomes"), {"date": day},
                       {"plan_replay_accounts": scores[["account_id"]]})
     contacted = outcomes[outcomes["contacted"]]

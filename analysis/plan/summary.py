@@ -148,7 +148,7 @@ def plan_for(con, day: date, ranking: str, model_id: str, rules: RuleSet | None 
     account at `day` with its expected collection and its portfolio, team and strategy}: the views the
     stored plan is not (another date or ranking)."""
     scores = scores_for(con, day, model_id)
-    plan = make_plan(con, day, rules=rules, ranking=ranking, scores=scores)
+    plan = make_plan(con, day, scores, rules=rules, ranking=ranking)
     accounts = query_df(con, "plan_baseline_accounts", frames={"scores": scores})
     return {"plan": plan, "accounts": accounts}
 
