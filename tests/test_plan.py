@@ -168,6 +168,7 @@ def test_plan_refuses_a_bad_date_a_missing_database_and_a_directory_as_out(demo_
         (["--db", str(demo_db), "--date", "2026-13-01", "--out", str(tmp_path / "p.csv")], "is not a date"),
         (["--db", str(tmp_path / "none.duckdb"), "--date", "2026-11-01", "--out", str(tmp_path / "p.csv")], "does not exist"),
         (["--db", str(demo_db), "--out", str(tmp_path)], "is a directory"),
+        (["--db", str(demo_db), "--date", "2001-01-01", "--out", str(tmp_path / "p.csv")], "no account is open"),
     ]
     for args, message in cases:
         done = run_cli("plan", *args)

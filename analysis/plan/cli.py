@@ -19,6 +19,7 @@ from analysis.errors import UserError
 
 ISO_Z = "%Y-%m-%dT%H:%M:%SZ"
 QUEUES = ("all", "dialer", "specialist")
+LATE_DAYS = 31  # a plan this long after the data's end gets a note: its propensities read stale history
 
 
 def add_arguments(parser) -> None:
@@ -70,6 +71,22 @@ def csv_frame(plan):
     return out
 
 
+def check_date(con, day: date, end: date) -> None:
+    """Refuse a date before any account was placed (a mistake: nothing to plan); note one long after the
+    data's end (the propensities read a history that stops there)."""
+    from analysis.db import rows
+
+    first = rows(con, "select min(placed_date) from accounts")[0][0]
+    if first is None or day <= first:
+        placed = "no account is placed" if first is None else f"the first account was placed on {first}"
+        raise UserError(f"--date {day}: {placed}, so no account is open on that date; choose a later date "
+                        f"(the data's last event is on the day before {end})")
+    if (day - end).days > LATE_DAYS:
+        print(f"note: --date {day} is {(day - end).days} days after {end}, the day after the data's last event: the "
+              "windows are exact, but the propensities read a history that stops there; import newer data first",
+              file=sys.stderr)
+
+
 def print_replay(r: dict) -> None:
     """The replay's figures, one line each (stdout)."""
     def line(name, f):
@@ -96,7 +113,9 @@ def run(args) -> int:
     rules = load_rules(args.rules) if args.rules else None
     con = connect(args.db, read_only=True)
     try:
-        day = parse_date(args.date) if args.date else data_end(con)
+        end = data_end(con)
+        day = parse_date(args.date) if args.date else end
+        check_date(con, day, end)
         plan = make_plan(con, day, score(con, day), rules=rules, ranking=args.ranking)
         if args.replay:
             from analysis.plan.replay import replay
