@@ -176,7 +176,16 @@ def test_plan_refuses_a_bad_date_a_missing_database_and_a_directory_as_out(demo_
         assert not (tmp_path / "p.csv").exists()
 
 
-def test_plan_without_a_model_names_the_command_that_trains_one(fresh_db, tmp_path):
+def test_plan_without_a_model_names_the_command_that_trains_one(demo_db_copy, tmp_path):
+    con = duckdb.connect(str(demo_db_copy))
+    con.execute("delete from propensity_models")
+    con.close()
+    done = run_cli("plan", "--db", str(demo_db_copy), "--out", str(tmp_path / "p.csv"))
+    assert done.returncode == 2 and "propensity train" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_plan_on_a_database_without_events_says_so(tmp_path):
     from analysis.schema import create_schema
 
     db = tmp_path / "empty.duckdb"
@@ -184,5 +193,5 @@ def test_plan_without_a_model_names_the_command_that_trains_one(fresh_db, tmp_pa
     create_schema(con)
     con.close()
     done = run_cli("plan", "--db", str(db), "--date", "2026-11-01", "--out", str(tmp_path / "p.csv"))
-    assert done.returncode == 2 and "propensity train" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 2 and "no events" in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert not (tmp_path / "p.csv").exists()
