@@ -19,7 +19,7 @@ Ties are taken against it: an earlier contact at the same instant counts, whatev
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING
 
 from analysis.compliance.engine import counting_params, rule_params, union_query
@@ -111,7 +111,3 @@ def headroom_table(cur, day: date, rules: RuleSet | None = None, channels: tuple
         cur.execute("create or replace temp table plan_bounds (account_key integer, channel varchar, rule_id varchar, "
                     "lo timestamptz, hi timestamptz, left_at_start bigint, cooldown_ends timestamptz)")
     create_table(cur, "plan_room", "plan_headroom", {"channels": list(channels)}, temp=True)
-
-
-def next_day(d: date) -> date:
-    return d + timedelta(days=1)
