@@ -21,6 +21,7 @@ STEPS: list[tuple[str, str]] = [
     ("conversations", "analysis.sentiment.conversations:refresh"),
     ("aggregates", "analysis.aggregates:refresh"),  # after breaches: contact_daily and breach_facts read them
     ("propensity", "analysis.propensity:rescore"),  # after conversations (sentiment, cues); no model: nothing
+    ("plan", "analysis.plan.build:refresh"),  # the contact plan for the scores' date; no scores: nothing
 ]
 # The meta key each step writes when it has run. Its tables (analysis.schema.DERIVED) exist from the
 # start, empty, so "has the step run?" is a question for meta, not for the catalog.
@@ -30,6 +31,7 @@ RAN = {
     "conversations": "sentiment_model",
     "aggregates": "aggregates",
     "propensity": "propensity_scored",
+    "plan": "contact_plan_rule_set_sha256",  # analysis.plan.build.PLAN_RULES_META
 }
 
 

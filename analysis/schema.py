@@ -323,8 +323,8 @@ DERIVED: dict[str, Derived] = {d.name: d for d in [
     Derived("propensity_scores", _cols("model_id VARCHAR, as_of DATE, account_id VARCHAR, propensity DOUBLE, "
                                        "balance DOUBLE, expected_collection DOUBLE"),
             "one row per account open at as_of, scored by model_id (the latest scoring run)", "propensity"),
-    # The contact plan for the scores' date (analysis.plan.build.store_plan, with every scoring run), so the
-    # Contact plan page reads it instead of planning on each visit.
+    # The contact plan for the scores' date (the pipeline step "plan", analysis.plan.build.refresh, after every
+    # scoring run), so the Contact plan page reads it instead of planning on each visit.
     Derived("contact_plan", _cols(
         "as_of DATE, model_id VARCHAR, rank BIGINT, account_id VARCHAR, channel VARCHAR, propensity DOUBLE, "
         "contact_from TIMESTAMP WITH TIME ZONE, contact_until TIMESTAMP WITH TIME ZONE, best_local_hour BIGINT, "
@@ -332,7 +332,7 @@ DERIVED: dict[str, Derived] = {d.name: d for d in [
         "local_date DATE, timezone VARCHAR, local_window VARCHAR, calls_left BIGINT, caps VARCHAR, "
         "cooldown_ends TIMESTAMP WITH TIME ZONE, reasons VARCHAR, team VARCHAR, portfolio VARCHAR, strategy VARCHAR, "
         "state VARCHAR"),
-            "one row per (account, channel) offered on as_of by the plan ranked by expected collection", "propensity"),
+            "one row per (account, channel) offered on as_of by the plan ranked by expected collection", "plan"),
 ]}
 
 

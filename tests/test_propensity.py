@@ -127,6 +127,33 @@ def test_shuffled_labels_score_auc_near_one_half_and_the_real_model_clearly_more
     assert real["n_test"] > 2000
 
 
+def test_training_on_a_large_book_reads_a_sample_of_accounts_with_their_full_features(larger_demo, monkeypatch):
+    from analysis.propensity import model as pm
+
+    snaps = [date(2026, 6, 1), date(2026, 8, 1), date(2026, 10, 2)]
+    con = db.connect(larger_demo, read_only=True)
+    try:
+        every = pm.snapshot_features(con, snaps)
+        some = pm.snapshot_features(con, snaps, sample=4)
+        monkeypatch.setattr(pm, "TRAIN_POOL", 2_000)  # 2,500 accounts x 15 snapshots: one account in 19
+        assert pm.sample_size(con, 15) == 19 and pm.sample_size(con, 1) == 2 and pm.sample_size(con, 0) == 1
+        sampled = pm.train(con, AS_OF).evaluation
+    finally:
+        con.close()
+    # about one account in four, the same accounts at every snapshot, each with the features it has unsampled
+    accounts = set(some["account_id"])
+    assert 0.15 < len(accounts) / every["account_id"].nunique() < 0.35
+    for day in snaps:
+        at = some[some["as_of"] == pd.Timestamp(day)]
+        assert set(at["account_id"]) == accounts & set(every.loc[every["as_of"] == pd.Timestamp(day), "account_id"])
+    mine = every[every["account_id"].isin(accounts)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(some.reset_index(drop=True), mine)
+    # the evaluation says so, and is measured on the sample's accounts open at the cutoff
+    dates = len(set(sampled["final_snapshots"]) | {sampled["cutoff"]})  # the snapshots training read
+    assert sampled["account_sample"] == -(-2_500 * dates // 2_000) > 10
+    assert 50 < sampled["n_test"] < 300
+
+
 def test_the_evaluation_figures():
     y = np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 1] * 10, dtype=bool)
     p = np.where(y, 0.9, 0.1) + np.arange(100) / 1e4
@@ -164,6 +191,9 @@ def test_train_and_score_round_trip_through_the_database(demo_db_copy, capsys):
     assert f"with {model.model_id}" in capsys.readouterr().out
     assert _scalar(demo_db_copy, "select count(*) from propensity_scores where as_of = date '2026-09-01'") == \
         len(_features(demo_db_copy, date(2026, 9, 1)))
+    # the command stores the plan for the scores' date too (the page opens on it)
+    assert db.rows(db.connect(demo_db_copy, read_only=True),
+                   "select distinct as_of, model_id from contact_plan") == [(date(2026, 9, 1), model.model_id)]
     assert main(["propensity", "score", "--db", str(demo_db_copy)]) == 0
     con = db.connect(demo_db_copy, read_only=True)  # score() reads only: a read-only connection will do
     try:
@@ -186,13 +216,18 @@ def test_a_refresh_rescores_with_the_stored_model_and_does_nothing_without_one(d
     try:
         model_id = db.rows(con, "select model_id from propensity_models")[0][0]
         con.execute("delete from propensity_scores")
+        con.execute("delete from contact_plan")
         refresh(con, progress=False)
         assert db.rows(con, "select count(*), min(model_id), min(as_of) from propensity_scores") == \
             [(len(propensity.features(con, AS_OF)), model_id, AS_OF)]
+        # the pipeline's next step stores the plan for the new scores
+        assert db.rows(con, "select distinct as_of, model_id from contact_plan") == [(AS_OF, model_id)]
         con.execute("delete from propensity_models")
         con.execute("delete from propensity_scores")
+        con.execute("delete from contact_plan")
         refresh(con, progress=False)
         assert db.rows(con, "select count(*) from propensity_scores") == [(0,)]
+        assert db.rows(con, "select count(*) from contact_plan") == [(0,)]
     finally:
         con.close()
 

@@ -82,3 +82,15 @@ def store_plan(con, day: date, model_id: str, scores: pd.DataFrame, rules: RuleS
         cur.close()
     set_meta(con, PLAN_RULES_META, rules.sha256)
     return len(plan)
+
+
+def refresh(con) -> int | None:
+    """The pipeline step "plan" (after "propensity"): store the plan for the stored scores' date, from
+    them (`store_plan`). Nothing when no scores are stored (no model). Returns the plan's rows."""
+    from analysis.db import query_rows
+
+    found = query_rows(con, "plan_scored_run")
+    if not found:
+        return None
+    model_id, day = found[0]
+    return store_plan(con, day, model_id, query_df(con, "plan_stored_scores", {"model_id": model_id, "as_of": day}))

@@ -25,6 +25,7 @@ from analysis.propensity.model import (
     latest_model,
     load_model,
     rescore,
+    sample_note,
     score,
     store_model,
     store_scores,
@@ -34,6 +35,6 @@ from analysis.propensity.model import (
 
 __all__ = [
     "NO_MODEL", "Model", "add_arguments", "data_end", "data_start", "evaluate", "features", "fit", "labelled",
-    "latest_model", "load_model", "rescore", "run", "score", "store_model", "store_scores", "train",
+    "latest_model", "load_model", "rescore", "run", "sample_note", "score", "store_model", "store_scores", "train",
     "training_snapshots",
 ]

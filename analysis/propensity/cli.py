@@ -74,18 +74,23 @@ def train_and_store(con, as_of: date | None = None, *, score_too: bool = False):
     store_model(con, model)
     scores = None
     if score_too:
+        from analysis.plan.build import refresh as store_plan
+
         scores = score(con, as_of, model)
         store_scores(con, model, as_of, scores)
+        store_plan(con)
     return model, scores
 
 
 def format_evaluation(model) -> str:
+    from analysis.propensity.model import sample_note
+
     e = model.evaluation
     lines = [
         f"model {model.model_id} (as of {model.as_of})",
         f"out-of-time evaluation: trained on {e['n_train']:,} account-months ({e['train_snapshots'][0]} .. "
         f"{e['train_snapshots'][-1]}), tested on {e['n_test']:,} open accounts at {e['cutoff']} "
-        f"({e['test_positives']:,} paid within 30 days)",
+        f"({e['test_positives']:,} paid within 30 days)" + sample_note(e),
         f"  AUC {e['auc']:.3f}   top-decile lift {e['top_decile_lift']:.2f}x "
         f"(top 10%: {e['top_decile_rate']:.1%} paid, base rate {e['base_rate']:.1%})",
         "  calibration (10 equal-count bins of the predicted probability):",
@@ -121,12 +126,21 @@ def run(args) -> int:
             raise UserError(NO_MODEL)
     finally:
         reader.close()
-    with store.writing(args.db) as con:
+    from analysis.plan.build import refresh as store_plan
+
+    with store.writing(args.db) as con:  # a new version of the database: copied here, published at the end
         model = latest_model(con)
+        t1 = time.perf_counter()
         scores = score(con, as_of, model)
         store_scores(con, model, as_of, scores)
+        scoring = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        planned = store_plan(con)
+        planning = time.perf_counter() - t1
     print(f"scored {len(scores):,} open accounts as of {as_of} with {model.model_id}: mean propensity "
           f"{scores['propensity'].mean() if len(scores) else 0:.3f}, expected collection "
           f"{scores['expected_collection'].sum():,.2f} of balance {scores['balance'].sum():,.2f}")
-    print(f"scored in {time.perf_counter() - t0:.1f}s; stored in propensity_scores", file=sys.stderr)
+    print(f"scored in {scoring:.1f}s (features, model, propensity_scores); the contact plan for {as_of} "
+          f"({planned or 0:,} rows, contact_plan) in {planning:.1f}s; {time.perf_counter() - t0:.1f}s in all",
+          file=sys.stderr)
     return 0

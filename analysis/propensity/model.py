@@ -88,13 +88,27 @@ def _next_month(d: date) -> date:
 # book's training stays within DuckDB's memory limit (the demo build's 3 GB: 14 snapshots of 200k
 # accounts in one query ran out of it) while a small one's takes one query.
 BATCH_ROWS = 500_000
+# Account-snapshots (accounts x snapshots, an upper bound of the rows) training reads at most: on a larger
+# book it reads a deterministic sample of one account in n (queries/semantic/macros.sql `in_sample`), the
+# same accounts at every snapshot, for the model and its evaluation alike. Every account-snapshot of
+# the book would cost a scan of every contact per snapshot (1M accounts: ~15 scans of 50M contacts and
+# ~12 GB) to fit a model on MAX_TRAIN_ROWS of them; the default demo (20,000 accounts) is not sampled.
+TRAIN_POOL = 400_000
 
 
-def snapshot_features(con, snapshots: list[date]) -> pd.DataFrame:
-    """Features of every open account at each snapshot: `as_of, account_id, balance, <features>`."""
-    accounts = max(1, rows(con, "select count(*) from accounts")[0][0])
+def sample_size(con, snapshots: int) -> int:
+    """n of the training sample (one account in n; 1: every account) for this many snapshots."""
+    accounts = rows(con, "select count(*) from accounts")[0][0]
+    return max(1, -(-accounts * snapshots // TRAIN_POOL))
+
+
+def snapshot_features(con, snapshots: list[date], sample: int = 1) -> pd.DataFrame:
+    """Features of every open account (of the sample: one in `sample`) at each snapshot:
+    `as_of, account_id, balance, <features>`."""
+    accounts = max(1, rows(con, "select count(*) from accounts")[0][0] // sample)
     size = max(1, BATCH_ROWS // accounts)
-    parts = [query_df(con, "propensity_features", {"snapshots": [d.isoformat() for d in snapshots[i:i + size]]})
+    parts = [query_df(con, "propensity_features",
+                      {"snapshots": [d.isoformat() for d in snapshots[i:i + size]], "sample": sample})
              for i in range(0, len(snapshots), size)]
     return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
@@ -104,9 +118,9 @@ def features(con, as_of: date) -> pd.DataFrame:
     return snapshot_features(con, [as_of]).drop(columns=["as_of"]).reset_index(drop=True)
 
 
-def labelled(con, snapshots: list[date]) -> pd.DataFrame:
+def labelled(con, snapshots: list[date], sample: int = 1) -> pd.DataFrame:
     """The snapshots' features with `paid` (bool): a payment of amount > 0 in [D, D + 30 days)."""
-    frame = snapshot_features(con, snapshots)
+    frame = snapshot_features(con, snapshots, sample)
     paid = query_df(con, "propensity_labels", {"snapshots": [d.isoformat() for d in snapshots]})
     paid["paid"] = True
     frame = frame.merge(paid, on=["as_of", "account_id"], how="left")
@@ -210,6 +224,12 @@ def evaluate(y: np.ndarray, p: np.ndarray, bins: int = 10) -> dict:
             "top_decile_rate": float(y[top].mean()), "base_rate": base, "calibration": calibration}
 
 
+def sample_note(evaluation: dict) -> str:
+    """", accounts: a sample of one in n" when training read a sample of the book (model.TRAIN_POOL)."""
+    n = evaluation.get("account_sample", 1)
+    return f"; accounts: a sample of one in {n}" if n > 1 else ""
+
+
 def _check(frame: pd.DataFrame, what: str, as_of: date) -> None:
     n, pos = len(frame), int(frame["paid"].sum())
     if n < MIN_ROWS or pos < MIN_CLASS or n - pos < MIN_CLASS:
@@ -230,7 +250,9 @@ def train(con, as_of: date, seed: int = SEED, shuffle_labels: bool = False) -> M
     if not train_snaps:
         raise UserError(f"too little history to train a propensity model as of {as_of}: it needs a month of "
                         f"labels before {cutoff} (the data starts on {start}); use a later --as-of")
-    every = labelled(con, sorted(set(snaps) | {cutoff}))
+    dates = sorted(set(snaps) | {cutoff})
+    sample = sample_size(con, len(dates))
+    every = labelled(con, dates, sample)
     rng = np.random.default_rng(seed + 1)
 
     def labels(frame):
@@ -245,7 +267,8 @@ def train(con, as_of: date, seed: int = SEED, shuffle_labels: bool = False) -> M
     evaluation = evaluate(test_rows["paid"].to_numpy(bool), held.predict(test_rows))
     evaluation.update({"cutoff": cutoff.isoformat(), "n_train": int(len(train_rows)), "n_test": int(len(test_rows)),
                        "train_snapshots": [d.isoformat() for d in train_snaps],
-                       "test_positives": int(test_rows["paid"].sum()), "shuffled_labels": shuffle_labels})
+                       "test_positives": int(test_rows["paid"].sum()), "shuffled_labels": shuffle_labels,
+                       "account_sample": sample})
     all_rows = subsample(every[every["as_of"].isin(pd.to_datetime(snaps))].reset_index(drop=True))
     model = fit(all_rows, seed, labels(all_rows))
     evaluation.update({"n_final": int(len(all_rows)), "final_snapshots": [d.isoformat() for d in snaps]})
@@ -312,8 +335,8 @@ def score(con, as_of: date, model: Model | None = None) -> pd.DataFrame:
 
 
 def store_scores(con, model: Model, as_of: date, scores: pd.DataFrame) -> None:
-    """Replace `propensity_scores` with these scores (the table holds the latest scoring run), and
-    `contact_plan` with the plan for as_of from them (analysis.plan.build.store_plan)."""
+    """Replace `propensity_scores` with these scores (the table holds the latest scoring run). The plan
+    for their date is the pipeline's next step (analysis.plan.build.refresh)."""
     cur = con.cursor()
     try:
         cur.register("scores_df", scores)
@@ -323,9 +346,6 @@ def store_scores(con, model: Model, as_of: date, scores: pd.DataFrame) -> None:
         cur.unregister("scores_df")
     finally:
         cur.close()
-    from analysis.plan.build import store_plan  # here: the plan imports this module
-
-    store_plan(con, as_of, model.model_id, scores)
     set_meta(con, "propensity_scored", f"{model.model_id} as of {as_of.isoformat()}")
 
 

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis import catalog
+from analysis.propensity import sample_note
 from analysis.compliance.rules import load_rules
 from analysis.plan import summary
 from dashboard import audit, ui
@@ -117,7 +118,7 @@ ev = card["evaluation"]
 st.caption(f"Model `{card['model_id']}`, fitted on what was known before {card['as_of']} · out-of-time evaluation: "
            f"a model fitted only on months whose 30-day outcome was known by {ev.get('cutoff', '–')} "
            f"({ev.get('n_train', 0):,} account-months), measured on the {ev.get('n_test', 0):,} accounts open on that "
-           "date (paid or not in the 30 days after it)")
+           f"date (paid or not in the 30 days after it){sample_note(ev)}")
 k1, k2, k3 = st.columns(3)
 k1.metric("AUC", f"{ev['auc']:.3f}", help="0.5 is a coin toss, 1 ranks every payer above every non-payer.")
 k2.metric("Top-decile lift", f"{ev['top_decile_lift']:.2f}×", help="Payment rate of the 10% scored highest over the base rate.")

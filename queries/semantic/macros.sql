@@ -114,3 +114,10 @@ create or replace temp macro balance_at(placed_balance, paid_before) as (
 create or replace temp macro is_open_account(placed_date, placed_balance, paid_before, as_of) as (
     placed_date < as_of and balance_at(placed_balance, paid_before) > 0
 );
+
+-- A deterministic sample of accounts (issue 24: the propensity model's training rows on a large book):
+-- every account when n <= 1, else those whose id hashes to 0 modulo n (about one in n, the same ones
+-- in every query of a DuckDB version).
+create or replace temp macro in_sample(account_id, n) as (
+    n <= 1 or hash(account_id) % n = 0
+);
