@@ -14,10 +14,13 @@ groups outside a date range) and is rebuilt in full from the contract's tables a
   collections by channel of last contact), the as-of join made once;
 - `outbound_facts`: each outbound contact with its account's filter attributes, local weekday and
   hour, whether it reached the right party (the as-of join to the replies made once) and whether it
-  was breached (Repayments: best time to reach; Balance: contacts and breaches per account).
+  was breached, and the day of the account's previous contact (and reaching contact) on the channel
+  (Repayments: best time to reach, accounts counted without a distinct; Balance: contacts and breaches per account);
+- `promise_facts`: each promise with its account's filter attributes, its team and what the account
+  paid in its window (Repayments: promises kept, broken promises), the range join made once.
 
-After an import (`refresh(con, changed=...)`), the three tables of one row per breach, payment or
-outbound contact are refreshed for the touched accounts only (analysis.incremental): each of their
+After an import (`refresh(con, changed=...)`), the four tables of one row per breach, payment,
+outbound contact or promise are refreshed for the touched accounts only (analysis.incremental): each of their
 rows depends on its account's rows alone (the as-of joins match within the account), so deleting the
 touched accounts' rows and inserting them again, computed by the same query over those accounts'
 rows, gives the full rebuild's rows. `contact_daily` adds up every account's contacts per group: it
@@ -40,16 +43,17 @@ from analysis import incremental
 from analysis.db import bind, create_table, get_meta, install_layer, rows, set_meta, sql_text
 
 TABLES = {"contact_daily": "contact_daily_build", "breach_facts": "breach_facts_build",
-          "payment_facts": "payment_facts_build", "outbound_facts": "outbound_facts_build"}
-VERSION = "1"  # bumped when a table's definition changes (meta aggregates)
-# The tables of one row per breach, payment or outbound contact, each row a function of its
-# account's rows (and of the agents table, for breach_facts): refreshed per account after an import.
-PER_ACCOUNT = ("breach_facts", "payment_facts", "outbound_facts")
+          "payment_facts": "payment_facts_build", "outbound_facts": "outbound_facts_build",
+          "promise_facts": "promise_facts_build"}
+VERSION = "2"  # bumped when a table's definition changes (meta aggregates)
+# The tables of one row per breach, payment, outbound contact or promise, each row a function of its
+# account's rows (and of the agents table, for breach_facts and promise_facts): refreshed per account after an import.
+PER_ACCOUNT = ("breach_facts", "payment_facts", "outbound_facts", "promise_facts")
 # The tables those read, restricted to the touched accounts when refreshing them (agents is read whole).
-READS = ("accounts", "contacts", "payments", "breaches")
+READS = ("accounts", "contacts", "payments", "breaches", "promises")
 # The contract tables whose touched accounts are refreshed: those of READS, and those whose rows
 # change an account's breaches (the breaches step recomputes the same accounts).
-TOUCHING = ("accounts", "contacts", "payments", "consents", "preferences")
+TOUCHING = ("accounts", "contacts", "payments", "consents", "preferences", "promises")
 # A full build of the PER_ACCOUNT tables computes this many accounts at a time (rebuild_per_account):
 # its memory is that of a 100k-account book, whatever the book's size.
 BATCH_ACCOUNTS = 100_000

@@ -79,7 +79,7 @@ def promises_by(con, filters: Filters, by: str = "team") -> pd.DataFrame:
     """Promises made, due and kept (SPEC section 3 rule, UTC dates) per team or per agent, with the kept
     rate and its Wilson 95% interval (percent). Rows with no promise due have an empty rate."""
     _choice(by, ("team", "agent"), "grouping")
-    df = query_df(con, "promises_by_agent", filters.params())
+    df = query_df(con, aggregates.stem(con, "promises_by_agent"), filters.params())
     keys = ["team"] if by == "team" else ["team", "agent_id"]
     cols = ["promises_made", "promises_due", "promises_kept", "promised_amount_due", "paid_toward_due"]
     df[cols[3:]] = df[cols[3:]].astype("float64")
@@ -107,7 +107,7 @@ def broken_promises(con, filters: Filters) -> pd.DataFrame:
     a complaint or a presumed breach followed within 30 days of the due date. One row per promise."""
     p = filters.params()
     p["as_of"] = data_as_of_date(con) or p["end"]
-    return query_df(con, "promise_broken_followups", p)
+    return query_df(con, aggregates.stem(con, "promise_broken_followups"), p)
 
 
 def broken_promise_summary(broken: pd.DataFrame, due: int) -> dict:

@@ -311,8 +311,14 @@ DERIVED: dict[str, Derived] = {d.name: d for d in [
             "one row per payment with the channel of the account's last contact before it", "aggregates"),
     Derived("outbound_facts", _cols("day DATE, account_id VARCHAR, portfolio VARCHAR, team VARCHAR, strategy VARCHAR, "
                                     "channel VARCHAR, agent_id VARCHAR, weekday BIGINT, local_hour BIGINT, "
-                                    "reached BOOLEAN, breached BOOLEAN"),
-            "one row per outbound contact with its account's attributes, local weekday and hour, reached, breached",
+                                    "reached BOOLEAN, breached BOOLEAN, prev_day DATE, prev_reached_day DATE"),
+            "one row per outbound contact with its account's attributes, local weekday and hour, reached, breached, "
+            "and the day of the account's previous contact (and reached contact) on the channel",
+            "aggregates"),
+    Derived("promise_facts", _cols("promise_id VARCHAR, account_id VARCHAR, agent_id VARCHAR, portfolio VARCHAR, "
+                                   "strategy VARCHAR, account_team VARCHAR, team VARCHAR, created_date DATE, due_date DATE")
+            + (("amount", "DECIMAL(18,2)"), ("paid_in_window", "DECIMAL(38,2)")),
+            "one row per promise with its account's attributes, its team and what the account paid in its window",
             "aggregates"),
     # Propensity to pay (analysis.propensity): models stored by `propensity train` (kept, not rebuilt), and
     # the latest scoring, which the "propensity" step redoes with the latest model after each import.

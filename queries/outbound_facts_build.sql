@@ -5,7 +5,10 @@
 -- Units: day = UTC date of ts; weekday (isodow, 1 = Monday) and local_hour in the account's time zone;
 --   reached: a call with outcome conversation, on other channels an inbound contact of the account on the
 --   same channel within 24 hours after it (null for a call without outcome: not reached); breached: at least
---   one presumed breach on the contact. Ordered by day, so a date filter skips row groups.
+--   one presumed breach on the contact; prev_day: the UTC date of the account's previous outbound contact on
+--   the channel (contact order: ts, contact_id; null for its first), prev_reached_day: that of its previous
+--   contact that reached (so the accounts contacted in a date range are counted without a distinct: the
+--   rows in the range whose prev_day is before it). Ordered by day, so a date filter skips row groups.
 with
 
 outbound as (
@@ -34,7 +37,7 @@ breached as (
     from breaches
 ),
 
-final as (
+facts as (
     select
         cast(utc_timestamp(r.ts) as date) as day,
         r.account_id,
@@ -49,10 +52,32 @@ final as (
             when r.channel = 'call' then is_right_party(r.channel, r.outcome)
             else r.reply_ts is not null and r.reply_ts <= r.ts + interval 24 hour
         end as reached,
-        b.contact_id is not null as breached
+        b.contact_id is not null as breached,
+        r.ts,
+        r.contact_id
     from replied as r
     inner join accounts as a on a.account_id = r.account_id
     left join breached as b on b.contact_id = r.contact_id
+),
+
+final as (
+    select
+        day,
+        account_id,
+        portfolio,
+        team,
+        strategy,
+        channel,
+        agent_id,
+        weekday,
+        local_hour,
+        reached,
+        breached,
+        lag(day) over (partition by account_id, channel order by ts, contact_id) as prev_day,
+        max(case when reached then day end) over (
+            partition by account_id, channel order by ts, contact_id rows between unbounded preceding and 1 preceding
+        ) as prev_reached_day
+    from facts
 )
 
 select * from final

@@ -41,6 +41,19 @@ def _filters(first, last, teams) -> list[Filters]:
     ]
 
 
+def _reviewed(con) -> tuple[tuple[str, str, str], ...]:
+    """Review states of 60 breaches spread over the list (every 7th: confirmed, dismissed, confirmed, ...),
+    as the page passes them (workspace.review_states), plus one of a breach that does not exist."""
+    listed = workspace.breach_list(con, Filters())
+    keys = listed.iloc[::7].head(60)
+    states = [("confirmed", "dismissed")[i % 2] for i in range(len(keys))]
+    return tuple(zip(keys["contact_id"], keys["rule_id"], states)) + (("no such contact", "no such rule", "confirmed"),)
+
+
+def _first_rule(con) -> str:
+    return sorted(workspace.rule_catalog(con))[0]
+
+
 READERS = [
     ("compliance breach counts", lambda con, f: workspace.breach_counts(con, f)),
     ("compliance trend", lambda con, f: workspace.trend(con, f)),
@@ -48,6 +61,17 @@ READERS = [
     ("compliance offenders by agent", lambda con, f: workspace.worst_offenders(con, f, "agent", None)),
     ("compliance offenders by team", lambda con, f: workspace.worst_offenders(con, f, "team", None)),
     ("compliance breach list", lambda con, f: workspace.breach_list(con, f)),
+    ("promises by team", lambda con, f: repayments.promises_by(con, f, "team")),
+    ("promises by agent", lambda con, f: repayments.promises_by(con, f, "agent")),
+    ("broken promises", lambda con, f: repayments.broken_promises(con, f)),
+    ("breach page, every state", lambda con, f: workspace.breach_page(con, f, (), _reviewed(con))),
+    ("breach page, two states, first 25", lambda con, f: workspace.breach_page(
+        con, f, (), _reviewed(con), ("confirmed", workspace.reviews.UNREVIEWED), 25)),
+    ("breach page, one rule, dismissed", lambda con, f: workspace.breach_page(
+        con, f, (_first_rule(con),), _reviewed(con), ("dismissed",))),
+    ("breach review counts", lambda con, f: pd.DataFrame([workspace.breach_state_counts(con, f, (), _reviewed(con))])),
+    ("breach review counts, one rule", lambda con, f: pd.DataFrame([workspace.breach_state_counts(
+        con, f, (_first_rule(con),), _reviewed(con))])),
     ("repayments by channel of last contact", lambda con, f: repayments.collected_by_month(con, f, "channel")),
     ("repayments by portfolio", lambda con, f: repayments.collected_by_month(con, f, "portfolio")),
     ("call heatmap", lambda con, f: repayments.contact_heatmap(con, f, "call")),
@@ -90,6 +114,31 @@ def test_the_aggregates_are_not_empty_on_the_demo(built):
         assert db.rows(con, f"select count(*) from {db.quote_ident(table)}")[0][0] > 0, table
     assert len(workspace.breach_list(con, Filters())) > 0
     assert repayments.contact_by_channel(con, Filters())["accounts_reached"].sum() > 0
+    counts = workspace.breach_state_counts(con, Filters(), (), _reviewed(con))
+    assert counts["confirmed"] > 0 and counts["dismissed"] > 0 and counts[workspace.reviews.UNREVIEWED] > 0
+    assert len(repayments.broken_promises(con, Filters())) > 0
+    assert repayments.promises_by(con, Filters(), "team")["promises_kept"].sum() > 0
+
+
+def test_a_breach_beyond_the_rows_shown_is_found_in_the_list_by_its_key(built):
+    # the page holds only the first rows (ui.SHOWN_ROWS); a breach linked (?breach=) or picked further down
+    # the list is looked up by its key, both ways
+    con, *_ = built
+    states = _reviewed(con)
+    listed = workspace.breach_page(con, Filters(), (), states)
+    last = listed.iloc[-1]
+    key = last["contact_id"] + "|" + last["rule_id"]
+    other = "dismissed" if last["review_state"] != "dismissed" else "confirmed"
+    for ready in (True, False):
+        db.set_meta(con, "aggregates", aggregates.VERSION if ready else "stale")
+        try:
+            assert workspace.breach_listed(con, Filters(), (), states, (), key)
+            assert workspace.breach_listed(con, Filters(), (last["rule_id"],), states, (last["review_state"],), key)
+            assert not workspace.breach_listed(con, Filters(), (), states, (other,), key)
+            assert not workspace.breach_listed(con, Filters(), ("no such rule",), states, (), key)
+            assert not workspace.breach_listed(con, Filters(), (), states, (), last["contact_id"] + "|no such rule")
+        finally:
+            db.set_meta(con, "aggregates", aggregates.VERSION)
 
 
 def test_a_breach_opened_by_its_key_reads_the_same_detail(built):

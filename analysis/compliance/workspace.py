@@ -19,7 +19,7 @@ import pandas as pd
 from analysis import aggregates
 from analysis.compliance import reviews
 from analysis.compliance.rules import load_rules
-from analysis.db import get_meta, query_df, ratio, rows
+from analysis.db import get_meta, query_df, query_rows, ratio, rows
 from analysis.pipeline import has_run
 from analysis.filters import Filters
 
@@ -130,6 +130,69 @@ def review_summary(listed: pd.DataFrame) -> dict[str, int]:
     """How many of the listed breaches are in each review state."""
     counts = listed["review_state"].value_counts() if len(listed) else pd.Series(dtype=int)
     return {s: int(counts.get(s, 0)) for s in REVIEW_STATUSES}
+
+
+LIST_COLUMNS = ("review_state", "rule_id", "local_time", "timezone", "contact_id", "account_id", "consumer_id", "channel",
+                "direction", "outcome", "agent_id", "team", "strategy", "explanation")
+
+
+def review_states(current: pd.DataFrame) -> tuple[tuple[str, str, str], ...]:
+    """The review log's current states (`reviews.current`) as plain (contact_id, rule_id, state) tuples: an
+    argument the dashboard's cache can key on, for `breach_state_counts` and `breach_page`."""
+    if current.empty:
+        return ()
+    return tuple(zip(current["contact_id"], current["rule_id"], current["state"]))
+
+
+def _reviewed(states: tuple[tuple[str, str, str], ...]) -> dict:
+    return {"reviewed_contacts": [s[0] for s in states], "reviewed_rules": [s[1] for s in states],
+            "reviewed_states": [s[2] for s in states]}
+
+
+def _states_frame(states: tuple[tuple[str, str, str], ...]) -> pd.DataFrame:
+    return pd.DataFrame(list(states), columns=["contact_id", "rule_id", "state"]).assign(
+        reason=None, note=None, reviewer=None, reviewed_at=None)
+
+
+def breach_state_counts(con, filters: Filters, rules: tuple[str, ...] = (),
+                        states: tuple[tuple[str, str, str], ...] = ()) -> dict[str, int]:
+    """How many breaches of the list (`breach_list` of these filters and rules) are in each review state
+    (`states`: `review_states` of the log), every state of REVIEW_STATUSES: counted in SQL on the aggregate
+    table, without reading the list (else, before the aggregates are built, from the list)."""
+    if not aggregates.ready(con):
+        return review_summary(with_reviews(breach_list(con, filters, rules), _states_frame(states)))
+    found = dict(query_rows(con, "compliance_breach_states_agg",
+                            {**filters.params(), "rules": list(rules), **_reviewed(states)}))
+    return {s: int(found.get(s, 0)) for s in REVIEW_STATUSES}
+
+
+def breach_page(con, filters: Filters, rules: tuple[str, ...] = (), states: tuple[tuple[str, str, str], ...] = (),
+                statuses: tuple[str, ...] = (), limit: int | None = None) -> pd.DataFrame:
+    """The list the page shows: `with_reviews(breach_list(...), ..., statuses)[LIST_COLUMNS]`, the first
+    `limit` rows (None = all, the download). On the aggregate tables the list is ordered and cut before
+    the breaches and accounts are read, so a page of 2,000 rows does not read the 100k rows of a large book."""
+    if not aggregates.ready(con):
+        listed = with_reviews(breach_list(con, filters, rules), _states_frame(states), statuses)[list(LIST_COLUMNS)]
+        listed = listed.astype("str")  # as the query gives them (the merge makes the keys objects)
+        return listed if limit is None else listed.head(limit)
+    found = query_df(con, "compliance_breach_page_agg", {**filters.params(), "rules": list(rules), **_reviewed(states),
+                                                         "statuses": list(statuses), "contact_id": None, "limit": limit})
+    return found[list(LIST_COLUMNS)].astype("str")  # an empty result's columns are objects
+
+
+def breach_listed(con, filters: Filters, rules: tuple[str, ...], states: tuple[tuple[str, str, str], ...],
+                  statuses: tuple[str, ...], key: str) -> bool:
+    """Whether the breach `key` ("contact_id|rule_id", as in the page's link) is in `breach_page`'s whole
+    list, found by its key (the page holds only the rows it shows)."""
+    contact_id, _, rule_id = key.partition("|")
+    if rules and rule_id not in rules:
+        return False
+    if not aggregates.ready(con):
+        listed = breach_page(con, filters, rules, states, statuses)
+        return bool(((listed["contact_id"] == contact_id) & (listed["rule_id"] == rule_id)).any())
+    return not query_df(con, "compliance_breach_page_agg", {
+        **filters.params(), "rules": [rule_id], **_reviewed(states), "statuses": list(statuses),
+        "contact_id": contact_id, "limit": 1}).empty
 
 
 # --- one breach -------------------------------------------------------------------------------------

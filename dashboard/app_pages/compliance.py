@@ -8,13 +8,12 @@ import streamlit as st
 
 from analysis.compliance import evidence, reviews, signals, whatif, workspace
 from analysis.errors import UserError
-from dashboard import audit, ui
-from dashboard.data import db_path, load
+from dashboard import audit, charts, ui
+from dashboard.data import db_path, load, load_later
 
 VIEWS = ["Overview", "Breaches", "Review log", "Risk signals", "Policy what-if"]
 BY_LABELS = {"rule": "Rule", "team": "Team", "agent": "Agent", "strategy": "Strategy", "month": "Month"}
-LIST_COLUMNS = ["review_state", "rule_id", "local_time", "timezone", "contact_id", "account_id", "consumer_id", "channel",
-                "direction", "outcome", "agent_id", "team", "strategy", "explanation"]
+LIST_COLUMNS = list(workspace.LIST_COLUMNS)
 MAX_PICK = ui.SHOWN_ROWS  # breaches offered in the picker: those in the table above
 
 f = ui.filters()
@@ -51,23 +50,13 @@ if view == "Overview":
     if counts.empty:
         st.info("No breaches for these filters.")
     else:
-        fig = px.bar(counts.head(40), x="value", y="breaches", labels={"value": BY_LABELS[by], "breaches": "breaches"},
-                     hover_data=["contacts", "accounts"])
-        fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 10, "b": 10}, xaxis={"type": "category"})
-        st.plotly_chart(fig, width="stretch", key="cw_by_chart")
+        st.plotly_chart(charts.figure(charts.breaches_by_bar, f, by, BY_LABELS[by]), width="stretch", key="cw_by_chart")
 
     st.subheader("Trend")
     trend = load(workspace.trend, f)
-    trend = trend[trend["rule_id"].notna()]
-    if not trend.empty:
-        fig = px.bar(trend, x="month", y="breaches", color="rule_id", labels={"month": "month (UTC)", "rule_id": "rule"})
-        fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": -0.2})
-        st.plotly_chart(fig, width="stretch", key="cw_trend")
-        rate = totals.dropna(subset=["breaches_per_1000_calls"])
-        fig = px.line(rate, x="month", y="breaches_per_1000_calls", markers=True,
-                      labels={"month": "month (UTC)", "breaches_per_1000_calls": "breaches per 1,000 placed calls"})
-        fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 10, "b": 10})
-        st.plotly_chart(fig, width="stretch", key="cw_rate")
+    if trend["rule_id"].notna().any():
+        st.plotly_chart(charts.figure(charts.breach_trend_bar, f), width="stretch", key="cw_trend")
+        st.plotly_chart(charts.figure(charts.breach_rate_line, f), width="stretch", key="cw_rate")
 
     st.subheader("Worst offenders")
     st.caption("Breaches (any channel) per 1,000 placed calls in the period; team = the account's team.")
@@ -84,17 +73,21 @@ elif view == "Breaches":
     c1, c2 = st.columns(2)
     rules_chosen = c1.multiselect("Rule", sorted(catalog), key="cw_rules", placeholder="All rules")
     statuses = c2.multiselect("Review status", list(workspace.REVIEW_STATUSES), key="cw_status", placeholder="Any status")
-    listed = workspace.with_reviews(load(workspace.breach_list, f, tuple(rules_chosen)), reviews.current(review_log),
-                                    tuple(statuses))
-    summary = workspace.review_summary(listed)
-    st.caption(f"{len(listed):,} breaches · " + " · ".join(f"{v:,} {k}" for k, v in summary.items())
-               + ui.shown_rows_note(len(listed)))
-    shown = ui.masked(listed[LIST_COLUMNS].head(ui.SHOWN_ROWS))
+    # Counted in SQL and cut to the rows shown (workspace.breach_page): a large book's list is not read
+    # into the page on every run; the download makes the whole list on click.
+    rules, states, statuses = tuple(rules_chosen), workspace.review_states(reviews.current(review_log)), tuple(statuses)
+    counts = load(workspace.breach_state_counts, f, rules, states)
+    summary = {s: (n if not statuses or s in statuses else 0) for s, n in counts.items()}
+    total = sum(summary.values())
+    listed = load(workspace.breach_page, f, rules, states, statuses, ui.SHOWN_ROWS)
+    st.caption(f"{total:,} breaches · " + " · ".join(f"{v:,} {k}" for k, v in summary.items())
+               + ui.shown_rows_note(total))
+    shown = ui.masked(listed[LIST_COLUMNS])
     table = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row", key="cw_table",
                          height=320, column_config={"review_state": "review", "local_time": "local time"})
     # Callables: the file is made when the button is clicked, not on every run.
-    audit.download_button("Download the list (CSV)", ui.masked_csv(listed[LIST_COLUMNS]), what="breach list",
-                          rows=len(listed), file_name="breaches.csv", mime="text/csv", key="cw_list_csv")
+    audit.download_button("Download the list (CSV)", ui.masked_csv(load_later(workspace.breach_page, f, rules, states, statuses)),
+                          what="breach list", rows=total, file_name="breaches.csv", mime="text/csv", key="cw_list_csv")
     if listed.empty:
         st.info("No breaches for these filters.")
         st.stop()
@@ -105,9 +98,14 @@ elif view == "Breaches":
     if picked and picked != st.session_state.get("cw_table_last"):  # a click in the table opens that breach
         st.session_state["cw_table_last"] = picked
         st.session_state["cw_pick"] = picked
-    if st.session_state.get("cw_pick") not in keys:
+
+    def listed_key(key) -> bool:  # a breach of the whole list (not only the rows shown), by its key
+        return key in keys or (isinstance(key, str) and "|" in key
+                               and load(workspace.breach_listed, f, rules, states, statuses, key))
+
+    if not listed_key(st.session_state.get("cw_pick")):
         url_pick = st.query_params.get("breach")
-        st.session_state["cw_pick"] = url_pick if url_pick in keys else keys[0]
+        st.session_state["cw_pick"] = url_pick if listed_key(url_pick) else keys[0]
     options = keys[:MAX_PICK]
     if st.session_state["cw_pick"] not in options:
         options = [st.session_state["cw_pick"], *options]
@@ -125,7 +123,7 @@ elif view == "Breaches":
     st.caption(f"Account {ui.mask_value(b['account_id'], 'account_id')} · {b['direction']} {b['channel']} "
                f"({b['outcome']}) at {b['local_time']} {b['timezone']} · agent {b['agent_id'] or '–'}")
     st.markdown(f"**Why:** {b['explanation']}")
-    st.plotly_chart(evidence.timeline_figure(detail), width="stretch", key="cw_timeline")
+    st.plotly_chart(charts.figure(charts.breach_timeline, contact_id, rule_id), width="stretch", key="cw_timeline")
     left, right = st.columns(2)
     with left:
         st.markdown(f"**Rule: {rule['title']}**  \n*{rule['citation']}*")

@@ -7,12 +7,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis import repayments
-from dashboard import ui
+from dashboard import charts, ui
 from dashboard.data import load
 
 VIEWS = ("Collections", "Liquidation curves", "Promises", "Best time to reach")
 SPLITS = {"portfolio": "Portfolio", "team": "Team", "strategy": "Strategy", "channel": "Channel of last contact"}
-LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}
 
 ui.header("Repayments", "UTC calendar dates; the sidebar filters apply (channel: the channel of the last contact before a payment)")
 filters = ui.filters()
@@ -30,22 +29,14 @@ if view == "Collections":
         st.info("No payments in this selection.")
         st.stop()
     st.subheader("Collected per month")
-    fig = px.bar(monthly, x="month_start", y="collected_amount", color="segment",
-                 labels={"month_start": "Month", "collected_amount": "Collected", "segment": SPLITS[split]})
-    fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend=LEGEND, legend_title_text="")
-    st.plotly_chart(fig, width="stretch", key="rp_collected")
+    st.plotly_chart(charts.figure(charts.collected_bar, filters, split, SPLITS[split]), width="stretch", key="rp_collected")
     c1, c2 = st.columns(2)
     with c1:
         st.subheader("Paying accounts")
-        fig = px.bar(totals, x="month_start", y="paying_accounts", labels={"month_start": "Month", "paying_accounts": "Accounts with a payment > 0"})
-        fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10})
-        st.plotly_chart(fig, width="stretch", key="rp_payers")
+        st.plotly_chart(charts.figure(charts.payers_bar, filters), width="stretch", key="rp_payers")
     with c2:
         st.subheader("Payer retention")
-        fig = px.line(totals, x="month_start", y="retention_pct", markers=True,
-                      labels={"month_start": "Month", "retention_pct": "% of last month's payers paying again"})
-        fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10}, yaxis_range=[0, 100])
-        st.plotly_chart(fig, width="stretch", key="rp_retention")
+        st.plotly_chart(charts.figure(charts.retention_line, filters), width="stretch", key="rp_retention")
     st.dataframe(totals, hide_index=True, width="stretch", column_config={
         "month_start": st.column_config.DateColumn("Month", format="YYYY-MM"),
         "paying_accounts": "Paying accounts", "paid_previous_month": "Paid last month",
