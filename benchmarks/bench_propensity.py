@@ -49,6 +49,8 @@ def command(label: str, args: list[str]) -> float:
     print(f"{label:<58} {wall:7.2f} s wall {cpu:7.2f} s cpu   (load {load()})")
     for line in done.stdout.strip().splitlines()[:4]:
         print(f"    {line}")
+    for line in done.stderr.strip().splitlines()[-1:]:  # the command's own timing (score: scoring, then the plan)
+        print(f"    {line}")
     return wall
 
 
@@ -93,7 +95,8 @@ def main() -> int:
                         ["-c", "import sklearn.ensemble, analysis.propensity"])
         if not args.skip_train:
             command("propensity train (end to end, model stored)", ["-m", "analysis", "propensity", "train", "--db", str(db)])
-        wall = command("propensity score (end to end, scores stored)", ["-m", "analysis", "propensity", "score", "--db", str(db)])
+        wall = command("propensity score (end to end, scores and plan stored)",
+                       ["-m", "analysis", "propensity", "score", "--db", str(db)])
         con = connect(db, read_only=True)
         model = timed("latest_model() in process (unpickling imports sklearn)", propensity.latest_model, con)
         scores = timed("score() in process, read-only, model given", propensity.score, con, as_of, model)
