@@ -20,6 +20,7 @@ import streamlit as st
 
 from analysis import repayments
 from analysis.compliance import evidence, workspace
+from analysis.sentiment import report
 from dashboard.data import data_version, load
 
 LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}
@@ -92,3 +93,26 @@ def retention_line(filters):
 def breach_timeline(contact_id: str, rule_id: str):
     """The breach's timeline (analysis.compliance.evidence, 0.3 s to make): the same for every role, as before."""
     return evidence.timeline_figure(load(workspace.breach_detail, contact_id, rule_id))
+
+
+# --- Conversations: sentiment ---------------------------------------------------------------------------
+
+LABEL_COLOURS = {"negative": "#d62728", "neutral": "#9e9e9e", "positive": "#2ca02c"}
+
+
+def sentiment_histogram(filters, by: str):
+    hist = report.histogram_of(load(report.sentiment_cells, filters, by))
+    fig = px.bar(hist, x="bin_start", y="conversations", color="label", color_discrete_map=LABEL_COLOURS,
+                 labels={"bin_start": "customer mean score (bin start)", "conversations": "conversations"},
+                 title="Distribution of customer sentiment per conversation")
+    fig.update_layout(bargap=0.05, height=330)
+    return fig
+
+
+def sentiment_trend(filters, by: str):
+    tr = report.trend_of(load(report.sentiment_cells, filters, by), by)
+    fig = px.line(tr, x="month", y="negative_pct", color=by, markers=True,
+                  labels={"negative_pct": "negative conversations (%)", "month": "month (UTC)"},
+                  title=f"Share of negative conversations by {by}, per month")
+    fig.update_layout(height=360)
+    return fig

@@ -5,12 +5,11 @@ from __future__ import annotations
 import html
 from datetime import datetime, timezone
 
-import plotly.express as px
 import streamlit as st
 
 from analysis.errors import UserError
 from analysis.sentiment import labels, report
-from dashboard import ui
+from dashboard import charts, ui
 from dashboard.data import db_path, load
 
 ui.header("Conversations", "customer sentiment per conversation, QA phrase checks, vulnerability cues")
@@ -24,7 +23,7 @@ VIEWS = ["Sentiment", "Lowest and transcripts", "QA checks", "Vulnerability"]
 # A link to one conversation (?conversation=ID) opens on the transcript viewer.
 start_view = VIEWS[1] if st.query_params.get("conversation") else VIEWS[0]
 view = st.segmented_control("View", VIEWS, default=start_view, key="conv_view") or start_view
-LABEL_COLOURS = {"negative": "#d62728", "neutral": "#9e9e9e", "positive": "#2ca02c"}
+LABEL_COLOURS = charts.LABEL_COLOURS
 
 
 def fmt(value, pattern="{:.1f}"):
@@ -90,19 +89,11 @@ if view == "Sentiment":
     if hist.empty:
         st.info("No scored conversations in the filters.")
     else:
-        fig = px.bar(hist, x="bin_start", y="conversations", color="label", color_discrete_map=LABEL_COLOURS,
-                     labels={"bin_start": "customer mean score (bin start)", "conversations": "conversations"},
-                     title="Distribution of customer sentiment per conversation")
-        fig.update_layout(bargap=0.05, height=330)
-        st.plotly_chart(fig)
+        st.plotly_chart(charts.figure(charts.sentiment_histogram, f, by))  # made once per data version and filters
     st.segmented_control("Break down by", list(report.GROUPS), default="team", key="conv_by")
     tr = report.trend_of(cells, by)
     if not tr.empty:
-        fig = px.line(tr, x="month", y="negative_pct", color=by, markers=True,
-                      labels={"negative_pct": "negative conversations (%)", "month": "month (UTC)"},
-                      title=f"Share of negative conversations by {by}, per month")
-        fig.update_layout(height=360)
-        st.plotly_chart(fig)
+        st.plotly_chart(charts.figure(charts.sentiment_trend, f, by))
     st.dataframe(report.by_group_of(cells, by), hide_index=True,
                  column_config={"negative_pct": st.column_config.NumberColumn("negative %", format="%.1f"),
                                 "mean_customer_score": st.column_config.NumberColumn("mean customer score", format="%+.2f")})
