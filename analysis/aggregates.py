@@ -40,12 +40,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis import incremental
-from analysis.db import bind, create_table, get_meta, install_layer, rows, set_meta, sql_text
+from analysis.db import bind, create_table, get_meta, install_layer, quote_ident, rows, set_meta, sql_text
 
 TABLES = {"contact_daily": "contact_daily_build", "breach_facts": "breach_facts_build",
           "payment_facts": "payment_facts_build", "outbound_facts": "outbound_facts_build",
           "promise_facts": "promise_facts_build"}
-VERSION = "2"  # bumped when a table's definition changes (meta aggregates)
+VERSION = "3"  # bumped when a table's definition changes (meta aggregates); 3: balance_months
 # The tables of one row per breach, payment, outbound contact or promise, each row a function of its
 # account's rows (and of the agents table, for breach_facts and promise_facts): refreshed per account after an import.
 PER_ACCOUNT = ("breach_facts", "payment_facts", "outbound_facts", "promise_facts")
@@ -57,6 +57,16 @@ TOUCHING = ("accounts", "contacts", "payments", "consents", "preferences", "prom
 # A full build of the PER_ACCOUNT tables computes this many accounts at a time (rebuild_per_account):
 # its memory is that of a 100k-account book, whatever the book's size.
 BATCH_ACCOUNTS = 100_000
+# The Balance page's sums per account and UTC month (issue 20, stop 33): a per-account table like those
+# above, which also reads the account's complaints, survey responses and conversation labels, so the
+# accounts an import touched there are refreshed too (and those of its conversations: `conversation_accounts`).
+TABLES["balance_months"] = "balance_months_build"
+PER_ACCOUNT += ("balance_months",)
+READS += ("complaints", "surveys")
+TOUCHING += ("complaints", "surveys")
+# Read by balance_months alone, for 3 of its 18 columns: the touched accounts' copy holds those only (a copy
+# of every column took 5x as long at 200k accounts, measured: docs/measurements.md "H1: Balance").
+NARROW_READS = {"conversation_sentiment": ("account_id", "started_at", "label")}
 
 
 def ready(con) -> bool:
@@ -73,16 +83,26 @@ def touched_accounts(con, changed) -> frozenset[str] | None:
     """The accounts whose rows of the PER_ACCOUNT tables to recompute after the import `changed`
     names, or None when those tables must be rebuilt in full: no import named, the tables are not a
     full rebuild of the data just before it (or of another definition), the import touched the agents
-    (an agent's team is on each of its breaches), the breaches step rebuilt in full this time (any
-    account's breaches may have changed), or so many accounts that a full rebuild is cheaper."""
+    (an agent's team is on each of its breaches), the breaches or conversations step rebuilt in full this
+    time (any account's breaches or conversation labels may have changed), or so many accounts that a
+    full rebuild is cheaper."""
     if not (ready(con) and incremental.can_increment(con, "aggregates", changed)) or "agents" in changed.tables:
         return None
-    breaches_now = (get_meta(con, incremental.meta_key("breaches")) == str(changed.import_id)
-                    and get_meta(con, "derived_mode_breaches") == "incremental")
-    if not breaches_now:
+    if not all(get_meta(con, incremental.meta_key(step)) == str(changed.import_id)
+               and get_meta(con, f"derived_mode_{step}") == "incremental" for step in ("breaches", "conversations")):
         return None
-    accounts = changed.values("account_id", *TOUCHING)
+    accounts = changed.values("account_id", *TOUCHING) | conversation_accounts(con, changed)
     return None if incremental.too_many(con, len(accounts)) else accounts
+
+
+def conversation_accounts(con, changed) -> frozenset[str]:
+    """The accounts whose conversation_sentiment rows the import `changed` may have changed (balance_months
+    counts their labels): those of the conversations it added or replaced (before and after) and of the
+    conversations whose turns it touched (a turn changes its conversation's label)."""
+    ids = changed.values("conversation_id", "turns") - changed.values("conversation_id", "conversations")
+    found = rows(con, "select distinct account_id from conversations where conversation_id in (select unnest($ids))",
+                 {"ids": sorted(ids)}) if ids else []
+    return changed.values("account_id", "conversations") | {r[0] for r in found}
 
 
 def refresh(con, changed=None) -> None:
@@ -150,6 +170,8 @@ def put_accounts(cur, replace: bool) -> None:
     `replace`, their old rows are deleted first."""
     for table in READS:
         incremental.shadow(cur, table, "account_id", "_refresh_accounts")
+    for table, columns in NARROW_READS.items():
+        narrow_shadow(cur, table, columns)
     for name in PER_ACCOUNT:
         target = incremental.main_table(cur, name)
         sql = sql_text(TABLES[name])
@@ -157,6 +179,14 @@ def put_accounts(cur, replace: bool) -> None:
         if replace:
             cur.execute("delete from " + target + " where account_id in (select account_id from _refresh_accounts)")
         cur.execute("insert into " + target + " by name select * from (\n" + sql + "\n)", bind(sql, None))
+
+
+def narrow_shadow(cur, table: str, columns: tuple[str, ...]) -> None:
+    """A temporary table `table` on `cur`: the `columns` of the database's table, for the accounts of
+    `_refresh_accounts` (incremental.shadow, narrowed to the columns the PER_ACCOUNT queries read)."""
+    cur.execute("create or replace temp table " + quote_ident(table) + " as select "
+                + ", ".join(quote_ident(c) for c in columns) + " from " + incremental.main_table(cur, table)
+                + " where account_id in (select account_id from _refresh_accounts)")
 
 
 def old_contact_share(cur, previous: str) -> None:

@@ -99,6 +99,16 @@ def _figures(r) -> dict:
     }
 
 
+def _stem(con, name: str, by: str) -> str:
+    """The query file: `name`_months (whole months from the aggregate balance_months, the part months at the
+    range's ends from the events) per team or strategy when the aggregates are ready; per agent (an account's
+    agent is the one with most of its outbound contacts in the range, not a sum of months) `name`_agg; the
+    query over the contract's tables otherwise (analysis.aggregates.stem)."""
+    if by != "agent" and aggregates.ready(con):
+        return f"{name}_months"
+    return aggregates.stem(con, name)
+
+
 SUM_COLUMNS = ("accounts", "placed_balance", "collected_amount", "contacts_made", "breach_contacts", "complaints",
                "placed_sq", "collected_sq", "collected_x_placed", "contacts_sq", "collected_x_contacts", "promoters",
                "passives", "detractors", "conversations_scored", "conversations_negative")
@@ -109,7 +119,7 @@ def groups(con, filters: Filters, by: str = "team") -> pd.DataFrame:
     The last row, group "All", is the whole selection (the quadrant chart's cross-hairs)."""
     if by not in GROUPINGS:
         raise UserError(f"unknown grouping {by!r}: use one of {', '.join(GROUPINGS)}")
-    df = query_df(con, aggregates.stem(con, "balance_groups"), filters.params(by=by))
+    df = query_df(con, _stem(con, "balance_groups", by), filters.params(by=by))
     for c in SUM_COLUMNS:
         df[c] = df[c].astype("float64")
     total = {"group_name": "All", **{c: df[c].sum() for c in SUM_COLUMNS}}
@@ -244,7 +254,7 @@ def monthly(con, filters: Filters, by: str = "strategy") -> pd.DataFrame:
     book at its end), NPS, complaints per 1,000 accounts in book, breach % and negative share."""
     if by not in ("team", "strategy"):
         raise UserError(f"unknown grouping {by!r} over time: use team or strategy")
-    df = query_df(con, aggregates.stem(con, "balance_monthly"), filters.params(by=by))
+    df = query_df(con, _stem(con, "balance_monthly", by), filters.params(by=by))
     df["month"] = pd.to_datetime(df["month_start"]).dt.strftime("%Y-%m")
 
     def div(num, den, scale):

@@ -320,6 +320,13 @@ DERIVED: dict[str, Derived] = {d.name: d for d in [
             + (("amount", "DECIMAL(18,2)"), ("paid_in_window", "DECIMAL(38,2)")),
             "one row per promise with its account's attributes, its team and what the account paid in its window",
             "aggregates"),
+    Derived("balance_months", _cols("account_id VARCHAR, month_start DATE, portfolio VARCHAR, team VARCHAR, strategy VARCHAR, "
+                                    "contacts BIGINT, breach_contacts BIGINT")
+            + (("collected", "DECIMAL(38,2)"),)
+            + _cols("complaints BIGINT, promoters BIGINT, passives BIGINT, detractors BIGINT, "
+                    "conversations_scored BIGINT, conversations_negative BIGINT"),
+            "one row per account x UTC month with an outbound contact, payment, complaint, NPS response or "
+            "labelled conversation: the Balance page's sums", "aggregates"),
     # Propensity to pay (analysis.propensity): models stored by `propensity train` (kept, not rebuilt), and
     # the latest scoring, which the "propensity" step redoes with the latest model after each import.
     Derived("propensity_models", _cols("model_id VARCHAR, as_of DATE, created_at TIMESTAMP WITH TIME ZONE, "

@@ -29,6 +29,35 @@ create or replace temp macro utc_day_between(ts, first_day, last_day) as (
     and ts < timezone('UTC', cast(last_day as timestamp) + interval 1 day)
 );
 
+-- The whole UTC calendar months of a date range first_day..last_day (inclusive): those whose first day is
+-- on or after first_whole_month(first_day) and before after_whole_months(last_day) (none when the first is
+-- not before the second). The rest of the range, its part months, is part_month_day(day, ...) below.
+create or replace temp macro first_whole_month(first_day) as (
+    cast(date_trunc('month', cast(first_day as date) - 1) + interval 1 month as date)
+);
+
+create or replace temp macro after_whole_months(last_day) as (
+    cast(date_trunc('month', cast(last_day as date) + 1) as date)
+);
+
+create or replace temp macro in_whole_months(month_start, first_day, last_day) as (
+    month_start >= first_whole_month(first_day) and month_start < after_whole_months(last_day)
+);
+
+-- A UTC day of first_day..last_day outside its whole months: before the first whole month, or from the
+-- later of the first whole month and the month after the last one (so nothing counts twice when there
+-- is no whole month). Each part is a plain range, so a table ordered by day skips the row groups between.
+create or replace temp macro part_month_day(day, first_day, last_day) as (
+    day between first_day and least(cast(last_day as date), first_whole_month(first_day) - 1)
+    or day between greatest(first_whole_month(first_day), after_whole_months(last_day)) and last_day
+);
+
+-- The same test on an instant (its UTC calendar date), as ranges of instants (utc_day_between).
+create or replace temp macro utc_part_month_day(ts, first_day, last_day) as (
+    utc_day_between(ts, first_day, least(cast(last_day as date), first_whole_month(first_day) - 1))
+    or utc_day_between(ts, greatest(first_whole_month(first_day), after_whole_months(last_day)), last_day)
+);
+
 -- A contact rule's account selector (`accounts = {...}` in config/rules.toml): sel_vulnerable null
 -- means any account, true/false only those (a missing flag is false); each list empty means any.
 create or replace temp macro rule_selects(
