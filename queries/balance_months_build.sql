@@ -4,7 +4,7 @@
 -- Grain: one row per account (of accounts) x UTC calendar month with any event the page counts: an outbound
 -- contact, a payment, a complaint, a survey response with an NPS, a conversation with a sentiment label.
 -- Inputs: accounts, contacts, payments, complaints, surveys, the derived tables breaches and
--- conversation_sentiment. No parameters.
+-- conversation_sentiment. Parameters: none.
 -- Units: collected in currency (the sum of the payments' amounts, exact decimal); counts otherwise; portfolio,
 --   team and strategy are the account's (for the sidebar filters). Ordered by month, so a date filter skips
 --   row groups.

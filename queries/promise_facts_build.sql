@@ -1,7 +1,7 @@
 -- Promises to pay with their outcome, found once here rather than by a range join of every promise with its
 -- account's payments per view (the Repayments page's promises, the rule of SPEC section 3, dates in UTC).
 -- Grain: one row per promise whose account exists.
--- Inputs: promises, accounts, agents, payments. No parameters.
+-- Inputs: promises, accounts, agents, payments. Parameters: none.
 -- Units: amount and paid_in_window in currency. created_date: UTC date of created_at; paid_in_window: the
 --   account's payments (reversals included) with created_date <= UTC paid date <= due_date + 3; team: the
 --   promise's agent's team, else the account's, else '(none)'; account_team: the account's. agent_id as
