@@ -207,20 +207,32 @@ def old_contact_share(cur, previous: str) -> None:
     create_table(cur, "_daily_old", TABLES["contact_daily"], temp=True)
 
 
-# contact_daily after an import, by difference: the groups the touched accounts' old or new share
-# falls in; each recomputed as stored + new - old (a group left with no contact is dropped, as a full
-# build would not have it), then put in place of its stored row. Nullable keys match with `is not
-# distinct from`. Counts are integers, so the result is exactly the full build's.
-DAILY_GROUPS = """
-create or replace temp table _daily_groups as
-select distinct day, portfolio, team, strategy, channel, direction, agent_id, agent_team
+# contact_daily after an import, by difference: the touched accounts' new share - their old share, per
+# group, kept where a count changes (`_daily_delta`: most of their contacts are old ones, in the same
+# groups with the same counts before and after, and cancel out); each of those groups recomputed as
+# stored + change (a group left with no contact is dropped, as a full build would not have it), then
+# put in place of its stored row. Nullable keys match with `is not distinct from`; day is never null,
+# and its equality lets DuckDB skip the row groups of other days (contact_daily is stored in day
+# order). Counts are integers, so the result is exactly the full build's.
+DAILY_DELTA = """
+create or replace temp table _daily_delta as
+select
+    day, portfolio, team, strategy, channel, direction, agent_id, agent_team,
+    sum(contacts) as contacts,
+    sum(breaches) as breaches,
+    sum(breach_contacts) as breach_contacts
 from (
-    select day, portfolio, team, strategy, channel, direction, agent_id, agent_team from _daily_new
-    union all
-    select day, portfolio, team, strategy, channel, direction, agent_id, agent_team from _daily_old
-)"""
+    select * from _daily_new
+    union all by name
+    select
+        day, portfolio, team, strategy, channel, direction, agent_id, agent_team,
+        -contacts as contacts, -breaches as breaches, -breach_contacts as breach_contacts
+    from _daily_old
+)
+group by day, portfolio, team, strategy, channel, direction, agent_id, agent_team
+having sum(contacts) <> 0 or sum(breaches) <> 0 or sum(breach_contacts) <> 0"""
 DAILY_GROUP_MATCH = """
-    t.day is not distinct from d.day and t.portfolio is not distinct from d.portfolio and t.team is not distinct from d.team
+    t.day = d.day and t.portfolio is not distinct from d.portfolio and t.team is not distinct from d.team
     and t.strategy is not distinct from d.strategy and t.channel is not distinct from d.channel
     and t.direction is not distinct from d.direction and t.agent_id is not distinct from d.agent_id
     and t.agent_team is not distinct from d.agent_team"""
@@ -232,18 +244,13 @@ select
     cast(sum(breaches) as bigint) as breaches,
     cast(sum(breach_contacts) as bigint) as breach_contacts
 from (
-    select t.* from contact_daily as t where exists (select 1 from _daily_groups as d where""" + DAILY_GROUP_MATCH + """)
+    select t.* from contact_daily as t where exists (select 1 from _daily_delta as d where""" + DAILY_GROUP_MATCH + """)
     union all by name
-    select * from _daily_new
-    union all by name
-    select
-        day, portfolio, team, strategy, channel, direction, agent_id, agent_team,
-        -contacts as contacts, -breaches as breaches, -breach_contacts as breach_contacts
-    from _daily_old
+    select * from _daily_delta
 )
 group by day, portfolio, team, strategy, channel, direction, agent_id, agent_team
 having sum(contacts) <> 0"""
-DAILY_DELETE = "delete from contact_daily as t where exists (select 1 from _daily_groups as d where" + DAILY_GROUP_MATCH + ")"
+DAILY_DELETE = "delete from contact_daily as t where exists (select 1 from _daily_delta as d where" + DAILY_GROUP_MATCH + ")"
 DAILY_INSERT = ("insert into contact_daily by name select * from _daily_merged "
                 "order by day, portfolio, team, strategy, channel, direction, agent_id")
 
@@ -252,5 +259,5 @@ def apply_contact_shares(cur) -> None:
     """contact_daily += the touched accounts' new share (the query over the temp tables put_accounts
     made) - their old share (`_daily_old`), group by group (the statements above)."""
     create_table(cur, "_daily_new", TABLES["contact_daily"], temp=True)
-    for statement in (DAILY_GROUPS, DAILY_MERGED, DAILY_DELETE, DAILY_INSERT):
+    for statement in (DAILY_DELTA, DAILY_MERGED, DAILY_DELETE, DAILY_INSERT):
         cur.execute(statement)
