@@ -285,3 +285,52 @@ def test_a_database_without_events_cannot_train(tmp_path, capsys):
         create_schema(con)
     assert main(["propensity", "train", "--db", str(path)]) == 2
     assert "holds no events" in capsys.readouterr().err
+
+
+def test_a_plan_that_fails_to_store_leaves_the_stored_plan_as_it_was(demo_db_copy, monkeypatch):
+    """store_plan replaces contact_plan in one transaction: a failure while inserting the new plan (here
+    the plan's query made to fail when it runs) rolls its delete back, and the old plan stays."""
+    import duckdb
+
+    from analysis.plan import build
+
+    con = db.connect(demo_db_copy)
+    try:
+        before = db.rows(con, "select count(*), min(model_id), min(as_of), sum(hash(account_id, channel, rank)) "
+                              "from contact_plan")
+        assert before[0][0] > 0
+        failing = build.sql_text("plan_rows").replace(
+            "select * from final", "select * from final where error('injected failure') is null")
+        monkeypatch.setattr(build, "sql_text", lambda stem: failing)
+        with pytest.raises(duckdb.Error, match="injected failure"):
+            build.refresh(con)
+        assert db.rows(con, "select count(*), min(model_id), min(as_of), sum(hash(account_id, channel, rank)) "
+                            "from contact_plan") == before
+    finally:
+        con.close()
+
+
+def test_a_demo_whose_plan_does_not_fit_keeps_its_model_and_scores(demo_db_copy, monkeypatch, capsys):
+    """The 1M-account demo's plan ran out of the build's memory limit: the build keeps the model and its
+    scores (the page plans on its own) and says which command stores a plan."""
+    import duckdb
+
+    from analysis import demo
+    from analysis.plan import build
+
+    def out_of_memory(con):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+
+    monkeypatch.setattr(build, "refresh", out_of_memory)
+    con = db.connect(demo_db_copy)
+    try:
+        for table in ("contact_plan", "propensity_scores", "propensity_models"):
+            con.execute(f"delete from {table}")
+        demo._propensity(con, progress=True)
+        assert db.rows(con, "select count(*) from propensity_models") == [(1,)]
+        assert db.rows(con, "select count(*) from propensity_scores")[0][0] == len(propensity.features(con, AS_OF))
+        assert db.rows(con, "select count(*) from contact_plan") == [(0,)]
+    finally:
+        con.close()
+    err = capsys.readouterr().err
+    assert "no stored contact plan" in err and "propensity score --db" in err and "Traceback" not in err

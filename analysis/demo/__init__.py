@@ -118,11 +118,12 @@ def _propensity(con, progress: bool) -> None:
     needs them); a demo too small to learn from is left without a model."""
     import duckdb
 
+    from analysis.plan.build import refresh as store_plan
     from analysis.propensity.cli import train_and_store
 
     t0 = time.perf_counter()
     try:
-        model, scores = train_and_store(con, score_too=True)
+        model, scores = train_and_store(con, score_too=True, plan_too=False)
     except UserError as exc:
         if progress:
             print(f"  no propensity model: {exc}", file=sys.stderr)
@@ -136,6 +137,16 @@ def _propensity(con, progress: bool) -> None:
     if progress:
         print(f"  propensity model {model.model_id} (out-of-time AUC {model.evaluation['auc']:.3f}) trained, "
               f"{len(scores):,} accounts scored in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    t0 = time.perf_counter()
+    try:
+        planned = store_plan(con)
+    except duckdb.OutOfMemoryException:
+        # The model and its scores are kept; the Contact plan page then plans on its own (slowly at this size).
+        print("  no stored contact plan: the plan does not fit the demo build's memory limit; store one with "
+              "`python -m analysis propensity score --db FILE`", file=sys.stderr)
+        return
+    if progress:
+        print(f"  contact plan ({planned:,} rows) stored in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
 
 
 def _half_memory_mb() -> int:

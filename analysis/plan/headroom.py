@@ -93,9 +93,10 @@ def headroom(con, day: date, rules: RuleSet | None = None, channels: tuple[str, 
 
 
 def headroom_table(cur, day: date, rules: RuleSet | None = None, channels: tuple[str, ...] = PLAN_CHANNELS) -> None:
-    """The headroom as the temporary table `plan_room` on the cursor `cur` (with `plan_accounts`,
-    `plan_contacts`, `plan_consents` and `plan_bounds`, the steps before it), for a caller that goes on
-    in SQL on the same cursor (analysis.plan.build)."""
+    """The headroom as the temporary table `plan_room` on the cursor `cur`, for a caller that goes on in
+    SQL on the same cursor (analysis.plan.build). The steps before it (`plan_accounts`, `plan_contacts`,
+    `plan_consents`, `plan_bounds`) are dropped once it is made: temporary tables are held in memory,
+    and those took over half of the 0.38 GB the headroom held at 200k accounts (measured)."""
     rules = load_rules() if rules is None else rules
     cur.execute("set TimeZone = 'UTC'")
     params = {"date": day, "days_back": longest_window(rules) + 2}
@@ -111,3 +112,5 @@ def headroom_table(cur, day: date, rules: RuleSet | None = None, channels: tuple
         cur.execute("create or replace temp table plan_bounds (account_key integer, channel varchar, rule_id varchar, "
                     "lo timestamptz, hi timestamptz, left_at_start bigint, cooldown_ends timestamptz)")
     create_table(cur, "plan_room", "plan_headroom", {"channels": list(channels)}, temp=True)
+    for step in ("plan_bounds", "plan_consents", "plan_contacts", "plan_accounts"):
+        cur.execute("drop table " + step)

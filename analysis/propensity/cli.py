@@ -64,8 +64,9 @@ def _ensure_tables(con) -> None:
         con.execute(derived_ddl(name))
 
 
-def train_and_store(con, as_of: date | None = None, *, score_too: bool = False):
-    """Train on a writable connection, store the model (and, with score_too, its scores at as_of)."""
+def train_and_store(con, as_of: date | None = None, *, score_too: bool = False, plan_too: bool = True):
+    """Train on a writable connection, store the model (and, with score_too, its scores at as_of and,
+    with plan_too, the contact plan from them)."""
     from analysis.propensity.model import score, store_model, store_scores, train
 
     as_of = _as_of(con, as_of)
@@ -78,7 +79,8 @@ def train_and_store(con, as_of: date | None = None, *, score_too: bool = False):
 
         scores = score(con, as_of, model)
         store_scores(con, model, as_of, scores)
-        store_plan(con)
+        if plan_too:
+            store_plan(con)
     return model, scores
 
 
