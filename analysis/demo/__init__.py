@@ -40,6 +40,10 @@ CHUNK_ACCOUNTS = 25_000
 # DuckDB's memory limit for the build (MB): with Python's own chunk (~0.5 GB) and the derived steps'
 # Python side, a 1M-account build stays well under 8 GB (measured: docs/measurements.md).
 DUCKDB_MEMORY_MB = 3072
+# ... but for the contact plan, the build's last step: at 1M accounts (2.6M rows, a window and a sort over
+# all of them) it sat at the edge of 3 GB (out of memory in 2 of 3 runs after training, measured
+# 2026-12-07), so it gets half as much again; the build's peak is the generation's or the plan's.
+PLAN_MEMORY_MB = 4608
 
 
 def _chunk(rng, loader: Loader, frag: Fragments, agents: Agents, dialer: Dialer, first: int, n: int) -> None:
@@ -138,6 +142,7 @@ def _propensity(con, progress: bool) -> None:
         print(f"  propensity model {model.model_id} (out-of-time AUC {model.evaluation['auc']:.3f}) trained, "
               f"{len(scores):,} accounts scored in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
     t0 = time.perf_counter()
+    con.execute("set memory_limit = ?", [f"{min(PLAN_MEMORY_MB, _half_memory_mb())}MB"])
     try:
         planned = store_plan(con)
     except duckdb.OutOfMemoryException:
@@ -145,6 +150,8 @@ def _propensity(con, progress: bool) -> None:
         print("  no stored contact plan: the plan does not fit the demo build's memory limit; store one with "
               "`python -m analysis propensity score --db FILE`", file=sys.stderr)
         return
+    finally:
+        con.execute("set memory_limit = ?", [f"{min(DUCKDB_MEMORY_MB, _half_memory_mb())}MB"])  # the build's
     if progress:
         print(f"  contact plan ({planned:,} rows) stored in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
 
