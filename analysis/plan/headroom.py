@@ -96,7 +96,7 @@ def headroom_table(cur, day: date, rules: RuleSet | None = None, channels: tuple
     """The headroom as the temporary table `plan_room` on the cursor `cur`, for a caller that goes on in
     SQL on the same cursor (analysis.plan.build). The steps before it (`plan_accounts`, `plan_contacts`,
     `plan_consents`, `plan_bounds`) are dropped once it is made: temporary tables are held in memory,
-    and those took over half of the 0.38 GB the headroom held at 200k accounts (measured)."""
+    and at 200k accounts they held 108 of the 196 MB of temp tables (measured)."""
     rules = load_rules() if rules is None else rules
     cur.execute("set TimeZone = 'UTC'")
     params = {"date": day, "days_back": longest_window(rules) + 2}
