@@ -41,7 +41,7 @@ CHUNK_ACCOUNTS = 25_000
 # Python side, a 1M-account build stays well under 8 GB (measured: docs/measurements.md).
 DUCKDB_MEMORY_MB = 3072
 # ... but for the contact plan, the build's last step: at 1M accounts (2.6M rows, a window and a sort over
-# all of them) it sat at the edge of 3 GB (out of memory in 2 of 3 runs after training, measured
+# all of them) it sat at the edge of 3 GB (out of memory in each of 3 runs after training, measured
 # 2026-12-07), so it gets half as much again; the build's peak is the generation's or the plan's.
 PLAN_MEMORY_MB = 4608
 
