@@ -116,7 +116,6 @@ QUERY_TEXT_HELPER = "sql_text"  # analysis.db.sql_text: the text of a file of qu
 # expression as `ast.unparse` writes it, and says why it holds no value; the rule stays that values
 # are bound. The check fails on an entry no longer needed, so the list cannot outgrow the code.
 OWN_SQL = {
-    ("analysis/plan/build.py", "store_plan", "sql"): "queries/plan_rows.sql, a query file of the repo (values bound)",
     ("analysis/chain.py", "append", "marks"): "one `?` placeholder per field: the values are bound",
     ("analysis/db.py", "macro_statement", "first.split(':', 1)[1].strip()"):
         "the `-- Macro: name(params)` signature on the first line of a query file",

@@ -98,7 +98,7 @@ def build(path, accounts: int = 20000, seed: int = 42, progress: bool = True, se
         # Peak memory flat in the number of accounts: the tables are generated and appended a chunk
         # at a time, and DuckDB (its buffer pool, the key indexes, the derived steps' sorts and
         # joins) is capped at DUCKDB_MEMORY_MB (or half the memory if less), spilling to disk past it.
-        con.execute("set memory_limit = ?", [f"{min(DUCKDB_MEMORY_MB, _half_memory_mb())}MB"])
+        _memory_limit(con, DUCKDB_MEMORY_MB)
         create_schema(con)
         loader = _generate(con, accounts, seed, progress)
         # The importer's definition of freshness (newest event of any table), so both agree.
@@ -127,7 +127,7 @@ def _propensity(con, progress: bool) -> None:
 
     t0 = time.perf_counter()
     try:
-        model, scores = train_and_store(con, score_too=True, plan_too=False)
+        model, scores = train_and_store(con, score_too=True)
     except UserError as exc:
         if progress:
             print(f"  no propensity model: {exc}", file=sys.stderr)
@@ -142,7 +142,7 @@ def _propensity(con, progress: bool) -> None:
         print(f"  propensity model {model.model_id} (out-of-time AUC {model.evaluation['auc']:.3f}) trained, "
               f"{len(scores):,} accounts scored in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
     t0 = time.perf_counter()
-    con.execute("set memory_limit = ?", [f"{min(PLAN_MEMORY_MB, _half_memory_mb())}MB"])
+    _memory_limit(con, PLAN_MEMORY_MB)
     try:
         planned = store_plan(con)
     except duckdb.OutOfMemoryException:
@@ -151,9 +151,14 @@ def _propensity(con, progress: bool) -> None:
               "`python -m analysis propensity score --db FILE`", file=sys.stderr)
         return
     finally:
-        con.execute("set memory_limit = ?", [f"{min(DUCKDB_MEMORY_MB, _half_memory_mb())}MB"])  # the build's
+        _memory_limit(con, DUCKDB_MEMORY_MB)  # the build's again
     if progress:
         print(f"  contact plan ({planned:,} rows) stored in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+
+
+def _memory_limit(con, mb: int) -> None:
+    """DuckDB's memory limit: `mb`, or half the machine's memory if less."""
+    con.execute("set memory_limit = ?", [f"{min(mb, _half_memory_mb())}MB"])
 
 
 def _half_memory_mb() -> int:

@@ -75,11 +75,10 @@ def store_plan(con, day: date, model_id: str, scores: pd.DataFrame, rules: RuleS
     Returns its rows. The plan goes from the query into the table inside DuckDB, in the query's order
     (by rank; readers order it again): at 1M accounts (2.8M rows) the result made into a frame first did
     not fit the demo build's memory limit (3 GB), nor did a second sort by rank around the query."""
-    from analysis.db import quote_ident, set_meta
-    from analysis.schema import DERIVED, derived_ddl
+    from analysis.db import set_meta
+    from analysis.schema import derived_ddl
 
     rules = load_rules() if rules is None else rules
-    columns = ", ".join(quote_ident(name) for name, _ in DERIVED["contact_plan"].columns)
     cur = con.cursor()
     try:
         sql, params = _prepare(con, cur, day, scores, rules, "expected", PLAN_CHANNELS)
@@ -87,9 +86,8 @@ def store_plan(con, day: date, model_id: str, scores: pd.DataFrame, rules: RuleS
         cur.execute("begin transaction")  # the old plan stays if the new one fails (out of memory, say)
         try:
             cur.execute("delete from contact_plan")
-            cur.execute(f"insert into contact_plan ({columns}) select {columns} from "
-                        f"(select *, $plan_as_of as as_of, $plan_model_id as model_id from ({sql}))",
-                        {**params, "plan_as_of": day, "plan_model_id": model_id})
+            cur.execute("insert into contact_plan by name select *, $plan_as_of as as_of, $plan_model_id as model_id "
+                        "from (" + sql + ")", {**params, "plan_as_of": day, "plan_model_id": model_id})
             planned = cur.execute("select count(*) from contact_plan").fetchall()[0][0]
             cur.execute("commit")
         except BaseException:

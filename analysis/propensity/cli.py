@@ -64,9 +64,9 @@ def _ensure_tables(con) -> None:
         con.execute(derived_ddl(name))
 
 
-def train_and_store(con, as_of: date | None = None, *, score_too: bool = False, plan_too: bool = True):
-    """Train on a writable connection, store the model (and, with score_too, its scores at as_of and,
-    with plan_too, the contact plan from them)."""
+def train_and_store(con, as_of: date | None = None, *, score_too: bool = False):
+    """Train on a writable connection, store the model (and, with score_too, its scores at as_of; the
+    caller stores the contact plan from them, analysis.plan.build.refresh)."""
     from analysis.propensity.model import score, store_model, store_scores, train
 
     as_of = _as_of(con, as_of)
@@ -75,12 +75,8 @@ def train_and_store(con, as_of: date | None = None, *, score_too: bool = False, 
     store_model(con, model)
     scores = None
     if score_too:
-        from analysis.plan.build import refresh as store_plan
-
         scores = score(con, as_of, model)
         store_scores(con, model, as_of, scores)
-        if plan_too:
-            store_plan(con)
     return model, scores
 
 
