@@ -1,6 +1,6 @@
 """SetFit on a firm's labels, on the texts and splits of bench_sentiment_train.py, to set beside `sentiment-train`.
 
-    PYTHONPATH=.:/tmp/s35/sfpkgs .venv/bin/python benchmarks/bench_setfit.py [--sizes 2000 700] [--seed 1]
+    PYTHONPATH=.:/tmp/setfit-pkgs .venv/bin/python benchmarks/eval_setfit.py [--sizes 2000 700] [--seed 1]
         [--num-iterations 5] [--epochs 1] [--batch-size 16] [--max-length 64]
 
 SetFit (the `setfit` package; not a dependency of the product: benchmarks/requirements-setfit.txt
@@ -41,8 +41,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-INSTALL = (".venv/bin/pip install --target /tmp/s35/sfpkgs --no-deps -r benchmarks/requirements-setfit.txt, "
-           "then run with PYTHONPATH=.:/tmp/s35/sfpkgs")
+INSTALL = (".venv/bin/pip install --target /tmp/setfit-pkgs --no-deps -r benchmarks/requirements-setfit.txt, "
+           "then run with PYTHONPATH=.:/tmp/setfit-pkgs")
 
 
 def main() -> int:
