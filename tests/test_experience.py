@@ -199,6 +199,27 @@ def test_theme_mentions_query_golden_rows_one_row_per_band(fresh_db):
     ]
 
 
+def test_theme_mentions_count_only_the_comments_in_the_filters(fresh_db):
+    add_accounts(fresh_db)
+    # r0: North (account A1), sms, 10 March; r1: South (A2), email; r2: agent G1's team East on A2; r3: 12 March (UTC)
+    survey(fresh_db, "r0", "A1", "2025-03-10 12:00:00Z", 2, None, comment="too many calls", channel="sms")
+    survey(fresh_db, "r1", "A2", "2025-03-10 12:00:00Z", 2, None, comment="too many calls", channel="email")
+    survey(fresh_db, "r2", "A2", "2025-03-10 12:00:00Z", 2, None, comment="too many calls", channel="sms", agent="G1")
+    survey(fresh_db, "r3", "A1", "2025-03-12 12:00:00Z", 2, None, comment="too many calls", channel="sms")
+
+    def mentions(filters, tz="UTC"):
+        return experience.theme_mentions(fresh_db, filters, tz, ["too many"])[0]["mentions"].sum()
+
+    assert mentions(ALL) == 4
+    assert mentions(Filters(teams=("North",))) == 2
+    assert mentions(Filters(teams=("East",))) == 1  # the answering agent's team before the account's
+    assert mentions(Filters(portfolios=("Telco",))) == 2
+    assert mentions(Filters(strategies=("champion",))) == 2
+    assert mentions(Filters(channels=("email",))) == 1
+    assert mentions(Filters(end=date(2025, 3, 11))) == 3
+    assert mentions(Filters(start=date(2025, 3, 12), end=date(2025, 3, 12)), tz="Pacific/Kiritimati") == 0  # 13 March there
+
+
 def test_the_shipped_theme_config_loads_and_every_pattern_compiles_in_duckdb(fresh_db):
     themes = experience.load_themes()
     assert len(themes) >= 5
