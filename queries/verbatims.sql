@@ -1,45 +1,37 @@
 -- Survey comments: one row per survey response with a non-empty comment, newest first.
 -- Grain: one row per survey response with a non-empty comment (response_id unique), at most $limit.
 -- Parameters: $tz, $band ('' = all, else promoter / passive / detractor / no_nps), $limit (rows),
---   and the shared filters as in nps_csat_counts.sql.
+--   and the shared filters as in nps_csat_counts.sql (team: the answering agent's, else the account's;
+--   dates: the response's local date in $tz; channels: the survey's channel).
 -- Units: nps 0-10, csat 1-5; responded_at is an instant (UTC).
-with surveys as (
-    select * from surveys
+with responses as (
+    select * from survey_facts($tz)
 ),
 
-accounts as (
-    select account_id, team, portfolio, strategy from accounts
-),
-
-agents as (
-    select agent_id, team from agents
-),
-
-responses as (
+commented as (
     select
-        s.response_id,
-        s.responded_at,
-        s.account_id,
-        s.nps,
-        s.csat,
-        coalesce(nps_band(s.nps), 'no_nps') as band,
-        s.channel as survey_channel,
-        s.agent_id,
-        coalesce(g.team, a.team) as team,
-        s.comment
-    from surveys as s
-    left join accounts as a on a.account_id = s.account_id
-    left join agents as g on g.agent_id = s.agent_id
-    where nullif(trim(s.comment), '') is not null
-        and cast(timezone($tz, s.responded_at) as date) between $start and $end
-        and chosen($portfolios, a.portfolio)
-        and chosen($teams, coalesce(g.team, a.team))
-        and chosen($strategies, a.strategy)
-        and chosen($channels, s.channel)
+        response_id,
+        responded_at,
+        account_id,
+        nps,
+        csat,
+        coalesce(nps_band, 'no_nps') as band,
+        survey_channel,
+        agent_id,
+        team,
+        comment
+    from responses
+    where
+        nullif(trim(comment), '') is not null
+        and local_date between $start and $end
+        and chosen($portfolios, portfolio)
+        and chosen($teams, team)
+        and chosen($strategies, strategy)
+        and chosen($channels, survey_channel)
 ),
 
 final as (
-    select * from responses
+    select * from commented
     where $band = '' or band = $band
 )
 

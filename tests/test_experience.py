@@ -170,6 +170,42 @@ def test_verbatims_show_comments_without_scores_until_sentiment_is_derived(fresh
     assert df[["response_id", "sentiment_score", "sentiment_label"]].values.tolist() == [["a", -0.6, "negative"]]
 
 
+@pytest.mark.parametrize("scored", [False, True], ids=["without_sentiment", "with_sentiment"])
+def test_verbatims_list_only_the_comments_in_the_filters(fresh_db, scored):
+    add_accounts(fresh_db)
+    # r0: North (account A1), sms, 10 March; r1: South (A2), email; r2: agent G1's team East on A2;
+    # r3: 12 March (UTC); r4: agent G2 has no team, so the account's (North)
+    survey(fresh_db, "r0", "A1", "2025-03-10 12:00:00Z", 2, None, comment="too many calls", channel="sms")
+    survey(fresh_db, "r1", "A2", "2025-03-10 12:00:00Z", 9, None, comment="fine", channel="email")
+    survey(fresh_db, "r2", "A2", "2025-03-10 13:00:00Z", 2, None, comment="rude", channel="sms", agent="G1")
+    survey(fresh_db, "r3", "A1", "2025-03-12 12:00:00Z", None, 4, comment="ok", channel="sms")
+    survey(fresh_db, "r4", "A1", "2025-03-10 14:00:00Z", 7, None, comment="slow", channel="sms", agent="G2")
+    if scored:  # the conversations step has run: verbatims_with_sentiment.sql
+        fresh_db.execute("insert into meta values ('sentiment_model', 'vader')")
+        fresh_db.execute("insert into comment_sentiment values ('r2', -0.5, 'negative', 'vader')")
+
+    def listed(filters=ALL, tz="UTC", band=""):
+        df = experience.verbatims(fresh_db, filters, band=band, tz=tz)
+        assert ("sentiment_label" in df.columns) == scored
+        return sorted(df["response_id"])
+
+    assert listed() == ["r0", "r1", "r2", "r3", "r4"]
+    assert listed(Filters(teams=("North",))) == ["r0", "r3", "r4"]
+    assert listed(Filters(teams=("East",))) == ["r2"]  # the answering agent's team before the account's
+    assert listed(Filters(portfolios=("Telco",))) == ["r1", "r2"]
+    assert listed(Filters(strategies=("champion",))) == ["r0", "r3", "r4"]
+    assert listed(Filters(channels=("email",))) == ["r1"]
+    assert listed(Filters(end=date(2025, 3, 11))) == ["r0", "r1", "r2", "r4"]
+    assert listed(Filters(start=date(2025, 3, 12), end=date(2025, 3, 12)), tz="Pacific/Kiritimati") == []  # 13 March there
+    assert listed(Filters(start=date(2025, 3, 13), end=date(2025, 3, 13)), tz="Pacific/Kiritimati") == ["r3"]
+    assert listed(band="no_nps") == ["r3"]
+    assert listed(band="passive") == ["r4"]
+    row = experience.verbatims(fresh_db, Filters(teams=("East",))).iloc[0]
+    assert (row["team"], row["band"], row["survey_channel"], row["agent_id"]) == ("East", "detractor", "sms", "G1")
+    if scored:
+        assert (row["sentiment_score"], row["sentiment_label"]) == (-0.5, "negative")
+
+
 def test_theme_drivers_compare_detractor_and_promoter_mentions(fresh_db):
     add_accounts(fresh_db)
     comments = [(2, "too many calls"), (3, "TOO MANY texts"), (1, "rude man"), (0, "nothing"),
