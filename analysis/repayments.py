@@ -171,6 +171,24 @@ def followed_up(broken: pd.DataFrame) -> pd.DataFrame:
     return broken[broken["followed_by_complaint"] | broken["followed_by_breach"]]
 
 
+def followed_promises(con, filters: Filters) -> pd.DataFrame:
+    """The broken promises that a complaint or a presumed breach followed, newest due date first: the
+    Promises view's list, whole (its download)."""
+    return followed_up(broken_promises(con, filters)).iloc[::-1].reset_index(drop=True)
+
+
+def broken_promise_view(con, filters: Filters, due: int, limit: int) -> dict:
+    """What the Promises view shows, small whatever the book's size (the dashboard caches it): `summary`
+    (broken_promise_summary with `due` promises due), `followed` (the newest `limit` rows of
+    followed_promises) and `followed_total` (its rows). At 1M accounts the broken promises are 680k rows
+    (79 MB), 111k of them followed: the page kept them all in its cache for each filter and sent the
+    111k to the browser."""
+    broken = broken_promises(con, filters)
+    followed = followed_up(broken)
+    return {"summary": broken_promise_summary(broken, due), "followed_total": len(followed),
+            "followed": followed.iloc[::-1].head(limit).reset_index(drop=True)}
+
+
 def segment_table(df: pd.DataFrame, label: str) -> pd.DataFrame:
     """Lifetime-by-segment rows with readable column names for the page."""
     return df.rename(columns={

@@ -83,9 +83,9 @@ def masked(df):
 SHOWN_ROWS = 2000
 
 
-def shown_rows_note(total: int) -> str:
-    """What a list's caption adds when it shows only the newest SHOWN_ROWS of `total` rows."""
-    return f" · the newest {SHOWN_ROWS:,} are listed here, the download has all" if total > SHOWN_ROWS else ""
+def shown_rows_note(total: int, first: str = "newest") -> str:
+    """What a list's caption adds when it shows only the `first` (newest, latest due, ...) SHOWN_ROWS of `total` rows."""
+    return f" · the {first} {SHOWN_ROWS:,} are listed here, the download has all" if total > SHOWN_ROWS else ""
 
 
 def masked_csv(df):

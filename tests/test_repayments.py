@@ -150,6 +150,42 @@ def test_broken_promises_followed_by_a_complaint_within_30_days(promises):
     assert summary["followed_by_either"] == 1 and summary["followed_share_pct"] == 50.0
 
 
+def test_the_promises_view_counts_every_broken_promise_and_lists_the_latest_due_first(promises):
+    # K1 on 20 Feb follows R3 (A2, due 10 Feb), K2 on 10 Feb follows R2 (A1, due 5 Feb): both broken promises followed
+    promises.execute("insert into complaints (complaint_id, account_id, received_at) values "
+                     "('K1', 'A2', timestamptz '2026-02-20 12:00:00+00'), ('K2', 'A1', timestamptz '2026-02-10 12:00:00+00')")
+    promises.execute("insert into meta values ('data_as_of', '2026-04-01T00:00:00Z')")
+    every = repayments.broken_promises(promises, ALL)
+    view = repayments.broken_promise_view(promises, ALL, 3, 1)  # a list of one row
+    assert view["summary"] == repayments.broken_promise_summary(every, 3)  # the counts are of every broken promise
+    assert (view["summary"]["broken"], view["summary"]["followed_by_complaint"]) == (2, 2)
+    assert view["followed_total"] == 2
+    assert view["followed"]["promise_id"].tolist() == ["R3"]  # the latest due
+    assert repayments.followed_promises(promises, ALL)["promise_id"].tolist() == ["R3", "R2"]  # the download: all
+
+
+def test_the_promises_view_sends_the_latest_due_rows_to_the_browser_and_says_so(app_test, demo_db, monkeypatch):
+    from analysis.db import connect
+    from dashboard import ui
+
+    shown_rows = 5  # the demo's list is short: a smaller cap (AppTest runs the page in this process)
+    monkeypatch.setattr(ui, "SHOWN_ROWS", shown_rows)
+    con = connect(demo_db, read_only=True)
+    try:
+        every = repayments.followed_promises(con, ALL)
+    finally:
+        con.close()
+    assert len(every) > shown_rows
+    at = app_test("admin", "repayments", query_params={"view": "Promises"})
+    assert not at.exception
+    listed = at.dataframe[-1].value
+    assert listed["promise_id"].tolist() == every["promise_id"].head(shown_rows).tolist()
+    assert str(listed["due_date"].iloc[0])[:10] == str(every["due_date"].max())[:10]
+    assert any(c.value.startswith(f"{len(every):,} broken promises followed") and f"the latest due {shown_rows} are listed here"
+               in c.value for c in at.caption)
+    assert [b for b in at.get("download_button") if "followed broken promises" in b.proto.label]
+
+
 def test_a_promise_whose_window_is_still_open_is_not_counted_broken(promises):
     promises.execute("insert into meta values ('data_as_of', '2026-02-13T12:00:00Z')")
     # R2 (due 5 Feb, window closed 8 Feb) is broken; R3 (due 10 Feb, window to 13 Feb) is still open.

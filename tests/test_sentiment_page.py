@@ -126,3 +126,28 @@ def test_the_lowest_conversations_carry_their_own_failed_qa_rules_and_cues(demo_
     assert low["qa_failed"].tolist() == [failed.get(c, 0) for c in low["conversation_id"]]
     assert low["cues"].tolist() == [cues.get(c, 0) for c in low["conversation_id"]]
     assert low["qa_failed"].sum() > 0 and low["cues"].sum() > 0
+
+
+def test_the_vulnerability_list_sends_the_latest_flagged_accounts_and_the_headline_counts_them_all(app_test, demo_db,
+                                                                                                   monkeypatch):
+    from dashboard import ui
+
+    shown_rows = 5  # the demo's list is short: a smaller cap (AppTest runs the page in this process)
+    monkeypatch.setattr(ui, "SHOWN_ROWS", shown_rows)
+    con = connect(demo_db, read_only=True)
+    try:
+        flagged = con.cursor().execute("select count(distinct account_id) from vulnerability_flags").fetchall()[0][0]
+        every = report.vulnerable_accounts(con)
+    finally:
+        con.close()
+    assert len(every) == flagged > shown_rows
+    at = app_test("admin", "conversations")
+    assert {m.label: m.value for m in at.metric}["Accounts with vulnerability cues"] == f"{flagged:,}"
+    at.session_state["conv_view"] = "Vulnerability"
+    at.run()
+    assert not at.exception, at.exception
+    listed = at.dataframe[-1].value
+    assert listed["account_id"].tolist() == every["account_id"].head(shown_rows).tolist()
+    assert any(c.value.startswith(f"{flagged:,} accounts, the latest flagged first")
+               and f"the latest flagged {shown_rows} are listed here" in c.value for c in at.caption)
+    assert [b for b in at.get("download_button") if "accounts" in b.proto.label]

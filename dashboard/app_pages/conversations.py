@@ -9,8 +9,8 @@ import streamlit as st
 
 from analysis.errors import UserError
 from analysis.sentiment import labels, report
-from dashboard import charts, ui
-from dashboard.data import db_path, load
+from dashboard import audit, charts, ui
+from dashboard.data import db_path, load, load_later
 
 ui.header("Conversations", "customer sentiment per conversation, QA phrase checks, vulnerability cues")
 f = ui.filters()
@@ -66,7 +66,7 @@ if view == "Sentiment":
     # grouping is read before its control is drawn, so changing it asks for one new query, not four.
     by = st.session_state.get("conv_by") or "team"
     cells = load(report.sentiment_cells, f, by)
-    o = report.overview_of(cells, len(load(report.vulnerable_accounts, f)))
+    o = report.overview_of(cells, load(report.vulnerable_view, f, ui.SHOWN_ROWS)["total"])
     c = st.columns(4)
     c[0].metric("Conversations", f"{o['conversations']:,}")
     c[1].metric("Negative (customer)", fmt(o["negative_pct"], "{:.1f}%"), help="Share of conversations where the customer spoke whose customer mean score is <= -0.05")
@@ -176,4 +176,9 @@ else:
     st.subheader("Accounts with vulnerability cues")
     st.caption("Cues in the customer's words, grouped by the FCA's four drivers (health, life events, resilience, capability). "
                "A cue is a prompt to review the account and treat the customer with extra care, not a finding.")
-    st.dataframe(ui.masked(load(report.vulnerable_accounts, f)), hide_index=True)
+    flagged = load(report.vulnerable_view, f, ui.SHOWN_ROWS)
+    st.dataframe(ui.masked(flagged["shown"]), hide_index=True)
+    st.caption(f"{flagged['total']:,} accounts, the latest flagged first" + ui.shown_rows_note(flagged["total"], "latest flagged"))
+    audit.download_button("Download the accounts (CSV)", ui.masked_csv(load_later(report.vulnerable_accounts, f)),
+                          what="accounts with vulnerability cues", rows=flagged["total"], file_name="vulnerability_cues.csv",
+                          mime="text/csv", key="conv_vulnerable_csv")

@@ -7,8 +7,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analysis import repayments
-from dashboard import charts, ui
-from dashboard.data import load
+from dashboard import audit, charts, ui
+from dashboard.data import load, load_later
 
 VIEWS = ("Collections", "Liquidation curves", "Promises", "Best time to reach")
 SPLITS = {"portfolio": "Portfolio", "team": "Team", "strategy": "Strategy", "channel": "Channel of last contact"}
@@ -93,23 +93,28 @@ elif view == "Promises":
     st.caption("Kept: the account's payments, reversals included, dated from the promise's creation to its due date + 3 days "
                "(UTC dates) reach the promised amount (SPEC section 3). Made counts creation dates in range, due counts due dates.")
     st.subheader("Broken promises followed by a complaint or a breach")
-    broken = load(repayments.broken_promises, filters)
-    summary = repayments.broken_promise_summary(broken, int(table["promises_due"].sum()))
+    broken = load(repayments.broken_promise_view, filters, int(table["promises_due"].sum()), ui.SHOWN_ROWS)
+    summary = broken["summary"]
     m = st.columns(4)
     m[0].metric("Broken promises", f"{summary['broken']:,}", border=True)
     m[1].metric("Then a complaint", f"{summary['followed_by_complaint']:,}", border=True)
     m[2].metric("Then a presumed breach", f"{summary['followed_by_breach']:,}", border=True)
     share = summary["followed_share_pct"]
     m[3].metric("Either, share", "-" if share is None else f"{share:.1f}%", border=True)
-    followed = repayments.followed_up(broken)
-    st.dataframe(ui.masked(followed), hide_index=True, width="stretch", column_config={
+    st.dataframe(ui.masked(broken["followed"]), hide_index=True, width="stretch", column_config={
         "promise_id": "Promise", "account_id": "Account", "team": "Team", "strategy": "Strategy", "agent_id": "Agent",
         "due_date": st.column_config.DateColumn("Due", format="YYYY-MM-DD"),
         "followed_by_complaint": "Complaint followed", "followed_by_breach": "Breach followed",
         "promised_amount": st.column_config.NumberColumn("Promised", format="%.2f"),
         "paid_in_window": st.column_config.NumberColumn("Paid in window", format="%.2f")})
-    st.caption(f"Broken: due in the date range, window closed by the data's date, not kept. Followed: a complaint received, "
-               f"or a contact presumed to breach a contact rule, within {repayments.FOLLOW_UP_DAYS} days after the due date.")
+    total = broken["followed_total"]
+    st.caption(f"{total:,} broken promises followed by a complaint or a breach, the latest due first"
+               + ui.shown_rows_note(total, "latest due")
+               + f". Broken: due in the date range, window closed by the data's date, not kept. Followed: a complaint "
+               f"received, or a contact presumed to breach a contact rule, within {repayments.FOLLOW_UP_DAYS} days after the due date.")
+    audit.download_button("Download the followed broken promises (CSV)",
+                          ui.masked_csv(load_later(repayments.followed_promises, filters)), what="followed broken promises",
+                          rows=total, file_name="broken_promises_followed.csv", mime="text/csv", key="rp_followed_csv")
 
 else:
     channel = st.segmented_control("Channel", ["call", "sms", "email", "chat"], key="rp_channel", default="call") or "call"
