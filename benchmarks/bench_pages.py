@@ -76,7 +76,7 @@ VIEWS = {
                              "workspace.breach_state_counts(con, F, (), ()) if hasattr(workspace, 'breach_page') "
                              "else workspace.breach_list(con, F, ())",
                              "workspace.breach_page(con, F, (), (), (), 2000) if hasattr(workspace, 'breach_page') else None"],
-    "compliance: signals": ["workspace.signals_ready(con)", "workspace.signal_counts(con, F)", "workspace.signal_list(con, F, ())"],
+    "compliance: signals": ["workspace.signals_ready(con)", "workspace.signal_counts(con, F)", "workspace.signal_list(con, F, (), 2000)"],
     "conversations: overview": ["report.ready(con)", "report.sentiment_cells(con, F, 'team')", "report.vulnerable_accounts(con, F)"],
     "conversations: lowest": ["report.lowest(con, F, 25)"],
     "conversations: qa": ["report.qa_rows(con, F)"],

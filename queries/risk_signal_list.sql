@@ -2,7 +2,8 @@
 -- Grain: one row per risk_signals row.
 -- Parameters: the shared filters $start, $end (inclusive UTC dates of ts), $portfolios, $teams,
 --   $strategies (account attributes), $channels (signals are about placed calls: a channel filter
---   without 'call' leaves none); $signals (signal names); empty list = all.
+--   without 'call' leaves none); $signals (signal names); empty list = all; $limit (rows, null = all:
+--   the page's table takes the newest ui.SHOWN_ROWS, the download all).
 -- Units: ts is the instant; local_time the wall time in the account's timezone (text).
 with
 
@@ -39,3 +40,4 @@ final as (
 
 select * from final
 order by ts desc, signal asc, contact_id asc
+limit $limit

@@ -219,3 +219,32 @@ def test_signals_stored_by_an_older_version_ask_for_a_refresh_instead_of_failing
         assert not workspace.signals_ready(con)
     finally:
         con.close()
+
+
+def test_the_pages_signal_total_and_first_rows_are_the_whole_lists(demo_db):
+    """The page counts the signals from signal_counts and lists the first rows by a limit in the query
+    (the whole list is 1.9M rows at 1M accounts): both must be the whole list's, for any filter and choice."""
+    from datetime import date
+
+    import pandas as pd
+
+    from analysis.compliance import workspace
+    from analysis.db import connect
+    from analysis.filters import Filters
+
+    con = connect(demo_db, read_only=True)
+    try:
+        team = con.cursor().execute("select min(team) from accounts").fetchall()[0][0]
+        names = [r[0] for r in con.cursor().execute("select distinct signal from risk_signals order by 1").fetchall()]
+        assert len(names) >= 2
+        checked = 0
+        for f in (Filters(), Filters(teams=(team,)), Filters(start=date(2026, 6, 1)), Filters(channels=("sms",))):
+            for chosen in ((), (names[0],), tuple(names[1:])):
+                every = workspace.signal_list(con, f, chosen)
+                assert workspace.signal_total(workspace.signal_counts(con, f), chosen) == len(every)
+                first = workspace.signal_list(con, f, chosen, 7)
+                pd.testing.assert_frame_equal(first, every.head(7))
+                checked += len(every) > 7
+    finally:
+        con.close()
+    assert checked >= 6  # most cases are longer than the page's cut

@@ -203,11 +203,12 @@ elif view == "Risk signals":
         st.plotly_chart(fig, width="stretch", key="cw_signals_chart")
     chosen = st.multiselect("Signal", list(signals.SIGNALS), format_func=signals.SIGNALS.get, key="cw_signals",
                             placeholder="All signals")
-    listed = load(workspace.signal_list, f, tuple(chosen))
-    st.caption(f"{len(listed):,} signals" + ui.shown_rows_note(len(listed)))
-    st.dataframe(ui.masked(listed.head(ui.SHOWN_ROWS)), hide_index=True, key="cw_signal_table")
-    audit.download_button("Download the signals (CSV)", ui.masked_csv(listed), what="risk signals", rows=len(listed),
-                          file_name="risk_signals.csv", mime="text/csv", key="cw_signals_csv")
+    listed = load(workspace.signal_list, f, tuple(chosen), ui.SHOWN_ROWS)
+    total = workspace.signal_total(counts, tuple(chosen))
+    st.caption(f"{total:,} signals" + ui.shown_rows_note(total))
+    st.dataframe(ui.masked(listed), hide_index=True, key="cw_signal_table")
+    audit.download_button("Download the signals (CSV)", ui.masked_csv(load_later(workspace.signal_list, f, tuple(chosen))),
+                          what="risk signals", rows=total, file_name="risk_signals.csv", mime="text/csv", key="cw_signals_csv")
 
 else:  # Policy what-if
     st.caption("Change one rule's cap or window and compare what it would flag, and what the accounts involved "
