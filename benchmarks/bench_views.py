@@ -65,6 +65,18 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return found.get("VmRSS", 0.0), found.get("VmHWM", 0.0)
 
 
+def cache_mb(url: str) -> float | None:
+    """The server's st.cache_data entries in MB (serialized bytes), from Streamlit's /_stcore/metrics."""
+    import urllib.request
+
+    try:
+        text = urllib.request.urlopen(f"{url}/_stcore/metrics", timeout=30).read().decode()
+    except OSError:
+        return None
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("cache_memory_bytes{") and 'cache_type="st_cache_data"' in line) / 1e6
+
+
 def start(tree: Path, db: Path, log_path: Path):
     import subprocess
 
@@ -163,10 +175,11 @@ def tour(tree: Path, db: Path, repeat: int, only: list[str], teams: list[str], f
                           f"warm {out[(key, label)][1]:6.2f} s", file=sys.stderr)
             browser.close()
         rss, hwm = rss_mb(proc.pid)
+        cached = cache_mb(url)
     finally:
         stop.set()
         stop_server(proc)
-    return {"views": out, "rss_mb": rss, "peak_mb": max(hwm, peak[0])}
+    return {"views": out, "rss_mb": rss, "peak_mb": max(hwm, peak[0]), "cache_mb": cached}
 
 
 def main() -> int:
@@ -208,7 +221,7 @@ def main() -> int:
         colds = [c for c, _ in r["views"].values()]
         warms = [w for _, w in r["views"].values()]
         print(f"{name}: worst cold {max(colds):.2f} s, worst warm {max(warms):.2f} s; server RSS after the tour "
-              f"{r['rss_mb']:.0f} MB, peak {r['peak_mb']:.0f} MB")
+              f"{r['rss_mb']:.0f} MB, peak {r['peak_mb']:.0f} MB, data cache {r['cache_mb'] or 0:.1f} MB")
     return 0
 
 
