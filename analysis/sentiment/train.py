@@ -11,7 +11,9 @@ The method (DECISIONS.md, "Training on a firm's labels (issue 23)"): start from 
 (models/sentiment_minilm_lora.npz: MiniLM, its LoRA deltas merged into the encoder, the head over
 [embedding, VADER's four scores]); wrap the merged encoder in a new rank-8 LoRA
 (analysis.sentiment.adapter.wrap) and train it together with the head, initialised from the shipped
-head (its standardisation kept), with class-weighted cross-entropy. A seeded stratified share of the
+head (its standardisation kept), with class-weighted cross-entropy plus SUPCON x a supervised-contrastive
+loss on the batch's unit embeddings (same batches, no extra passes); each epoch measures and keeps a
+moving average (EMA) of the trained weights. A seeded stratified share of the
 labels (VALIDATION_SHARE) is held out: it chooses the epoch (epoch 0, the shipped model itself,
 included) and then the decision thresholds (logit offsets, labelled.pick_offsets) measured through
 the loading path inference uses (load_transformer with config/sentiment.toml's backend, onnx int8 by
@@ -48,6 +50,8 @@ PATIENCE = 4  # epochs without a better validation figure before stopping
 RANK, ALPHA = 8, 16.0  # the new deltas' scale (alpha / rank = 2) equals the shipped model's (48 / 24): combine concatenates exactly
 LR, HEAD_LR = 1e-3, 1e-3
 BATCH_SIZE = 16
+SUPCON, SUPCON_T = 0.5, 0.1  # weight and temperature of the supervised-contrastive term on the batch's unit embeddings
+EMA = 0.99  # per-batch decay of the moving average of the trained weights: the average is what each epoch measures and keeps
 SHOWN_PROBLEMS = 10
 BASE = "models/sentiment_minilm_lora.npz"
 
@@ -230,9 +234,29 @@ def fit(texts: list[str], y: np.ndarray, val: np.ndarray, base: dict, cfg: dict,
     vader_t = torch.from_numpy(vader_features(texts))
     lengths = np.array([len(ids) for ids in tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]])
 
-    def logits(idx):
+    def embed(idx):
         enc = tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=max_length, return_tensors="pt")
-        return head((torch.cat([embedding(torch, model, enc), vader_t[idx]], dim=1) - mean_t) / scale_t)
+        return embedding(torch, model, enc)
+
+    def logits(idx, with_embedding=False):
+        e = embed(idx)
+        z = head((torch.cat([e, vader_t[idx]], dim=1) - mean_t) / scale_t)
+        return (z, e) if with_embedding else z
+
+    def supcon(e, labels):
+        """Supervised contrastive loss (Khosla et al.) on unit embeddings; anchors without a positive skipped."""
+        sim = e @ e.T / SUPCON_T
+        n = len(labels)
+        eye = torch.eye(n, dtype=torch.bool)
+        sim = sim.masked_fill(eye, -1e9)
+        logp = sim - torch.logsumexp(sim, dim=1, keepdim=True)
+        pos = (labels[:, None] == labels[None, :]) & ~eye
+        npos = pos.sum(1)
+        keep = npos > 0
+        if not bool(keep.any()):
+            return sim.new_zeros(())
+        per = -(logp * pos).sum(1)[keep] / npos[keep]
+        return per.mean()
 
     train_rows, val_rows = np.flatnonzero(~val), np.flatnonzero(val)
     gold, has_neutral = y[val_rows], np.ones(len(val_rows), dtype=bool)
@@ -262,6 +286,8 @@ def fit(texts: list[str], y: np.ndarray, val: np.ndarray, base: dict, cfg: dict,
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup))))
     y_t = torch.from_numpy(y)
 
+    trainable = lora_params + list(head.parameters())
+    ema = [p.detach().clone() for p in trainable]
     first = evaluate()
     best, history, stale = state(0, first), [(0, first[0], first[1])], 0
     bar = tqdm(total=total, unit="batch", file=sys.stderr, disable=quiet, desc="sentiment-train")
@@ -269,21 +295,33 @@ def fit(texts: list[str], y: np.ndarray, val: np.ndarray, base: dict, cfg: dict,
         for epoch, plan in enumerate(plans, start=1):
             model.train()
             for idx in plan:
-                loss = torch.nn.functional.cross_entropy(logits(idx), y_t[idx], weight=weight)
+                z, e = logits(idx, with_embedding=True)
+                loss = torch.nn.functional.cross_entropy(z, y_t[idx], weight=weight) + SUPCON * supcon(e, y_t[idx])
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
                 sched.step()
+                with torch.no_grad():
+                    for m, p in zip(ema, trainable):
+                        m.mul_(EMA).add_(p.detach(), alpha=1 - EMA)
                 bar.update(1)
+            # evaluate (and keep) the averaged weights; training goes on from the live ones
+            live = [p.detach().clone() for p in trainable]
+            with torch.no_grad():
+                for m, p in zip(ema, trainable):
+                    p.copy_(m)
             figures = evaluate()
             history.append((epoch, figures[0], figures[1]))
             bar.set_postfix_str(f"epoch {epoch}: validation {figures[0]:.3f} / {figures[1]:.3f}")
-            if figures[0] + figures[1] > best["acc"] + best["f1"] + 1e-9:
-                best, stale = state(epoch, figures), 0
-            else:
-                stale += 1
-                if stale >= PATIENCE:
-                    break
+            better = figures[0] + figures[1] > best["acc"] + best["f1"] + 1e-9
+            if better:
+                best = state(epoch, figures)
+            with torch.no_grad():
+                for v, p in zip(live, trainable):
+                    p.copy_(v)
+            stale = 0 if better else stale + 1
+            if stale >= PATIENCE:
+                break
     finally:
         bar.close()
     best["history"] = history
@@ -372,7 +410,8 @@ def train(texts: list[str], y: np.ndarray, out: Path, seed: int = SEED, max_epoc
     meta = {"base_model": f"{BASE} (sha256 {hashlib.sha256(base_bytes).hexdigest()[:10]})", "encoder": str(base["encoder"]),
             "labels_from": source, "label_counts": {n: int(c) for n, c in zip(LABELS, counts)},
             "validation_labels": int(len(val_rows)), "seed": int(seed), "epoch": int(best["epoch"]), "max_epochs": int(max_epochs),
-            "new_lora_rank": RANK, "new_lora_alpha": ALPHA, "min_per_class": MIN_PER_CLASS}
+            "new_lora_rank": RANK, "new_lora_alpha": ALPHA, "min_per_class": MIN_PER_CLASS,
+            "supcon_weight": SUPCON, "supcon_temperature": SUPCON_T, "ema_decay": EMA}
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.npz"
         write_npz(raw, weights_file(base, trained, fp32, None, meta))
