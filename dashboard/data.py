@@ -25,12 +25,6 @@ from analysis.errors import UserError
 # the one before it). DuckDB's own default is 80 % of the machine; a dashboard serving a 200k-account
 # book then grew to 4.7 GB under 20 sessions. Past the cap a query spills to disk instead.
 MEMORY_MB = 1024  # MiB
-# A superseded version's connection keeps its buffer pool (up to the cap) for as long as it is open, so
-# after an import the process would hold two caps' worth. Once the runs that started on it have had
-# SUPERSEDED_GRACE seconds to end, its cap is lowered to SUPERSEDED_MB, which evicts its cache at once
-# (a 1M-account book: 972 -> 146 MB resident in 0.1 s); a download made from it later still works.
-SUPERSEDED_GRACE = 30.0  # seconds
-SUPERSEDED_MB = 64  # MiB
 
 
 def db_path() -> Path:
@@ -115,28 +109,12 @@ def _connection(version: str):
             file = store.version_file(version)
             con = connect(file if file.exists() else db_path(), read_only=True)
             con.execute("set memory_limit = ?", [f"{limit}MiB"])
-            for older in _open.values():
-                timer = threading.Timer(SUPERSEDED_GRACE, _shrink, args=(older,))
-                timer.daemon = True
-                timer.start()
             _open[version] = con
             while len(_open) > 2:
                 _open.pop(next(iter(_open)))
             if _warming():
                 threading.Thread(target=_warm, args=(con, version), name="dashboard-warm", daemon=True).start()
         return con
-
-
-def _shrink(con) -> None:
-    """Lower a superseded version's DuckDB cap to SUPERSEDED_MB (its cached blocks are evicted)."""
-    try:
-        cur = con.cursor()
-        try:
-            cur.execute("set memory_limit = ?", [f"{SUPERSEDED_MB}MiB"])
-        finally:
-            cur.close()
-    except Exception:  # noqa: BLE001 - closed already, or a query on it still holds more: it stays as it is
-        pass
 
 
 def _warm(con, version: str) -> None:

@@ -277,33 +277,6 @@ def test_the_dashboards_connection_caps_duckdbs_memory_and_says_so_when_the_cap_
     data._open.clear()
 
 
-def test_a_superseded_versions_connection_gives_back_its_memory_after_a_grace(db, tmp_path, monkeypatch):
-    """Each open version has its own DuckDB cap: after an import the process would hold two. The old
-    version's cap is lowered once its runs have had the grace to end, and the new one keeps the full cap."""
-    import time
-
-    from dashboard import data
-
-    monkeypatch.setenv("DASHBOARD_DB", str(db))
-    monkeypatch.setenv("DASHBOARD_MEMORY_MB", "256")
-    monkeypatch.setattr(data, "SUPERSEDED_GRACE", 2.0)
-    data._open.clear()
-    before = data.load(table_counts)
-    old = data._open[store.version(db)]
-    breaching_import(tmp_path / "day")
-    import_directory(tmp_path / "day", db)
-    assert data.load(table_counts)["contacts"] == before["contacts"] + 8  # the new version is open
-    new = data._open[store.version(db)]
-    assert new is not old and memory_limit(old) == "256.0 MiB"  # within the grace: untouched
-    deadline = time.monotonic() + 10
-    while memory_limit(old) != f"{data.SUPERSEDED_MB}.0 MiB" and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert memory_limit(old) == f"{data.SUPERSEDED_MB}.0 MiB"
-    assert memory_limit(new) == "256.0 MiB"
-    assert old.cursor().execute("select count(*) from contacts").fetchall()[0][0] == before["contacts"]  # still reads
-    data._open.clear()
-
-
 def table_counts(con) -> dict:
     cur = con.cursor()
     return {"contacts": cur.execute("select count(*) from contacts").fetchall()[0][0]}
