@@ -171,10 +171,15 @@ def followed_up(broken: pd.DataFrame) -> pd.DataFrame:
     return broken[broken["followed_by_complaint"] | broken["followed_by_breach"]]
 
 
+def latest_due_first(broken: pd.DataFrame) -> pd.DataFrame:
+    """`followed_up(broken)` in the Promises view's order: the latest due date first (the query gives
+    the earliest first)."""
+    return followed_up(broken).iloc[::-1].reset_index(drop=True)
+
+
 def followed_promises(con, filters: Filters) -> pd.DataFrame:
-    """The broken promises that a complaint or a presumed breach followed, newest due date first: the
-    Promises view's list, whole (its download)."""
-    return followed_up(broken_promises(con, filters)).iloc[::-1].reset_index(drop=True)
+    """The Promises view's list of followed broken promises, whole (its download)."""
+    return latest_due_first(broken_promises(con, filters))
 
 
 def broken_promise_view(con, filters: Filters, due: int, limit: int) -> dict:
@@ -184,9 +189,8 @@ def broken_promise_view(con, filters: Filters, due: int, limit: int) -> dict:
     (79 MB), 111k of them followed: the page kept them all in its cache for each filter and sent the
     111k to the browser."""
     broken = broken_promises(con, filters)
-    followed = followed_up(broken)
-    return {"summary": broken_promise_summary(broken, due), "followed_total": len(followed),
-            "followed": followed.iloc[::-1].head(limit).reset_index(drop=True)}
+    followed = latest_due_first(broken)
+    return {"summary": broken_promise_summary(broken, due), "followed_total": len(followed), "followed": followed.head(limit)}
 
 
 def segment_table(df: pd.DataFrame, label: str) -> pd.DataFrame:
