@@ -25,6 +25,12 @@ from analysis.errors import UserError
 # the one before it). DuckDB's own default is 80 % of the machine; a dashboard serving a 200k-account
 # book then grew to 4.7 GB under 20 sessions. Past the cap a query spills to disk instead.
 MEMORY_MB = 1024  # MiB
+# After an import the superseded version's connection would keep its buffer pool (up to the cap) for
+# as long as it is open: two caps' worth. Once the runs that started on it have had SUPERSEDED_GRACE
+# seconds to end, it is dropped, and DuckDB closes it, and frees its memory, when its last user is done
+# (a download button made on it holds it until then). Dropped, not given a smaller cap: DuckDB shares one
+# instance, and its memory limit, among a process's connections to one file (DECISIONS.md).
+SUPERSEDED_GRACE = 30.0  # seconds
 
 
 def db_path() -> Path:
@@ -99,7 +105,7 @@ def _connection(version: str):
     its own cursor (analysis.db), since a DuckDB connection is not safe to share across threads.
 
     A new version gets a new connection; the connection of the version before it is kept for the
-    runs that started on it, older ones are dropped. DuckDB closes a dropped version's file once the
+    runs that started on it for SUPERSEDED_GRACE seconds, then dropped. DuckDB closes a dropped version's file once the
     last query using it ends; the writer that superseded it (or the next one) deletes the file once
     no process has it open."""
     with _lock:
@@ -107,14 +113,34 @@ def _connection(version: str):
         if con is None:
             limit = memory_mb()
             file = store.version_file(version)
-            con = connect(file if file.exists() else db_path(), read_only=True)
+            if version.endswith(":missing"):
+                file = db_path()  # opening it says what is wrong
+            elif not file.exists() or store.version(file) != version:  # a dropped version, since deleted or replaced
+                raise UserError("the data this page opened on was replaced by a newer import: reload the page to see the latest")
+            con = connect(file, read_only=True)
             con.execute("set memory_limit = ?", [f"{limit}MiB"])
             _open[version] = con
             while len(_open) > 2:
                 _open.pop(next(iter(_open)))
+            if len(_open) > 1:
+                timer = threading.Timer(SUPERSEDED_GRACE, _drop_superseded)
+                timer.daemon = True
+                timer.start()
             if _warming():
                 threading.Thread(target=_warm, args=(con, version), name="dashboard-warm", daemon=True).start()
         return con
+
+
+def _drop_superseded() -> None:
+    """Drop every open connection but the published version's (see SUPERSEDED_GRACE). A run still on a
+    dropped version opens it again (its file is kept while any process reads it)."""
+    try:
+        current = _db_version()
+    except Exception:  # noqa: BLE001 - an unreadable link: keep what is open, the pages report it
+        return
+    with _lock:
+        for version in [v for v in _open if v != current]:
+            del _open[version]
 
 
 def _warm(con, version: str) -> None:

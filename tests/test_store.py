@@ -277,6 +277,56 @@ def test_the_dashboards_connection_caps_duckdbs_memory_and_says_so_when_the_cap_
     data._open.clear()
 
 
+def test_a_superseded_versions_connection_is_dropped_after_a_grace_and_frees_its_memory(db, tmp_path, monkeypatch):
+    """Each open version has its own DuckDB cap: after an import the process would hold two. The old
+    version's connection stays for the runs that started on it, then is dropped and closed; a run still
+    on it afterwards opens it again and reads the old data."""
+    import gc
+    import weakref
+
+    from dashboard import data
+
+    monkeypatch.setenv("DASHBOARD_DB", str(db))
+    monkeypatch.setattr(data, "SUPERSEDED_GRACE", 2.0)
+    breaching_import(tmp_path / "day1", account="Z1")
+    import_directory(tmp_path / "day1", db)  # the plain file becomes versions (see the next test)
+    data._open.clear()
+    before = data.load(table_counts)
+    old_version = store.version(db)
+    old = weakref.ref(data._open[old_version])
+    breaching_import(tmp_path / "day", account="Z2")
+    ingest = subprocess.run([sys.executable, "-m", "analysis", "ingest", str(tmp_path / "day"), "--db", str(db), "--no-progress"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)  # another process, as in production
+    assert ingest.returncode == 0, ingest.stderr
+    assert data.load(table_counts)["contacts"] == before["contacts"] + 8  # the new version is open
+    new_version = store.version(db)
+    assert old() is data._open[old_version]  # within the grace: kept
+    deadline = time.monotonic() + 10
+    while old_version in data._open and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(data._open) == [new_version]
+    gc.collect()
+    assert old() is None  # closed: nothing else held it
+    # its file is kept by the writer while this process had it open: a run still on it reads it again
+    assert data._connection(old_version).cursor().execute("select count(*) from contacts").fetchall()[0][0] == before["contacts"]
+    data._open.clear()
+
+
+def test_a_run_on_a_version_whose_file_now_holds_newer_data_is_told_to_reload(db, tmp_path, monkeypatch):
+    """A plain database file becomes a link to the new version at the first import: a run still pinned to
+    the plain file's version, once its connection is dropped, must not read the new data as the old."""
+    from dashboard import data
+
+    monkeypatch.setenv("DASHBOARD_DB", str(db))
+    data._open.clear()
+    old_version = store.version(db)
+    breaching_import(tmp_path / "day")
+    import_directory(tmp_path / "day", db)
+    with pytest.raises(UserError, match="replaced by a newer import: reload the page"):
+        data._connection(old_version)
+    assert data._open == {}
+
+
 def table_counts(con) -> dict:
     cur = con.cursor()
     return {"contacts": cur.execute("select count(*) from contacts").fetchall()[0][0]}
