@@ -102,22 +102,33 @@ def data_as_of_date(con) -> date | None:
     return found
 
 
-def broken_promises(con, filters: Filters) -> pd.DataFrame:
-    """Broken promises (due in the filter's range, window closed by the data's date, not kept) and whether
-    a complaint or a presumed breach followed within 30 days of the due date. One row per promise."""
-    p = filters.params()
+_BROKEN_TOTALS = ["broken_total", "complaint_total", "breach_total", "followed_total"]  # promise_broken_followups.sql
+
+
+def _broken_rows(con, filters: Filters, limit: int | None) -> pd.DataFrame:
+    p = filters.params(limit=limit)
     p["as_of"] = data_as_of_date(con) or p["end"]
     return query_df(con, aggregates.stem(con, "promise_broken_followups"), p)
 
 
+def broken_promises(con, filters: Filters) -> pd.DataFrame:
+    """Broken promises (due in the filter's range, window closed by the data's date, not kept) and whether
+    a complaint or a presumed breach followed within 30 days of the due date. One row per promise, the
+    followed first, the latest due first."""
+    return _broken_rows(con, filters, None).drop(columns=_BROKEN_TOTALS)
+
+
+def _summary(due: int, broken: int, complaint: int, breach: int, either: int) -> dict:
+    return {"promises_due": due, "broken": broken, "followed_by_complaint": complaint, "followed_by_breach": breach,
+            "followed_by_either": either, "followed_share_pct": ratio(either, broken, 100.0)}
+
+
 def broken_promise_summary(broken: pd.DataFrame, due: int) -> dict:
     """Counts for the page: broken promises and how many were followed by a complaint, a breach, either."""
-    n = len(broken)
-    complaint = int(broken["followed_by_complaint"].sum()) if n else 0
-    breach = int(broken["followed_by_breach"].sum()) if n else 0
-    either = int((broken["followed_by_complaint"] | broken["followed_by_breach"]).sum()) if n else 0
-    return {"promises_due": due, "broken": n, "followed_by_complaint": complaint, "followed_by_breach": breach,
-            "followed_by_either": either, "followed_share_pct": ratio(either, n, 100.0)}
+    if broken.empty:
+        return _summary(due, 0, 0, 0, 0)
+    return _summary(due, len(broken), int(broken["followed_by_complaint"].sum()), int(broken["followed_by_breach"].sum()),
+                    int((broken["followed_by_complaint"] | broken["followed_by_breach"]).sum()))
 
 
 def contact_heatmap(con, filters: Filters, channel: str = "call") -> pd.DataFrame:
@@ -171,26 +182,23 @@ def followed_up(broken: pd.DataFrame) -> pd.DataFrame:
     return broken[broken["followed_by_complaint"] | broken["followed_by_breach"]]
 
 
-def latest_due_first(broken: pd.DataFrame) -> pd.DataFrame:
-    """`followed_up(broken)` in the Promises view's order: the latest due date first (the query gives
-    the earliest first)."""
-    return followed_up(broken).iloc[::-1].reset_index(drop=True)
-
-
 def followed_promises(con, filters: Filters) -> pd.DataFrame:
-    """The Promises view's list of followed broken promises, whole (its download)."""
-    return latest_due_first(broken_promises(con, filters))
+    """The Promises view's list of followed broken promises, the latest due first, whole (its download)."""
+    return followed_up(broken_promises(con, filters)).reset_index(drop=True)
 
 
 def broken_promise_view(con, filters: Filters, due: int, limit: int) -> dict:
     """What the Promises view shows, small whatever the book's size (the dashboard caches it): `summary`
-    (broken_promise_summary with `due` promises due), `followed` (the newest `limit` rows of
-    followed_promises) and `followed_total` (its rows). At 1M accounts the broken promises are 680k rows
-    (79 MB), 111k of them followed: the page kept them all in its cache for each filter and sent the
-    111k to the browser."""
-    broken = broken_promises(con, filters)
-    followed = latest_due_first(broken)
-    return {"summary": broken_promise_summary(broken, due), "followed_total": len(followed), "followed": followed.head(limit)}
+    (broken_promise_summary with `due` promises due), `followed` (the first `limit` rows of
+    followed_promises) and `followed_total` (its rows). One query: the first `limit` rows (the followed
+    come first) with every row's counts. At 1M accounts the broken promises are 680k rows (79 MB), 111k of
+    them followed: the page once kept them all in its cache for each filter and sent the 111k to the browser."""
+    rows = _broken_rows(con, filters, limit)
+    if rows.empty:
+        return {"summary": _summary(due, 0, 0, 0, 0), "followed_total": 0, "followed": rows.drop(columns=_BROKEN_TOTALS)}
+    counts = [int(rows[c].iloc[0]) for c in _BROKEN_TOTALS]
+    followed = followed_up(rows.drop(columns=_BROKEN_TOTALS)).reset_index(drop=True)
+    return {"summary": _summary(due, *counts), "followed_total": counts[3], "followed": followed}
 
 
 def segment_table(df: pd.DataFrame, label: str) -> pd.DataFrame:

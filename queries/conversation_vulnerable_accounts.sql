@@ -2,7 +2,8 @@
 -- Grain: one row per account (account_id unique) with a cue in a conversation in the filters.
 -- drivers/cues: distinct FCA drivers and cue names found; conversations: conversations flagged;
 -- last_flagged_at: latest flagged conversation's start; already_vulnerable: the account's vulnerable flag.
--- Parameters: $start, $end (UTC dates, inclusive), $portfolios, $teams, $channels, $strategies.
+-- Parameters: $start, $end (UTC dates, inclusive), $portfolios, $teams, $channels, $strategies; $limit (rows, null =
+--   all: the page lists the latest flagged, its download all). flagged_total: accounts before the limit, on each row.
 with flags as (
     select conversation_id, account_id, driver, cue from vulnerability_flags
 ),
@@ -40,5 +41,9 @@ final as (
     group by account_id
 )
 
-select * from final
+select
+    *,
+    count(*) over () as flagged_total
+from final
 order by last_flagged_at desc, account_id asc
+limit $limit

@@ -1,8 +1,11 @@
 -- Broken promises and what followed: a complaint or a presumed contact-rule breach within 30 days.
 -- Grain: one row per broken promise: due in $start..$end, its window (due_date + 3) closed by $as_of, not kept.
--- Parameters: $start $end $as_of (UTC dates) $portfolios $teams $strategies. Reads the stored
+-- Parameters: $start $end $as_of (UTC dates) $portfolios $teams $strategies $limit. Reads the stored
 -- breaches (derived table `breaches`, empty before the audit has run). Units: amounts in currency;
 -- followed_by_*: a complaint received / a breaching contact on a UTC date in (due_date, due_date + 30].
+-- Order and size: the followed first, the latest due first; the first $limit rows (null = all: the Promises view
+--   asks for the rows it lists, its download for all). *_total: every row's counts before the limit, on each row
+--   (broken, followed by a complaint, by a breach, by either), so one pass gives the view its counts and rows.
 with
 
 accounts as (
@@ -68,5 +71,12 @@ final as (
     from broken as b
 )
 
-select * from final
-order by due_date, promise_id
+select
+    *,
+    count(*) over () as broken_total,
+    cast(sum(cast(followed_by_complaint as integer)) over () as bigint) as complaint_total,
+    cast(sum(cast(followed_by_breach as integer)) over () as bigint) as breach_total,
+    cast(sum(cast(followed_by_complaint or followed_by_breach as integer)) over () as bigint) as followed_total
+from final
+order by followed_by_complaint or followed_by_breach desc, due_date desc, promise_id desc
+limit $limit

@@ -128,6 +128,30 @@ def test_the_lowest_conversations_carry_their_own_failed_qa_rules_and_cues(demo_
     assert low["qa_failed"].sum() > 0 and low["cues"].sum() > 0
 
 
+def test_the_vulnerability_views_total_and_first_rows_from_one_query_are_the_whole_lists(demo_db):
+    """vulnerable_view asks its query for the first rows with the total on each (168k accounts at 1M):
+    both must be the whole list's, for any filter."""
+    from datetime import date
+
+    from analysis.filters import Filters
+
+    con = connect(demo_db, read_only=True)
+    try:
+        team = con.cursor().execute("select min(team) from accounts").fetchall()[0][0]
+        checked = 0
+        for f in (Filters(), Filters(teams=(team,)), Filters(start=date(2026, 6, 1)), Filters(channels=("chat",)),
+                  Filters(start=date(2030, 1, 1))):
+            every = report.vulnerable_accounts(con, f)
+            for limit in (1, 7):
+                view = report.vulnerable_view(con, f, limit)
+                assert view["total"] == len(every)
+                pd.testing.assert_frame_equal(view["shown"], every.head(limit))
+            checked += len(every) > 7
+    finally:
+        con.close()
+    assert checked >= 3
+
+
 def test_the_vulnerability_list_sends_the_latest_flagged_accounts_and_the_headline_counts_them_all(app_test, demo_db,
                                                                                                    monkeypatch):
     from dashboard import ui

@@ -147,15 +147,17 @@ def qa_by_rule(con, filters: Filters = ALL) -> pd.DataFrame:
 
 def vulnerable_accounts(con, filters: Filters = ALL) -> pd.DataFrame:
     """Accounts with a vulnerability cue in the filters, the latest flagged first (every row: the download)."""
-    return query_df(con, "conversation_vulnerable_accounts", filters.params())
+    return query_df(con, "conversation_vulnerable_accounts", filters.params(limit=None)).drop(columns="flagged_total")
 
 
 def vulnerable_view(con, filters: Filters, limit: int) -> dict:
     """What the pages show of `vulnerable_accounts`, small whatever the book's size (the dashboard caches
-    it): `total` (accounts flagged) and `shown` (the latest flagged `limit`). At 1M accounts the list is
-    168k accounts (17 MB), kept whole in the cache for each filter and sent whole to the browser."""
-    found = vulnerable_accounts(con, filters)
-    return {"total": len(found), "shown": found.head(limit).reset_index(drop=True)}
+    it): `total` (accounts flagged) and `shown` (the latest flagged `limit`), from one query that returns
+    the first `limit` rows with the total. At 1M accounts the list is 168k accounts (17 MB), once kept
+    whole in the cache for each filter and sent whole to the browser."""
+    found = query_df(con, "conversation_vulnerable_accounts", filters.params(limit=limit))
+    total = int(found["flagged_total"].iloc[0]) if len(found) else 0
+    return {"total": total, "shown": found.drop(columns="flagged_total")}
 
 
 def _word_spans(text: str, words: list[tuple[str, float]]) -> list[dict]:
