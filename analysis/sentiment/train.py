@@ -411,7 +411,7 @@ def train(texts: list[str], y: np.ndarray, out: Path, seed: int = SEED, max_epoc
             "labels_from": source, "label_counts": {n: int(c) for n, c in zip(LABELS, counts)},
             "validation_labels": int(len(val_rows)), "seed": int(seed), "epoch": int(best["epoch"]), "max_epochs": int(max_epochs),
             "new_lora_rank": RANK, "new_lora_alpha": ALPHA, "min_per_class": MIN_PER_CLASS,
-            "supcon_weight": SUPCON, "supcon_temperature": SUPCON_T, "ema_decay": EMA}
+            "supcon_weight": SUPCON, "supcon_temperature": SUPCON_T, "ema_decay": EMA, "lora_lr": LR, "head_lr": HEAD_LR}
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.npz"
         write_npz(raw, weights_file(base, trained, fp32, None, meta))
