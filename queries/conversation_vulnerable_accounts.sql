@@ -28,7 +28,7 @@ in_scope as (
         and chosen($strategies, a.strategy)
 ),
 
-final as (
+flagged as (
     select
         account_id,
         any_value(team) as team,
@@ -39,11 +39,15 @@ final as (
         bool_or(vulnerable) as already_vulnerable
     from in_scope
     group by account_id
+),
+
+final as (
+    select
+        *,
+        count(*) over () as flagged_total
+    from flagged
 )
 
-select
-    *,
-    count(*) over () as flagged_total
-from final
+select * from final
 order by last_flagged_at desc, account_id asc
 limit $limit

@@ -26,7 +26,7 @@ broken as (
         and paid_in_window < amount
 ),
 
-final as (
+followups as (
     select
         b.promise_id,
         b.account_id,
@@ -49,14 +49,18 @@ final as (
                 and cast(utc_timestamp(cast(e.ts as timestamptz)) as date) <= b.due_date + 30
         ) as followed_by_breach
     from broken as b
+),
+
+final as (
+    select
+        *,
+        count(*) over () as broken_total,
+        cast(sum(cast(followed_by_complaint as integer)) over () as bigint) as complaint_total,
+        cast(sum(cast(followed_by_breach as integer)) over () as bigint) as breach_total,
+        cast(sum(cast(followed_by_complaint or followed_by_breach as integer)) over () as bigint) as followed_total
+    from followups
 )
 
-select
-    *,
-    count(*) over () as broken_total,
-    cast(sum(cast(followed_by_complaint as integer)) over () as bigint) as complaint_total,
-    cast(sum(cast(followed_by_breach as integer)) over () as bigint) as breach_total,
-    cast(sum(cast(followed_by_complaint or followed_by_breach as integer)) over () as bigint) as followed_total
-from final
+select * from final
 order by followed_by_complaint or followed_by_breach desc, due_date desc, promise_id desc
 limit $limit
