@@ -88,3 +88,98 @@ def nav_labels(page) -> list[str]:
     links = page.locator('[data-testid="stSidebarNav"] [data-testid="stSidebarNavLink"]')
     # A link's text is "<material icon ligature>\n\n<title>"; the title is the last line.
     return [t.strip().splitlines()[-1].strip() for t in links.all_inner_texts()]
+
+
+class HeaderProxy:
+    """A reverse proxy in front of a test server, on loopback, that adds `headers` to the head of every HTTP
+    request it forwards, the WebSocket upgrade included, as nginx's `proxy_set_header` does. (The test set
+    the header with Playwright's `extra_http_headers` until Debian's Chromium 150.0.7871.100, with which the
+    dashboard no longer saw it, on stop 36's tree as on later ones.) After an upgrade the connection is piped
+    as it is.
+
+        with HeaderProxy(url, {"X-Real-IP": "203.0.113.9"}) as proxied_url: ...
+    """
+
+    def __init__(self, upstream_url: str, headers: dict[str, str]):
+        import socket
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(upstream_url)
+        self.upstream = (parts.hostname, parts.port)
+        self.extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def __enter__(self) -> str:
+        import threading
+
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self.url
+
+    def __exit__(self, *exc) -> None:
+        self.listener.close()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.upstream)
+            threading.Thread(target=self._requests, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client), daemon=True).start()
+
+    def _requests(self, client, server) -> None:
+        """Client to server: each request's head gets the headers; its body (Content-Length) passes as it is."""
+        buffer = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in buffer:
+                    chunk = client.recv(65536)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                head, buffer = buffer.split(b"\r\n\r\n", 1)
+                first, _, rest = head.partition(b"\r\n")
+                server.sendall(first + b"\r\n" + self.extra + rest + b"\r\n\r\n")
+                lower = head.lower()
+                if b"upgrade: websocket" in lower:
+                    server.sendall(buffer)
+                    self._pipe(client, server)
+                    return
+                length = 0
+                for line in lower.split(b"\r\n"):
+                    if line.startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                while len(buffer) < length:
+                    chunk = client.recv(65536)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                server.sendall(buffer[:length])
+                buffer = buffer[length:]
+        except OSError:
+            pass
+        finally:
+            for s in (client, server):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    @staticmethod
+    def _pipe(src, dst) -> None:
+        try:
+            while chunk := src.recv(65536):
+                dst.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.close()
+                except OSError:
+                    pass

@@ -155,19 +155,20 @@ def test_a_signed_out_token_stays_dead_after_a_restart_while_a_kept_one_still_wo
 def test_behind_a_trusted_proxy_the_log_and_the_limits_use_the_clients_address(browser, demo_db, tmp_path):
     # A reverse proxy sets X-Real-IP; only with DASHBOARD_TRUST_PROXY=1 is it believed (a client could send it).
     from analysis import accesslog
-    from tests.browser import sign_in, submit_sign_in
+    from tests.browser import HeaderProxy, sign_in, submit_sign_in
     from tests.conftest import start_server, stop_server
 
     log = tmp_path / "access.sqlite"
-    proc, url = start_server(demo_db, tmp_path / "proxy.log",
-                             extra_env={"DASHBOARD_TRUST_PROXY": "1", "DASHBOARD_ACCESS_LOG": str(log)})
-    context = browser.new_context(extra_http_headers={"X-Real-IP": "203.0.113.9"})
+    proc, server_url = start_server(demo_db, tmp_path / "proxy.log",
+                                    extra_env={"DASHBOARD_TRUST_PROXY": "1", "DASHBOARD_ACCESS_LOG": str(log)})
+    context = browser.new_context()
     try:
-        page = context.new_page()
-        page.goto(url)
-        submit_sign_in(page, "manager", "not-demo", expect_success=False)
-        page.get_by_text("Wrong username or password.").wait_for()
-        sign_in(page, url, "manager")
+        with HeaderProxy(server_url, {"X-Real-IP": "203.0.113.9"}) as url:  # the proxy sets it, as nginx would
+            page = context.new_page()
+            page.goto(url)
+            submit_sign_in(page, "manager", "not-demo", expect_success=False)
+            page.get_by_text("Wrong username or password.").wait_for()
+            sign_in(page, url, "manager")
     finally:
         context.close()
         stop_server(proc)
