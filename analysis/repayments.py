@@ -194,9 +194,7 @@ def broken_promise_view(con, filters: Filters, due: int, limit: int) -> dict:
     come first) with every row's counts. At 1M accounts the broken promises are 680k rows (79 MB), 111k of
     them followed: the page once kept them all in its cache for each filter and sent the 111k to the browser."""
     rows = _broken_rows(con, filters, limit)
-    if rows.empty:
-        return {"summary": _summary(due, 0, 0, 0, 0), "followed_total": 0, "followed": rows.drop(columns=_BROKEN_TOTALS)}
-    counts = [int(rows[c].iloc[0]) for c in _BROKEN_TOTALS]
+    counts = [int(rows[c].iloc[0]) if len(rows) else 0 for c in _BROKEN_TOTALS]
     followed = followed_up(rows.drop(columns=_BROKEN_TOTALS)).reset_index(drop=True)
     return {"summary": _summary(due, *counts), "followed_total": counts[3], "followed": followed}
 
