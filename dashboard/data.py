@@ -27,8 +27,8 @@ from analysis.errors import UserError
 MEMORY_MB = 1024  # MiB
 # After an import the superseded version's connection would keep its buffer pool (up to the cap) for
 # as long as it is open: two caps' worth. Once the runs that started on it have had SUPERSEDED_GRACE
-# seconds to end, it is dropped, and DuckDB closes it, and frees its memory, when its last user is done
-# (a download button made on it holds it until then). Dropped, not given a smaller cap: DuckDB shares one
+# seconds to end, it is dropped, and DuckDB closes it, and frees its memory, when its last query is done
+# (a download button made on it keeps the version's name, not the connection: `load_later`). Dropped, not given a smaller cap: DuckDB shares one
 # instance, and its memory limit, among a process's connections to one file (DECISIONS.md).
 SUPERSEDED_GRACE = 30.0  # seconds
 
@@ -202,7 +202,12 @@ def load_kept(func, *args, **kwargs):
 def load_later(func, *args, **kwargs):
     """A callable that runs `func(conn, *args, **kwargs)` when called, uncached, on this run's data
     version: a download's file, made on click (outside the page's run, where the session's version is
-    not at hand)."""
+    not at hand).
+
+    It keeps the version's name, not its connection: Streamlit keeps a page's download callables until the
+    session's next run (or for a closed tab until its session expires), and a connection held there would
+    keep a superseded version's memory past its drop (SUPERSEDED_GRACE). A click after the drop opens the
+    version again, or, once a later import has deleted its file, says to reload."""
     version = data_version()
-    con = _connection(version)
-    return lambda: _run(con, func.__module__, func.__name__, args, tuple(sorted(kwargs.items())))
+    _connection(version)  # a version that cannot be opened is reported by the page's run, not on click
+    return lambda: _run(_connection(version), func.__module__, func.__name__, args, tuple(sorted(kwargs.items())))

@@ -294,6 +294,7 @@ def test_a_superseded_versions_connection_is_dropped_after_a_grace_and_frees_its
     before = data.load(table_counts)
     old_version = store.version(db)
     old = weakref.ref(data._open[old_version])
+    download = data.load_later(table_counts)  # a page's download button, made on the old version
     breaching_import(tmp_path / "day", account="Z2")
     ingest = subprocess.run([sys.executable, "-m", "analysis", "ingest", str(tmp_path / "day"), "--db", str(db), "--no-progress"],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)  # another process, as in production
@@ -306,9 +307,11 @@ def test_a_superseded_versions_connection_is_dropped_after_a_grace_and_frees_its
         time.sleep(0.1)
     assert list(data._open) == [new_version]
     gc.collect()
-    assert old() is None  # closed: nothing else held it
-    # its file is kept by the writer while this process had it open: a run still on it reads it again
+    assert old() is None  # closed: nothing else held it, the download button included
+    # its file is kept by the writer while this process had it open: a run still on it reads it again,
+    # and so does a click on the old page's download
     assert data._connection(old_version).cursor().execute("select count(*) from contacts").fetchall()[0][0] == before["contacts"]
+    assert download() == before
     data._open.clear()
 
 
