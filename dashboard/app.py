@@ -16,7 +16,7 @@ import streamlit as st  # noqa: E402
 from analysis import access, accesslog, catalog  # noqa: E402
 from analysis.errors import UserError  # noqa: E402
 from dashboard import audit  # noqa: E402
-from dashboard.data import db_path, load_kept, pin_version, watch  # noqa: E402
+from dashboard.data import db_path, freeze_startup_heap, load_kept, pin_version, watch  # noqa: E402
 from dashboard.filters import sidebar_filters  # noqa: E402
 from dashboard.ui import TITLES  # noqa: E402
 
@@ -241,6 +241,7 @@ def recheck(users: dict[str, dict]) -> None:
 
 
 watch()  # opens and warms each published data version in the background, from the first sign-in form on
+freeze_startup_heap()  # once: the modules' objects leave the full collection Streamlit runs after every run
 
 if not db_path().exists():
     fail(f"Database {db_path()} not found. Build it with `python -m analysis demo --db {db_path()}` or set DASHBOARD_DB.")
