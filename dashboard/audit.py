@@ -62,8 +62,9 @@ def download_button(label: str, data, *, file_name: str, what: str, rows: int | 
     username, address, path = st.session_state.get("user", {}).get("username", ""), client(), log_path()
 
     def made():
+        content = data() if callable(data) else data  # first: a download that fails is not logged as made
         accesslog.record(path, "download", datetime.now(timezone.utc), username, address,
                          what=what, file=file_name, rows=rows)
-        return data() if callable(data) else data
+        return content
 
     return container.download_button(label, made, file_name=file_name, on_click="ignore", **kwargs)

@@ -8,6 +8,7 @@ once, and a run that started on the old version finishes on it (no run ever mixe
 from __future__ import annotations
 
 import ast
+import atexit
 import gc
 import importlib
 import os
@@ -105,11 +106,13 @@ def freeze_startup_heap() -> None:
     Streamlit runs a full collection after every script run (`runner.postScriptGC`), and a full
     collection walks every tracked object: the ~130,000 of streamlit's, pandas', plotly's and DuckDB's
     modules, classes and functions alone took 65 ms a time, with the interpreter held, so every other
-    session's run waited too. Those objects live as long as the server, so nothing is lost by not
-    examining them again: what becomes garbage later is still collected after each run as before."""
+    session's run waited too. Those objects live as long as the server. What becomes garbage later is
+    still collected after each run as before; what is frozen with them (the first run's own objects, the
+    watcher's) is never examined again, so if it ever becomes cyclic garbage it stays: a bounded amount,
+    once per process."""
     global _frozen
     with _lock:
-        if _frozen:
+        if _frozen or gc.get_freeze_count():  # once per process, even if this module is reloaded
             return
         _frozen = True
     for name in _page_modules():
@@ -117,8 +120,13 @@ def freeze_startup_heap() -> None:
             importlib.import_module(name)
         except ImportError:  # `from module import function`: the name is not a module
             pass
+        except Exception as exc:  # noqa: BLE001 - the page that imports it reports it; the freeze goes on
+            print(f"dashboard: importing {name} before the freeze failed: {exc}", file=sys.stderr, flush=True)
     gc.collect()
     gc.freeze()
+    # unfrozen at exit, so that the interpreter's shutdown frees them as usual (DuckDB's bindings otherwise
+    # report their objects as leaked)
+    atexit.register(gc.unfreeze)
 
 
 def _page_modules() -> list[str]:
@@ -153,14 +161,7 @@ def _connection(version: str):
     with _lock:
         con = _open.get(version)
         if con is None:
-            limit = memory_mb()
-            file = store.version_file(version)
-            if version.endswith(":missing"):
-                file = db_path()  # opening it says what is wrong
-            elif not file.exists() or store.version(file) != version:  # a dropped version, since deleted or replaced
-                raise UserError("the data this page opened on was replaced by a newer import: reload the page to see the latest")
-            con = connect(file, read_only=True)
-            con.execute("set memory_limit = ?", [f"{limit}MiB"])
+            con = _open_version(version)
             _open[version] = con
             while len(_open) > 2:
                 _open.pop(next(iter(_open)))
@@ -171,6 +172,28 @@ def _connection(version: str):
             if _warming():
                 threading.Thread(target=_warm, args=(con, version), name="dashboard-warm", daemon=True).start()
         return con
+
+
+def _open_version(version: str):
+    """A new read-only connection to `version`'s file, with the memory cap; a UserError when that file is
+    gone or now holds another version."""
+    file = store.version_file(version)
+    if version.endswith(":missing"):
+        file = db_path()  # opening it says what is wrong
+    elif not file.exists() or store.version(file) != version:  # a dropped version, since deleted or replaced
+        raise UserError("the data this page opened on was replaced by a newer import: reload the page to see the latest")
+    con = connect(file, read_only=True)
+    con.execute("set memory_limit = ?", [f"{memory_mb()}MiB"])
+    return con
+
+
+def _for_download(version: str):
+    """The connection a download made on `version` reads: the shared one while the version is open, else a
+    private one for this download only (a page left open past its version's drop), neither kept nor warmed,
+    so an old page's click cannot push a version that sessions are reading out of `_open`."""
+    with _lock:
+        con = _open.get(version)
+    return con if con is not None else _open_version(version)
 
 
 def _drop_superseded() -> None:
@@ -248,8 +271,10 @@ def load_later(func, *args, **kwargs):
 
     It keeps the version's name, not its connection: Streamlit keeps a page's download callables until the
     session's next run (or for a closed tab until its session expires), and a connection held there would
-    keep a superseded version's memory past its drop (SUPERSEDED_GRACE). A click after the drop opens the
-    version again, or, once a later import has deleted its file, says to reload."""
+    keep a superseded version's memory past its drop (SUPERSEDED_GRACE). A click after the drop reads the
+    version through a connection of its own (`_for_download`). Once a later import has deleted the file,
+    the click fails: the browser shows Streamlit's generic "Failed to generate file for download", the
+    reason goes to the server's log, and the page's next run says to reload."""
     version = data_version()
     _connection(version)  # a version that cannot be opened is reported by the page's run, not on click
-    return lambda: _run(_connection(version), func.__module__, func.__name__, args, tuple(sorted(kwargs.items())))
+    return lambda: _run(_for_download(version), func.__module__, func.__name__, args, tuple(sorted(kwargs.items())))

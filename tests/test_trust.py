@@ -324,3 +324,30 @@ def test_a_download_button_shown_but_not_clicked_logs_nothing(app_test):
     assert not at.exception and at.get("download_button")
     assert len(accesslog.entries(log_path(), event="page_view")) >= 1  # the log is written by these runs
     assert accesslog.entries(log_path(), event="download").empty
+
+
+def test_a_download_is_logged_once_its_file_is_made_and_not_when_making_it_fails(demo_db, monkeypatch, tmp_path):
+    # A click on a page left open past two imports cannot make its file (its data version is gone):
+    # the access log must not say that the user downloaded it.
+    from analysis.errors import UserError
+    from dashboard import audit
+
+    monkeypatch.setenv("DASHBOARD_DB", str(demo_db))
+    monkeypatch.setenv("DASHBOARD_ACCESS_LOG", str(tmp_path / "access.sqlite"))
+
+    class Button:  # where st.download_button would keep the callable until the click
+        def download_button(self, label, data, **kwargs):
+            self.click = data
+
+    def gone():
+        raise UserError("the data this page opened on was replaced by a newer import: reload the page to see the latest")
+
+    button = Button()
+    audit.download_button("Download", gone, file_name="old.csv", what="old list", container=button)
+    with pytest.raises(UserError):
+        button.click()
+    assert accesslog.entries(audit.log_path(), event="download").empty
+    audit.download_button("Download", lambda: b"a,b\n", file_name="new.csv", what="new list", container=button)
+    assert button.click() == b"a,b\n"
+    logged = accesslog.entries(audit.log_path(), event="download")
+    assert len(logged) == 1 and "new.csv" in logged["detail"].iloc[0]
