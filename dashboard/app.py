@@ -241,7 +241,7 @@ def recheck(users: dict[str, dict]) -> None:
 
 
 watch()  # opens and warms each published data version in the background, from the first sign-in form on
-freeze_startup_heap()  # once: the modules' objects leave the full collection Streamlit runs after every run
+freeze_startup_heap(PAGES_DIR)  # once: the modules' objects leave the full collection Streamlit runs after every run
 
 if not db_path().exists():
     fail(f"Database {db_path()} not found. Build it with `python -m analysis demo --db {db_path()}` or set DASHBOARD_DB.")

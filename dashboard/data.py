@@ -95,12 +95,11 @@ def _watch() -> None:
         time.sleep(WATCH_SECONDS)
 
 
-PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
 _frozen = False
 
 
-def freeze_startup_heap() -> None:
-    """Once per server: import what the pages import, then take every object alive out of the garbage
+def freeze_startup_heap(pages_dir: Path) -> None:
+    """Once per server: import what the pages in `pages_dir` import, then take every object alive out of the garbage
     collector's sight (`gc.freeze`).
 
     Streamlit runs a full collection after every script run (`runner.postScriptGC`), and a full
@@ -115,7 +114,7 @@ def freeze_startup_heap() -> None:
         if _frozen or gc.get_freeze_count():  # once per process, even if this module is reloaded
             return
         _frozen = True
-    for name in _page_modules():
+    for name in _page_modules(pages_dir):
         try:
             importlib.import_module(name)
         except ImportError:  # `from module import function`: the name is not a module
@@ -129,11 +128,11 @@ def freeze_startup_heap() -> None:
     atexit.register(gc.unfreeze)
 
 
-def _page_modules() -> list[str]:
+def _page_modules(pages_dir: Path) -> list[str]:
     """Every module the page files import at their top, and each `from package import name` as a
     possible submodule."""
     names: list[str] = []
-    for file in sorted(PAGES_DIR.glob("*.py")):
+    for file in sorted(pages_dir.glob("*.py")):
         for node in ast.parse(file.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.Import):
                 names += [alias.name for alias in node.names]
